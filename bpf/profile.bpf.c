@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/* profile.bpf.c - the sampling program: thin, counts in the kernel.
+ *
+ * do_sample runs on every tick of a PERF_COUNT_SW_CPU_CLOCK event on each
+ * CPU. It takes the kernel and user stacks into the stack-trace map and
+ * increments a counter keyed by (process, thread, stacks, names). User space
+ * reads the aggregates once at the end: no per-sample events cross over,
+ * except one notification per newly seen process, so that user space can
+ * snapshot its mappings while it is alive.
+ *
+ * Filters: when filter_pids is set only the processes in `pids` are sampled;
+ * with follow_forks, children of those processes join the filter as they are
+ * forked (so a command's whole process tree is followed).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "profile.h"
+
+#define EFAULT 14
+#define ENOENT 2
+#define EEXIST 17
+
+const volatile bool filter_pids = false;
+const volatile bool follow_forks = false;
+const volatile bool include_idle = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPFPROF_MAX_COUNTS);
+	__type(key, struct sample_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, BPFPROF_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, BPFPROF_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Processes to sample when filter_pids is set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPFPROF_MAX_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+
+/* Processes user space has been told about; exec removes the entry so the
+ * new image is announced again. LRU: an evicted process is re-announced,
+ * which only costs a refresh. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BPFPROF_MAX_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} seen_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BPFPROF_NEW_PID_RB);
+} new_pids SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void announce_pid(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&seen_pids, &tgid))
+		return;
+	bpf_map_update_elem(&seen_pids, &tgid, &one, BPF_ANY);
+	if (bpf_ringbuf_output(&new_pids, &tgid, sizeof(tgid), BPF_RB_NO_WAKEUP)) {
+		/* Let the next sample try again. */
+		bpf_map_delete_elem(&seen_pids, &tgid);
+		stat_inc(STAT_NEW_PID_LOST);
+	}
+}
+
+static __always_inline void count_sample(struct sample_key *key)
+{
+	__u64 one = 1, *count;
+	long err;
+
+	count = bpf_map_lookup_elem(&counts, key);
+	if (count) {
+		__sync_fetch_and_add(count, 1);
+		stat_inc(STAT_SAMPLES);
+		return;
+	}
+	err = bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST);
+	if (err == -EEXIST) { /* another CPU inserted it first */
+		count = bpf_map_lookup_elem(&counts, key);
+		if (count)
+			__sync_fetch_and_add(count, 1);
+		err = count ? 0 : -EEXIST;
+	}
+	stat_inc(err ? STAT_COUNTS_FULL : STAT_SAMPLES);
+}
+
+SEC("perf_event")
+int do_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct task_struct *task;
+	struct sample_key key = {};
+
+	if (tid == 0 && !include_idle)
+		return 0;
+	if (filter_pids && !bpf_map_lookup_elem(&pids, &tgid))
+		return 0;
+
+	task = (struct task_struct *)bpf_get_current_task();
+	key.tgid = tgid;
+	key.tid = tid;
+	bpf_get_current_comm(key.thread_name, sizeof(key.thread_name));
+	BPF_CORE_READ_STR_INTO(&key.comm, task, group_leader, comm);
+
+	key.kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	if (key.kernel_stack_id < 0 && key.kernel_stack_id != -EFAULT)
+		stat_inc(STAT_KERNEL_STACK_LOST);
+
+	if (!BPF_CORE_READ(task, mm)) {
+		key.user_stack_id = -ENOENT;
+	} else {
+		key.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (key.user_stack_id < 0)
+			stat_inc(STAT_USER_STACK_LOST);
+		announce_pid(tgid);
+	}
+
+	count_sample(&key);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+	__u8 one = 1;
+
+	if (!follow_forks || parent_tgid == child_tgid)
+		return 0;
+	if (bpf_map_lookup_elem(&pids, &parent_tgid))
+		bpf_map_update_elem(&pids, &child_tgid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	bpf_map_delete_elem(&seen_pids, &tgid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,47 @@
+/* profile.h - the contract between bpf/profile.bpf.c and user space.
+ *
+ * Included by both sides: map keys and values, stat counters and limits.
+ * The BPF side counts samples per (process, thread, kernel stack, user
+ * stack) in a hash map; user space reads the aggregates at the end and
+ * resolves the stack ids through the stack-trace map.
+ */
+#ifndef BPFPROF_PROFILE_H
+#define BPFPROF_PROFILE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* the BPF side gets these types from vmlinux.h */
+#endif
+
+#define BPFPROF_COMM_LEN 16
+/* Frames kept per stack (the kernel's sysctl perf_event_max_stack is 127). */
+#define BPFPROF_MAX_STACK_DEPTH 127
+
+#define BPFPROF_MAX_COUNTS 65536   /* distinct sample keys per profile */
+#define BPFPROF_MAX_STACKS 32768   /* distinct stacks in the stack map */
+#define BPFPROF_MAX_PIDS 16384     /* processes in the pid filter */
+#define BPFPROF_NEW_PID_RB (64 * 1024) /* ring buffer of first-seen pids */
+
+/* Aggregation key: one entry per distinct identity of a sample.
+ * Stack ids are >= 0, or a negative errno when there is no stack:
+ * -EFAULT for the kernel stack of a sample taken in user mode, -ENOENT for
+ * the user stack of a kernel thread, others when the stack was lost. */
+struct sample_key {
+	__u32 tgid;
+	__u32 tid;
+	__s32 kernel_stack_id;
+	__s32 user_stack_id;
+	char comm[BPFPROF_COMM_LEN];        /* the process: group leader */
+	char thread_name[BPFPROF_COMM_LEN]; /* the sampled thread */
+};
+
+/* Counters in the per-CPU stats array; user space sums them over CPUs. */
+enum bpfprof_stat {
+	STAT_SAMPLES,            /* samples counted in the counts map */
+	STAT_KERNEL_STACK_LOST,  /* kernel stack not taken (collision, no memory) */
+	STAT_USER_STACK_LOST,    /* user stack not taken */
+	STAT_COUNTS_FULL,        /* samples dropped: counts map full */
+	STAT_NEW_PID_LOST,       /* new-pid notifications dropped: ring full */
+	STAT_MAX,
+};
+
+#endif

@@ -1,0 +1,22 @@
+/* log.h - one line per event on stderr, with a level.
+ *
+ * "bpfprof: error: open foo: No such file or directory". Debug lines are
+ * printed only after log_set_verbose(true).
+ */
+#ifndef BPFPROF_LOG_H
+#define BPFPROF_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_verbose(bool verbose);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif

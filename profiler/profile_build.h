@@ -1,0 +1,36 @@
+/* profile_build.h - turn the sampler's aggregates into a gzipped pprof.
+ *
+ * Each aggregated sample becomes one pprof Sample: kernel frames on top of
+ * user frames, leaf first, each address resolved by the symbolizer into a
+ * Mapping and a Location with its function(s). Return addresses (every frame
+ * but the leaf of each stack) are moved back by one byte so they point into
+ * the call instruction and name the call site.
+ */
+#ifndef BPFPROF_PROFILE_BUILD_H
+#define BPFPROF_PROFILE_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sampler.h"
+#include "symbolizer.h"
+
+struct profile_build_opts {
+	size_t sz;              /* sizeof(struct profile_build_opts) */
+	int64_t period_ns;
+	int64_t time_nanos;
+	int64_t duration_nanos;
+};
+
+struct profile_totals {
+	uint64_t samples;   /* samples written */
+	uint64_t processes; /* distinct processes among them */
+};
+
+/* Builds the profile; *gz (malloc'ed, caller frees) holds the gzipped
+ * bytes. Returns 0 or a negative errno. */
+int profile_build(struct sampler *sampler, struct symbolizer *sym,
+		  const struct profile_build_opts *opts, uint8_t **gz,
+		  size_t *gz_len, struct profile_totals *totals);
+
+#endif

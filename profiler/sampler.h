@@ -1,0 +1,65 @@
+/* sampler.h - a sampling session: the BPF program on every CPU.
+ *
+ * Owns the loaded skeleton and one PERF_COUNT_SW_CPU_CLOCK event per online
+ * CPU. While it runs, sampler_poll() reports processes seen for the first
+ * time (or after exec) so the caller can snapshot their mappings while they
+ * are alive. At the end, sampler_for_each_sample() walks the aggregated
+ * counts with their stacks resolved to instruction pointers.
+ */
+#ifndef BPFPROF_SAMPLER_H
+#define BPFPROF_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "profile.h"
+
+struct sampler;
+
+struct sampler_opts {
+	size_t sz;          /* sizeof(struct sampler_opts) */
+	int freq_hz;        /* samples per second per CPU */
+	const pid_t *pids;  /* only these processes (NULL: all) */
+	size_t npids;
+	bool follow_forks;  /* children of filtered processes join the filter */
+	bool include_idle;  /* also sample the idle task (pid 0) */
+};
+
+/* One aggregated sample with its stacks, innermost frame first. */
+struct sampler_sample {
+	const struct sample_key *key;
+	uint64_t count;
+	const uint64_t *kernel_ips;
+	size_t kernel_depth;
+	const uint64_t *user_ips;
+	size_t user_depth;
+};
+
+typedef void (*sampler_pid_cb)(pid_t pid, void *ctx);
+typedef int (*sampler_sample_cb)(const struct sampler_sample *s, void *ctx);
+
+/* Loads and attaches the program. Returns 0 or a negative errno after
+ * logging a line that names the cause and the fix. */
+int sampler_open(const struct sampler_opts *opts, struct sampler **out);
+void sampler_close(struct sampler *s);
+
+/* Adds a process to the filter (only with opts->pids set). */
+int sampler_add_pid(struct sampler *s, pid_t pid);
+
+/* Waits up to timeout_ms and calls cb for each newly seen process. */
+int sampler_poll(struct sampler *s, int timeout_ms, sampler_pid_cb cb,
+		 void *ctx);
+
+/* Stops sampling: detaches the perf events, the maps stay readable. */
+void sampler_stop(struct sampler *s);
+
+/* Sums the per-CPU counters of enum bpfprof_stat. */
+int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX]);
+
+/* Calls cb for every aggregated sample; stops at the first nonzero return. */
+int sampler_for_each_sample(struct sampler *s, sampler_sample_cb cb,
+			    void *ctx);
+
+#endif

@@ -1,0 +1,100 @@
+/* pprof.h - build a pprof Profile and write it gzipped, atomically.
+ *
+ * The builder owns the tables of a perftools.profiles.Profile (see
+ * proto/profile.proto, the upstream schema) and deduplicates as it goes:
+ *  - strings: one string_table entry per distinct string, index 0 is "";
+ *  - mappings: identical (start, limit, offset, filename, build_id) share an id
+ *    (the has_* flags given for the first one win);
+ *  - functions: identical (name, system_name, filename, start_line) share an id;
+ *  - locations: identical (mapping_id, address) share an id (the lines given
+ *    for the first one win). Exception: mapping_id 0 with address 0 marks a
+ *    synthetic frame (e.g. a process-name root frame); those share an id only
+ *    when their lines are identical too.
+ * Ids are 1..N in table order, as pprof consumers want. Deduplication uses
+ * hash tables, so 100k+ entries per table are fine.
+ *
+ * It writes a CPU profile: sample_type [samples/count, cpu/nanoseconds],
+ * period_type cpu/nanoseconds, and each sample's values [n, n * period].
+ *
+ * Functions return 0 (or an id >= 1) on success, a negative errno on failure
+ * (-EINVAL for NULL or invalid arguments, which add nothing to the profile)
+ * and then print one line on stderr saying what failed. A builder is not
+ * thread-safe; it can be encoded any number of times and keeps accepting
+ * data afterwards.
+ */
+#ifndef BPFPROF_PPROF_H
+#define BPFPROF_PPROF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pprof_builder;
+
+struct pprof_builder_opts {
+	size_t sz;              /* sizeof(struct pprof_builder_opts) */
+	int64_t period_ns;      /* 1e9 / sampling frequency */
+	int64_t time_nanos;     /* profile start, ns since the Unix epoch */
+	int64_t duration_nanos; /* profile length in ns */
+};
+
+struct pprof_mapping_info {
+	uint64_t start, limit, file_offset;
+	const char *filename; /* required */
+	const char *build_id; /* hex; NULL or "" when unknown */
+	bool has_functions, has_filenames, has_line_numbers, has_inline_frames;
+};
+
+/* One frame of a Location; several lines = inlined frames, innermost first. */
+struct pprof_line {
+	const char *function;    /* required */
+	const char *system_name; /* NULL: same as function */
+	const char *filename;    /* NULL when unknown */
+	int64_t line;            /* 0 when unknown */
+	int64_t start_line;      /* 0 when unknown */
+};
+
+/* A label: a string label when str != NULL, else a numeric label. key is
+ * required and non-empty. pprof readers silently drop a string label whose
+ * str is "" and a numeric label whose num is 0 (the format cannot tell them
+ * from "unset"). */
+struct pprof_label {
+	const char *key;
+	const char *str;
+	int64_t num;
+};
+
+int pprof_builder_new(const struct pprof_builder_opts *opts,
+		      struct pprof_builder **out);
+void pprof_builder_free(struct pprof_builder *b);
+
+/* Returns the mapping id (>= 1) or a negative errno (-EINVAL when limit <
+ * start). filename "[kernel.kallsyms]" is how pprof knows the kernel. */
+int64_t pprof_add_mapping(struct pprof_builder *b,
+			  const struct pprof_mapping_info *m);
+
+/* mapping_id 0 means no mapping, else it must be an id returned by
+ * pprof_add_mapping. nlines may be 0 (unsymbolized address).
+ * Returns the location id (>= 1) or a negative errno. */
+int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
+			   uint64_t address, const struct pprof_line *lines,
+			   size_t nlines);
+
+/* location_ids leaf first, each an id returned by pprof_add_location (none
+ * at all is allowed); count >= 1 samples (-EOVERFLOW if count * period does
+ * not fit in int64); labels copied. */
+int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
+		     size_t nlocations, int64_t count,
+		     const struct pprof_label *labels, size_t nlabels);
+
+/* Encode the profile and gzip it. *out is malloc'ed; the caller frees it. */
+int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
+			    size_t *out_len);
+
+/* Write buf to path atomically: a temporary file in the same directory,
+ * fsync, rename (the temporary file is removed on any error). The file keeps
+ * the mode of the one it replaces, else 0666 & ~umask. path "-" writes to
+ * standard output. A missing directory gives -ENOENT. */
+int pprof_write_file_atomic(const char *path, const void *buf, size_t len);
+
+#endif

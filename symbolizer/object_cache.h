@@ -1,0 +1,60 @@
+/* object_cache.h - parsed objects shared by every process that maps them.
+ *
+ * An object is one file as identified by fstat(): (st_dev, st_ino), checked
+ * against st_size and st_mtime so a file rewritten in place, or an inode
+ * number reused after a delete, is parsed again rather than answered from a
+ * stale table. Lookups hash the key (chained table, doubled as it fills).
+ *
+ * A file that is not ELF, or that libelf cannot read, is cached too, with
+ * no symbols (elf == NULL), so it is not reopened for every process.
+ * Objects read from memory (the [vdso]) are keyed by their build-id.
+ *
+ * Objects are never freed before object_cache_free(): mappings of exited
+ * processes keep pointing at them, and the strings they hand out (build-id,
+ * function names) must stay valid until the symbolizer is freed.
+ */
+#ifndef BPFPROF_SYM_OBJECT_CACHE_H
+#define BPFPROF_SYM_OBJECT_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elf_object.h"
+
+struct object {
+	struct elf_object *elf;  /* NULL: no symbols */
+	/* cache bookkeeping, private to object_cache.c */
+	struct object *hnext;    /* hash chain */
+	struct object *next;     /* list of every object, for freeing */
+	int kind;                /* file, image, or unopenable marker */
+	uint64_t dev, ino;
+	int64_t size, mtime_sec, mtime_nsec;
+};
+
+struct object_cache;
+
+int object_cache_new(struct object_cache **out);
+void object_cache_free(struct object_cache *c);
+
+/* The object for the regular file open on fd (parsed on a miss; fd stays
+ * the caller's). `name` is only for the log line written when an ELF file
+ * cannot be parsed. Returns 0, or a negative errno when fd cannot be
+ * fstat'ed or memory runs out; a file without symbols is not an error. */
+int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
+			struct object **out);
+
+/* The object for an ELF image in memory; *out is NULL when the image does
+ * not parse (not an error). Returns 0 or -ENOMEM. */
+int object_cache_get_image(struct object_cache *c, const void *image, size_t size,
+			   struct object **out);
+
+/* Records a file that could not be opened; returns 1 the first time for a
+ * given (dev, ino) from /proc/PID/maps, 0 after, so the caller logs once. */
+int object_cache_note_unopenable(struct object_cache *c, uint64_t dev, uint64_t ino);
+
+static inline const char *object_build_id(const struct object *o)
+{
+	return o && o->elf ? o->elf->build_id : "";
+}
+
+#endif

@@ -1,0 +1,111 @@
+/* symbolizer.h - turn sampled addresses into mappings and function names.
+ *
+ * The symbolizer knows nothing about BPF or pprof: it takes a pid and an
+ * address and answers with the mapping the address falls in and the
+ * function(s) at that address.
+ *
+ * Design:
+ *  - Work is per object, not per process. An object file (executable or
+ *    shared library) is parsed once: its GNU build-id, its PT_LOAD segments
+ *    and a sorted symbol table (.symtab, else .dynsym). Objects are shared by
+ *    every process that maps them (keyed by device + inode).
+ *  - A process only holds its list of executable mappings, snapshotted from
+ *    /proc/PID/maps by symbolizer_track_process() while the process is alive.
+ *    Objects are opened through /proc/PID/map_files/ so deleted files and
+ *    other mount namespaces work (that needs root; otherwise through
+ *    /proc/PID/root/<path>, then <path>, each checked against the inode in
+ *    the maps). A process that exits after being tracked is still
+ *    symbolized.
+ *  - An address is translated to an ELF virtual address through the mapping's
+ *    file offset and the PT_LOAD segment containing that offset, which is
+ *    correct for PIE and non-PIE executables and shared libraries alike.
+ *  - Kernel addresses come from /proc/kallsyms (module symbols included),
+ *    reported in one mapping named "[kernel.kallsyms]".
+ *
+ * Functions return 0 or a negative errno, libbpf style. Everything handed
+ * out (struct sym_mapping pointers, paths, build-ids, names) is owned by the
+ * symbolizer and stays valid until symbolizer_free(), also across refreshes
+ * of a process and after it exits.
+ *
+ * Not thread-safe: use one struct symbolizer from one thread at a time.
+ * v1 never forgets: memory grows with the processes and objects seen (a
+ * refresh of an unchanged process costs nothing).
+ */
+#ifndef BPFPROF_SYMBOLIZER_H
+#define BPFPROF_SYMBOLIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct symbolizer;
+
+struct symbolizer_opts {
+	size_t sz;                 /* sizeof(struct symbolizer_opts) */
+	const char *proc_dir;      /* default "/proc" */
+	const char *kallsyms_path; /* default "<proc_dir>/kallsyms", i.e.
+	                              "/proc/kallsyms"; the kernel build-id is
+	                              read from /sys/kernel/notes only when
+	                              this is left to the default */
+};
+
+/* One mapped object as the process (or kernel) had it: a pprof Mapping.
+ * Only executable mappings are tracked; anonymous ones (JIT code) have path
+ * "", special ones keep their name ("[vdso]", "[vsyscall]"); both have no
+ * functions, except the [vdso] when it can be read from <proc>/PID/mem. */
+struct sym_mapping {
+	uint64_t start;       /* first address */
+	uint64_t limit;       /* one past the last address */
+	uint64_t file_offset; /* file offset that start maps */
+	const char *path;     /* from /proc/PID/maps, " (deleted)" stripped;
+	                         "[kernel.kallsyms]" for the kernel */
+	const char *build_id; /* GNU build-id in lowercase hex, "" if none */
+	int has_functions;    /* the object has a symbol table we could read */
+};
+
+/* One function at an address. Later versions fill file/line and the inline
+ * chain; today function only, file NULL and line 0. */
+struct sym_frame {
+	const char *function; /* NULL when unknown */
+	const char *file;     /* source file, NULL when unknown */
+	int line;             /* source line, 0 when unknown */
+};
+
+#define SYM_MAX_FRAMES 8
+
+/* The answer for one address. */
+struct sym_location {
+	const struct sym_mapping *mapping; /* NULL: in no known mapping */
+	int nframes;                       /* 0: no function found */
+	struct sym_frame frames[SYM_MAX_FRAMES]; /* innermost first */
+};
+
+int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out);
+void symbolizer_free(struct symbolizer *s);
+
+/* Snapshot the executable mappings of pid and load the symbols of their
+ * objects now, while the process is alive. Calling it again for a known pid
+ * refreshes the snapshot (after exec or dlopen); unchanged mappings are
+ * kept as they are, so a refresh is cheap. Returns -ESRCH, without logging,
+ * when the process is gone; a known process then keeps its last snapshot.
+ * Files that cannot be opened are logged once each, and their mappings
+ * have no functions. */
+int symbolizer_track_process(struct symbolizer *s, pid_t pid);
+
+/* Resolve a user-space address of pid (tracking the process first if it is
+ * not yet known). An address outside every mapping or object yields
+ * out->mapping == NULL or out->nframes == 0 with return 0: not an error.
+ * Returns -ESRCH (out empty) for a pid that was never tracked and is gone. */
+int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
+			    struct sym_location *out);
+
+/* Resolve a kernel address through /proc/kallsyms (loaded on first use).
+ * Every kernel address gets the one "[kernel.kallsyms]" mapping; nframes is
+ * 0 past the end of kernel text or more than 1 MiB from any symbol. When
+ * kallsyms cannot be read, or its addresses are hidden (-EPERM: not root,
+ * kernel.kptr_restrict), that is logged once and the error is returned for
+ * every address, with out empty. */
+int symbolizer_resolve_kernel(struct symbolizer *s, uint64_t addr,
+			      struct sym_location *out);
+
+#endif

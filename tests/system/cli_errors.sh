@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The CLI explains itself and fails clearly: --help covers every flag; bad
+# flags, unknown pids, missing privileges and a missing command each give
+# one line and a non-zero exit.
+source "$(dirname "$0")/lib.sh"
+require_bpf
+
+# expect_error WANT_RC PATTERN CMD...: CMD exits WANT_RC, stderr matches PATTERN.
+expect_error() {
+  local want=$1 pattern=$2; shift 2
+  "$@" > "$WORK/out" 2> "$WORK/err"; local rc=$?
+  [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, want $want; stderr: $(cat "$WORK/err")"
+  grep -qE "$pattern" "$WORK/err" || fail "'$*' stderr lacks /$pattern/: $(cat "$WORK/err")"
+}
+
+"$BPFPROF" --help > "$WORK/help" || fail "bpfprof --help failed"
+grep -q record "$WORK/help" || fail "bpfprof --help does not list record"
+"$BPFPROF" record --help > "$WORK/rhelp" || fail "bpfprof record --help failed"
+for flag in --frequency --duration --pid --output --include-idle --verbose --help; do
+  grep -q -- "$flag" "$WORK/rhelp" || fail "record --help does not explain $flag"
+done
+
+expect_error 2 "unknown option '--bogus'" "$BPFPROF" record --bogus
+expect_error 2 "unknown command" "$BPFPROF" frobnicate
+expect_error 2 "invalid frequency" "$BPFPROF" record -F 0
+expect_error 2 "invalid duration" "$BPFPROF" record -d abc
+expect_error 2 "needs a value" "$BPFPROF" record -o
+expect_error 2 "exclude each other" "$BPFPROF" record -p 1 -- true
+
+unused=4194000
+while kill -0 "$unused" 2>/dev/null; do unused=$((unused + 1)); done
+expect_error 1 "no process with pid $unused" "$BPFPROF" record -p "$unused" -d 1
+
+# Not root: the binary is run as nobody from a directory nobody can enter.
+chmod 755 "$WORK" && cp "$BPFPROF" "$WORK/bpfprof" && chmod 755 "$WORK/bpfprof"
+expect_error 1 "root or CAP_BPF" setpriv --reuid=65534 --regid=65534 --clear-groups \
+  "$WORK/bpfprof" record -d 1 -o "$WORK/nobody.pb.gz"
+
+expect_error 127 "cannot run /nonexistent/cmd" \
+  "$BPFPROF" record -o "$WORK/missing.pb.gz" -- /nonexistent/cmd
+pass "CLI errors and help"

@@ -1,0 +1,63 @@
+# lib.sh - helpers shared by the system tests (sourced, not run).
+#
+# Each test: `source lib.sh`, `require_bpf`, then works in $WORK (removed at
+# exit) and calls fail/pass. Profiles are read with the real consumer,
+# `go tool pprof`.
+set -u
+
+WORK=$(mktemp -d /tmp/bpfprof-test.XXXXXX)
+export PPROF_TMPDIR=$WORK HOME=${HOME:-$WORK}
+CHILDREN=()
+cleanup() {
+  for p in "${CHILDREN[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "PASS: $*"; }
+
+# Skips (exit 77) when this machine cannot load BPF; under CI that is a
+# failure, because CI runs as root and the tests must run there.
+skip_or_fail() {
+  if [ "${CI:-}" = true ]; then fail "cannot run under CI: $*"; fi
+  echo "SKIP: $*"; exit 77
+}
+require_bpf() {
+  [ "$(id -u)" -eq 0 ] || skip_or_fail "system tests need root"
+  [ -r /sys/kernel/btf/vmlinux ] || skip_or_fail "kernel has no BTF"
+  command -v go >/dev/null || skip_or_fail "go (golang-go) is missing: run scripts/setup"
+  [ -x "${BPFPROF:-}" ] || fail "BPFPROF is not set to the built binary"
+}
+
+# pprof_check FILE: `go tool pprof -raw` must read it.
+pprof_check() {
+  go tool pprof -raw "$1" > "$WORK/raw.txt" 2> "$WORK/raw.err" ||
+    fail "go tool pprof -raw $1: $(cat "$WORK/raw.err")"
+}
+
+# pprof_traces FILE [pprof flags...]: one line per sample,
+# "COUNT<TAB>pid=P<TAB>leaf;caller;...;root" (counts from samples/count).
+pprof_traces() {
+  local f=$1; shift
+  go tool pprof -traces -sample_index=samples "$@" "$f" 2>/dev/null | awk '
+    function flush() { if (n != "") print n "\t" "pid=" pid "\t" st; n = ""; st = "" }
+    /^-+\+-+/ { flush(); pid = ""; next }
+    /^ *pid: / { pid = $2; next }
+    /^ *[a-z_]+: / { next }
+    /^ +[0-9]+ +[^ ]/ { flush(); n = $1; fn = $2; st = fn; next }
+    /^ +[^ ]/ && n != "" { fn = $1; st = st ";" fn; next }
+    END { flush() }'
+}
+
+# total_for FILTER TRACES: sum of counts of the lines of TRACES matching the
+# awk condition FILTER (on $1 count, $2 pid=, $3 stack).
+sum_traces() { awk -F'\t' "$1 { s += \$1 } END { print s + 0 }" "$2"; }
+
+# Starts the call-tree fixture for SECONDS in the background; sets FIXTURE_PID.
+start_calltree() {
+  "$FIXTURES/calltree_fp" "$1" > "$WORK/calltree.pid" &
+  FIXTURE_PID=$!
+  CHILDREN+=("$FIXTURE_PID")
+}
