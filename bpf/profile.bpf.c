@@ -5,8 +5,9 @@
  * CPU. It takes the kernel and user stacks into the stack-trace map and
  * increments a counter keyed by (process, thread, stacks, names). User space
  * reads the aggregates once at the end: no per-sample events cross over,
- * except one notification per newly seen process, so that user space can
- * snapshot its mappings while it is alive.
+ * except one notification per newly seen process (checked only when a
+ * sample creates a new key), so that user space can snapshot its mappings
+ * while it is alive.
  *
  * Filters: when filter_pids is set only the processes in `pids` are sampled;
  * with follow_forks, children of those processes join the filter as they are
@@ -92,7 +93,9 @@ static __always_inline void announce_pid(__u32 tgid)
 	}
 }
 
-static __always_inline void count_sample(struct sample_key *key)
+/* Counts one sample under key. Returns true when key is new: the first
+ * sample of a new identity, the only time worth checking for a new process. */
+static __always_inline bool count_sample(struct sample_key *key)
 {
 	__u64 one = 1, *count;
 	long err;
@@ -101,7 +104,7 @@ static __always_inline void count_sample(struct sample_key *key)
 	if (count) {
 		__sync_fetch_and_add(count, 1);
 		stat_inc(STAT_SAMPLES);
-		return;
+		return false;
 	}
 	err = bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST);
 	if (err == -EEXIST) { /* another CPU inserted it first */
@@ -111,6 +114,7 @@ static __always_inline void count_sample(struct sample_key *key)
 		err = count ? 0 : -EEXIST;
 	}
 	stat_inc(err ? STAT_COUNTS_FULL : STAT_SAMPLES);
+	return err == 0;
 }
 
 SEC("perf_event")
@@ -126,26 +130,37 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	if (filter_pids && !bpf_map_lookup_elem(&pids, &tgid))
 		return 0;
 
-	task = (struct task_struct *)bpf_get_current_task();
+	task = bpf_get_current_task_btf();
 	key.tgid = tgid;
 	key.tid = tid;
 	bpf_get_current_comm(key.thread_name, sizeof(key.thread_name));
-	BPF_CORE_READ_STR_INTO(&key.comm, task, group_leader, comm);
+	if (tid == tgid)
+		__builtin_memcpy(key.comm, key.thread_name, sizeof(key.comm));
+	else
+		BPF_CORE_READ_STR_INTO(&key.comm, task, group_leader, comm);
 
-	key.kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
-	if (key.kernel_stack_id < 0 && key.kernel_stack_id != -EFAULT)
-		stat_inc(STAT_KERNEL_STACK_LOST);
+	/* Kernel addresses have the top bit set (x86-64, arm64): a sample
+	 * taken in user mode has no kernel stack to walk. */
+	if ((long)PT_REGS_IP(&ctx->regs) < 0) {
+		key.kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (key.kernel_stack_id < 0)
+			stat_inc(STAT_KERNEL_STACK_LOST);
+	} else {
+		key.kernel_stack_id = -EFAULT;
+	}
 
-	if (!BPF_CORE_READ(task, mm)) {
+	if (!task->mm) {
 		key.user_stack_id = -ENOENT;
 	} else {
 		key.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 		if (key.user_stack_id < 0)
 			stat_inc(STAT_USER_STACK_LOST);
-		announce_pid(tgid);
 	}
 
-	count_sample(&key);
+	/* A process is new only if its sample is a new key; the common case
+	 * (a key seen before) pays no lookup in seen_pids. */
+	if (count_sample(&key) && key.user_stack_id != -ENOENT)
+		announce_pid(tgid);
 	return 0;
 }
 
