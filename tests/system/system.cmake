@@ -18,7 +18,8 @@ set(system_tests
   record_command
   record_systemwide
   record_kernel
-  record_exited_process)
+  record_exited_process
+  record_valgrind)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)
