@@ -86,7 +86,9 @@ static __always_inline void announce_pid(__u32 tgid)
 	if (bpf_map_lookup_elem(&seen_pids, &tgid))
 		return;
 	bpf_map_update_elem(&seen_pids, &tgid, &one, BPF_ANY);
-	if (bpf_ringbuf_output(&new_pids, &tgid, sizeof(tgid), BPF_RB_NO_WAKEUP)) {
+	/* Default wake-up (only when user space is caught up): a process that
+	 * lives 50 ms must be snapshotted before it exits. */
+	if (bpf_ringbuf_output(&new_pids, &tgid, sizeof(tgid), 0)) {
 		/* Let the next sample try again. */
 		bpf_map_delete_elem(&seen_pids, &tgid);
 		stat_inc(STAT_NEW_PID_LOST);

@@ -32,7 +32,7 @@
 #define DEFAULT_FREQ_HZ 99
 #define MAX_FREQ_HZ 10000
 #define MAX_PIDS 1024
-#define POLL_MS 100 /* how often new processes are picked up */
+#define POLL_MS 100 /* longest wait between checks of duration, command, signals */
 
 struct record_args {
 	int freq_hz;

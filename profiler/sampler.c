@@ -4,15 +4,14 @@
  * clock) rather than a frequency, so a busy thread gets exactly freq_hz
  * samples per second and counts can be compared between runs.
  *
- * New-process notifications are submitted without wake-ups (a wake-up per
- * event costs more than the sample itself), so sampler_poll() sleeps and
- * then consumes the ring buffer instead of waiting on it.
+ * New-process notifications (one per process, rare next to samples) wake
+ * sampler_poll() up at once, so a short-lived process is snapshotted while
+ * its mappings still exist.
  */
 #include "sampler.h"
 
 #include <errno.h>
 #include <linux/perf_event.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -214,14 +213,12 @@ int sampler_poll(struct sampler *s, int timeout_ms, sampler_pid_cb cb, void *ctx
 {
 	int n;
 
-	if (timeout_ms > 0)
-		poll(NULL, 0, timeout_ms); /* a signal cuts the wait short */
 	s->pid_cb = cb;
 	s->pid_ctx = ctx;
-	n = ring_buffer__consume(s->new_pids);
+	n = ring_buffer__poll(s->new_pids, timeout_ms); /* a signal cuts it short */
 	s->pid_cb = NULL;
 	s->pid_ctx = NULL;
-	return n < 0 ? n : 0;
+	return n < 0 && n != -EINTR ? n : 0;
 }
 
 int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])

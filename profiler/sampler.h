@@ -48,7 +48,8 @@ void sampler_close(struct sampler *s);
 /* Adds a process to the filter (only with opts->pids set). */
 int sampler_add_pid(struct sampler *s, pid_t pid);
 
-/* Waits up to timeout_ms and calls cb for each newly seen process. */
+/* Waits up to timeout_ms for newly seen processes and calls cb for each;
+ * returns as soon as there were some. */
 int sampler_poll(struct sampler *s, int timeout_ms, sampler_pid_cb cb,
 		 void *ctx);
 

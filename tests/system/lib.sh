@@ -11,7 +11,7 @@ CHILDREN=()
 cleanup() {
   for p in "${CHILDREN[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -38,21 +38,26 @@ pprof_check() {
 }
 
 # pprof_traces FILE [pprof flags...]: one line per sample,
-# "COUNT<TAB>pid=P<TAB>leaf;caller;...;root" (counts from samples/count).
+# "COUNT<TAB>pid=P<TAB>leaf;caller;...;root<TAB>comm=C" (counts from
+# samples/count).
 pprof_traces() {
   local f=$1; shift
   go tool pprof -traces -sample_index=samples "$@" "$f" 2>/dev/null | awk '
-    function flush() { if (n != "") print n "\t" "pid=" pid "\t" st; n = ""; st = "" }
-    /^-+\+-+/ { flush(); pid = ""; next }
+    function flush() {
+      if (n != "") print n "\t" "pid=" pid "\t" st "\t" "comm=" comm
+      n = ""; st = ""
+    }
+    /^-+\+-+/ { flush(); pid = ""; comm = ""; next }
     /^ *pid: / { pid = $2; next }
+    /^ *comm: / { comm = $2; next }
     /^ *[a-z_]+: / { next }
     /^ +[0-9]+ +[^ ]/ { flush(); n = $1; fn = $2; st = fn; next }
     /^ +[^ ]/ && n != "" { fn = $1; st = st ";" fn; next }
     END { flush() }'
 }
 
-# total_for FILTER TRACES: sum of counts of the lines of TRACES matching the
-# awk condition FILTER (on $1 count, $2 pid=, $3 stack).
+# sum_traces FILTER TRACES: sum of counts of the lines of TRACES matching
+# the awk condition FILTER (on $1 count, $2 pid=, $3 stack, $4 comm=).
 sum_traces() { awk -F'\t' "$1 { s += \$1 } END { print s + 0 }" "$2"; }
 
 # Starts the call-tree fixture for SECONDS in the background; sets FIXTURE_PID.

@@ -19,6 +19,7 @@ set(system_tests
   record_systemwide
   record_kernel
   record_exited_process
+  record_short_lived
   record_valgrind)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
