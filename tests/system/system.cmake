@@ -20,6 +20,7 @@ set(system_tests
   record_kernel
   record_exited_process
   record_short_lived
+  record_hidden_binaries
   record_valgrind)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
