@@ -28,6 +28,9 @@ static int64_t add_mapping(struct pprof_builder *b, const struct sym_mapping *m)
 		.filename = m->path,
 		.build_id = m->build_id,
 		.has_functions = m->has_functions,
+		.has_filenames = m->has_filenames,
+		.has_line_numbers = m->has_line_numbers,
+		.has_inline_frames = m->has_inline_frames,
 	};
 
 	return pprof_add_mapping(b, &info);
@@ -57,6 +60,7 @@ static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t addr)
 			.function = loc.frames[i].function,
 			.filename = loc.frames[i].file,
 			.line = loc.frames[i].line,
+			.start_line = loc.frames[i].start_line,
 		};
 	}
 	return pprof_add_location(c->builder, (uint64_t)mapping_id, addr, lines,

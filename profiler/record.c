@@ -43,6 +43,7 @@ struct record_args {
 	char default_output[64];
 	bool include_idle;
 	bool verbose;
+	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS */
 	char **command; /* NULL-terminated, or NULL */
 };
 
@@ -77,6 +78,10 @@ static void usage(FILE *f)
 "                        bpfprof-YYYYmmdd-HHMMSS.pb.gz in the current\n"
 "                        directory; '-' for standard output)\n"
 "      --include-idle    also sample the idle task (pid 0), left out by default\n"
+"      --debuginfod URLS fetch missing debug info from these debuginfod servers\n"
+"                        (space-separated; default $DEBUGINFOD_URLS; '' for\n"
+"                        none). Local debug files (/usr/lib/debug, by build-id\n"
+"                        or .gnu_debuglink) are always used\n"
 "  -v, --verbose         debug logging, including libbpf's\n"
 "  -h, --help            show this help\n"
 "\n"
@@ -140,6 +145,7 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "include-idle", no_argument, NULL, 'I' },
+		{ "debuginfod", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -182,6 +188,9 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 			break;
 		case 'I':
 			a->include_idle = true;
+			break;
+		case 'D':
+			a->debuginfod_urls = optarg;
 			break;
 		case 'v':
 			a->verbose = true;
@@ -350,6 +359,7 @@ int record_main(int argc, char **argv)
 	if (preflight_check())
 		return 1;
 	libbpf_set_print(a.verbose ? libbpf_log : NULL);
+	sym_opts.debuginfod_urls = a.debuginfod_urls;
 	err = symbolizer_new(&sym_opts, &sym);
 	if (err) {
 		log_error("start symbolizer: %s", strerror(-err));

@@ -25,6 +25,8 @@
 #ifndef BPFPROF_SYM_ELF_OBJECT_H
 #define BPFPROF_SYM_ELF_OBJECT_H
 
+#include <libelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,5 +86,9 @@ static inline const char *elf_object_name(const struct elf_object *o,
 {
 	return o->strings + s->name;
 }
+
+/* Whether the ELF file has DWARF (.debug_info, or the old compressed
+ * .zdebug_info) with contents: what a separate debug file must have. */
+bool elf_has_debug_info(Elf *elf);
 
 #endif

@@ -60,6 +60,7 @@ void object_cache_free(struct object_cache *c)
 	for (o = c->all; o; o = next) {
 		next = o->next;
 		elf_object_free(o->elf);
+		dwarf_index_free(o->dwarf);
 		free(o);
 	}
 	free(c->buckets);
@@ -163,6 +164,11 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 		return -ENOMEM;
 	}
 	o->elf = elf;
+	if (elf) {
+		err = object_attach_dwarf(o, fd, name);
+		if (err)
+			return err; /* o stays on the `all` list, freed with the cache */
+	}
 	o->dev = (uint64_t)st.st_dev;
 	o->ino = (uint64_t)st.st_ino;
 	o->size = (int64_t)st.st_size;
@@ -200,6 +206,20 @@ int object_cache_get_image(struct object_cache *c, const void *image, size_t siz
 	o->hnext = c->images;
 	c->images = o;
 	*out = o;
+	return 0;
+}
+
+int object_attach_dwarf(struct object *o, int fd, const char *name)
+{
+	int err;
+
+	if (o->dwarf)
+		return 0;
+	err = dwarf_index_open(fd, &o->dwarf);
+	if (err == -ENOMEM)
+		return err;
+	if (err && err != -ENODATA)
+		fprintf(stderr, "symbolizer: read DWARF of %s: %s\n", name, strerror(-err));
 	return 0;
 }
 

@@ -7,6 +7,9 @@
  *
  * A file that is not ELF, or that libelf cannot read, is cached too, with
  * no symbols (elf == NULL), so it is not reopened for every process.
+ * The DWARF index of an object is built when the object is parsed, from
+ * the object's own DWARF (object_attach_dwarf() takes any file descriptor,
+ * so a separate debug file can provide it instead).
  * Objects read from memory (the [vdso]) are keyed by their build-id.
  *
  * Objects are never freed before object_cache_free(): mappings of exited
@@ -16,13 +19,17 @@
 #ifndef BPFPROF_SYM_OBJECT_CACHE_H
 #define BPFPROF_SYM_OBJECT_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dwarf_index.h"
 #include "elf_object.h"
 
 struct object {
 	struct elf_object *elf;  /* NULL: no symbols */
+	struct dwarf_index *dwarf; /* NULL: no DWARF */
+	bool debug_searched;     /* separate debug file looked for already */
 	/* cache bookkeeping, private to object_cache.c */
 	struct object *hnext;    /* hash chain */
 	struct object *next;     /* list of every object, for freeing */
@@ -47,6 +54,15 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
  * not parse (not an error). Returns 0 or -ENOMEM. */
 int object_cache_get_image(struct object_cache *c, const void *image, size_t size,
 			   struct object **out);
+
+/* Indexes the DWARF of the ELF file open on fd (the object's own file or
+ * its separate debug file) into o->dwarf, unless o already has an index:
+ * so a caller can offer the object's own file first, then a debug file.
+ * A file without DWARF is not an error; a DWARF that cannot be read is
+ * logged (naming `name`) and leaves o without one. Call it before mappings
+ * of o are made: they copy its flags (has_line_numbers, ...). Returns 0 or
+ * -ENOMEM. */
+int object_attach_dwarf(struct object *o, int fd, const char *name);
 
 /* Records a file that could not be opened; returns 1 the first time for a
  * given (dev, ino) from /proc/PID/maps, 0 after, so the caller logs once. */

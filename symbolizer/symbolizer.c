@@ -11,7 +11,8 @@
  *    opening only new mappings, and retires the rest to a list freed by
  *    symbolizer_free(): a process that does not change costs no memory.
  *  - objects: object_cache.c, shared by all processes, keyed by the file's
- *    (st_dev, st_ino).
+ *    (st_dev, st_ino); each with its ELF symbols (elf_object.c) and, when
+ *    it has DWARF, its line/inline index (dwarf_index.c).
  *  - the kernel: kallsyms.c, loaded on the first kernel address.
  *
  * Opening a mapped file, in order:
@@ -43,13 +44,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "debug_find.h"
 #include "kallsyms.h"
 #include "object_cache.h"
+#include "opts.h"
+#include "perf_map.h"
 #include "proc_maps.h"
 #include "read_file.h"
 
 #define KALLSYMS_MAX_SIZE (256u << 20)
 #define VDSO_MAX_SIZE (1u << 20)
+#define PERF_MAP_MAX_SIZE (256u << 20)
 #define KERNEL_NOTES "/sys/kernel/notes"
 
 struct mapping {
@@ -65,9 +70,12 @@ struct mapping {
 struct process {
 	struct process *hnext;
 	pid_t pid;
+	pid_t nspid;             /* the pid in its own pid namespace */
 	int err;                 /* nonzero: never tracked; returned by resolve */
 	struct mapping **maps;   /* sorted by start */
 	size_t nmaps;
+	struct perf_map *jit;    /* /tmp/perf-PID.map, read on the first miss */
+	bool jit_loaded;
 };
 
 struct symbolizer {
@@ -76,6 +84,7 @@ struct symbolizer {
 	bool kallsyms_default;   /* read the build-id from /sys/kernel/notes */
 
 	struct object_cache *objects;
+	struct debug_finder *debug;
 	struct process **procs;  /* hash buckets, power of two */
 	size_t nprocs_buckets, nprocs;
 	struct mapping *retired;
@@ -89,22 +98,6 @@ struct symbolizer {
 
 /* ---- options --------------------------------------------------------- */
 
-/* libbpf-style opts: a caller built against an older, shorter struct is
- * fine; a longer one is accepted when the unknown tail is zero. */
-static bool opts_valid(const struct symbolizer_opts *opts)
-{
-	const char *p = (const char *)opts;
-
-	if (!opts)
-		return true;
-	if (opts->sz < sizeof(opts->sz))
-		return false;
-	for (size_t i = sizeof(*opts); i < opts->sz; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 #define OPT(opts, field)                                                      \
 	((opts) && (opts)->sz >= offsetof(struct symbolizer_opts, field) +    \
 				     sizeof((opts)->field)                    \
@@ -114,16 +107,19 @@ static bool opts_valid(const struct symbolizer_opts *opts)
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 {
 	const char *proc_dir, *kallsyms;
+	struct debug_finder_opts dopts = { .sz = sizeof(dopts) };
 	struct symbolizer *s;
 	int err;
 
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!opts_valid(opts))
+	if (!SYM_OPTS_VALID(opts))
 		return -EINVAL;
 	proc_dir = OPT(opts, proc_dir) ? OPT(opts, proc_dir) : "/proc";
 	kallsyms = OPT(opts, kallsyms_path);
+	dopts.debug_root = OPT(opts, debug_root);
+	dopts.debuginfod_urls = OPT(opts, debuginfod_urls);
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -137,9 +133,11 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	s->nprocs_buckets = 256;
 	s->procs = calloc(s->nprocs_buckets, sizeof(*s->procs));
 	err = object_cache_new(&s->objects);
+	if (!err)
+		err = debug_finder_new(&dopts, &s->debug);
 	if (err || !s->proc_dir || !s->kallsyms_path || !s->procs) {
 		symbolizer_free(s);
-		return -ENOMEM;
+		return err ? err : -ENOMEM;
 	}
 	*out = s;
 	return 0;
@@ -164,6 +162,7 @@ void symbolizer_free(struct symbolizer *s)
 		for (; p; p = next) {
 			next = p->hnext;
 			free_mapping_array(p->maps, p->nmaps);
+			perf_map_free(p->jit);
 			free(p);
 		}
 	}
@@ -173,6 +172,7 @@ void symbolizer_free(struct symbolizer *s)
 	}
 	free(s->procs);
 	object_cache_free(s->objects);
+	debug_finder_free(s->debug);
 	kallsyms_free(s->ksyms);
 	free(s->proc_dir);
 	free(s->kallsyms_path);
@@ -305,6 +305,48 @@ static int read_vdso(struct symbolizer *s, int dirfd, const struct proc_maps_ent
 	return err;
 }
 
+static int hex_to_bytes(const char *hex, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (; hex[0] && hex[1] && n < max; hex += 2) {
+		unsigned byte;
+
+		if (sscanf(hex, "%2x", &byte) != 1)
+			break;
+		out[n++] = (uint8_t)byte;
+	}
+	return (int)n;
+}
+
+/* Gives obj the DWARF of its separate debug file when its own file has
+ * none (stripped distribution binaries); searched once per object. */
+static int attach_debug_file(struct symbolizer *s, pid_t pid, const char *path,
+			     int obj_fd, struct object *obj)
+{
+	uint8_t build_id[64];
+	char root[PATH_MAX];
+	Elf *elf;
+	int fd, n, err;
+
+	if (obj->debug_searched || obj->dwarf || !obj->elf)
+		return 0;
+	obj->debug_searched = true;
+	n = hex_to_bytes(obj->elf->build_id, build_id, sizeof(build_id));
+	snprintf(root, sizeof(root), "%s/%d/root", s->proc_dir, (int)pid);
+	elf = elf_begin(obj_fd, ELF_C_READ_MMAP, NULL);
+	fd = debug_finder_find(s->debug, elf, n ? build_id : NULL, (size_t)n, root,
+			       path[0] == '/' ? path : NULL, NULL);
+	elf_end(elf);
+	if (fd == -ENOMEM)
+		return fd;
+	if (fd < 0)
+		return 0;
+	err = object_attach_dwarf(obj, fd, path);
+	close(fd);
+	return err;
+}
+
 static int open_object(struct symbolizer *s, int dirfd, pid_t pid,
 		       const struct proc_maps_entry *e, struct object **obj)
 {
@@ -327,6 +369,8 @@ static int open_object(struct symbolizer *s, int dirfd, pid_t pid,
 		return 0;
 	}
 	err = object_cache_get_fd(s->objects, fd, e->path, obj);
+	if (!err && *obj)
+		err = attach_debug_file(s, pid, e->path, fd, *obj);
 	close(fd);
 	return err;
 }
@@ -363,6 +407,7 @@ static int new_mapping(struct symbolizer *s, int dirfd, pid_t pid,
 	size_t len = strlen(e->path);
 	struct mapping *m;
 	struct object *obj;
+	unsigned flags;
 	int err;
 
 	*out = NULL;
@@ -377,13 +422,18 @@ static int new_mapping(struct symbolizer *s, int dirfd, pid_t pid,
 	m->dev = (uint64_t)e->dev_major << 32 | e->dev_minor;
 	m->ino = e->inode;
 	m->deleted = e->deleted;
+	flags = obj ? dwarf_index_flags(obj->dwarf) : 0;
 	m->pub = (struct sym_mapping){
 		.start = e->start,
 		.limit = e->end,
 		.file_offset = e->offset,
 		.path = m->path,
 		.build_id = object_build_id(obj),
-		.has_functions = obj && obj->elf && obj->elf->nsyms > 0,
+		.has_functions = (obj && obj->elf && obj->elf->nsyms > 0) ||
+				 (flags & DWARF_INDEX_FUNCTIONS),
+		.has_filenames = !!(flags & DWARF_INDEX_LINES),
+		.has_line_numbers = !!(flags & DWARF_INDEX_LINES),
+		.has_inline_frames = !!(flags & DWARF_INDEX_FUNCTIONS),
 	};
 	*out = m;
 	return 0;
@@ -467,6 +517,45 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 	return 0;
 }
 
+/* The innermost pid of the last "NSpid:" line of /proc/PID/status: the
+ * pid a process in a container knows itself by (and names its perf map
+ * with). pid itself when the line is missing or malformed. */
+static pid_t parse_nspid(const char *status, size_t len, pid_t pid)
+{
+	const char *p = status, *end = status + len, *line;
+	long last = pid;
+
+	while (p < end && (line = memmem(p, (size_t)(end - p), "NSpid:", 6))) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+
+		for (p = line + 6; p < (eol ? eol : end);) {
+			char *num_end;
+			long v = strtol(p, &num_end, 10);
+
+			if (num_end == p)
+				break;
+			if (v > 0)
+				last = v;
+			p = num_end;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return (pid_t)last;
+}
+
+static pid_t read_nspid(int dirfd, pid_t pid)
+{
+	char *buf;
+	size_t len;
+	pid_t nspid;
+
+	if (sym_read_file_at(dirfd, "status", 1 << 16, &buf, &len))
+		return pid;
+	nspid = parse_nspid(buf, len, pid);
+	free(buf);
+	return nspid;
+}
+
 int symbolizer_track_process(struct symbolizer *s, pid_t pid)
 {
 	struct proc_maps pm;
@@ -519,6 +608,8 @@ int symbolizer_track_process(struct symbolizer *s, pid_t pid)
 	}
 	err = snapshot(s, p, dirfd, &pm);
 	proc_maps_free(&pm);
+	if (!err)
+		p->nspid = read_nspid(dirfd, pid);
 	close(dirfd);
 out:
 	/* A known process keeps its last snapshot; an unknown one remembers
@@ -530,6 +621,42 @@ out:
 
 /* ---- resolving -------------------------------------------------------- */
 
+/* Reads the process's perf map: under its root first (a container's
+ * /tmp), then the host's /tmp. Missing files are normal (no JIT). */
+static void load_jit_map(struct symbolizer *s, struct process *p)
+{
+	char path[PATH_MAX];
+	char *buf = NULL;
+	size_t len;
+
+	p->jit_loaded = true;
+	snprintf(path, sizeof(path), "%s/%d/root/tmp/perf-%d.map", s->proc_dir,
+		 (int)p->pid, (int)(p->nspid ? p->nspid : p->pid));
+	if (sym_read_file_at(AT_FDCWD, path, PERF_MAP_MAX_SIZE, &buf, &len)) {
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)p->pid);
+		if (sym_read_file_at(AT_FDCWD, path, PERF_MAP_MAX_SIZE, &buf, &len))
+			return;
+	}
+	if (perf_map_parse(buf, len, &p->jit, NULL))
+		p->jit = NULL;
+	free(buf);
+}
+
+static int resolve_jit(struct symbolizer *s, struct process *p, uint64_t addr,
+		       struct sym_location *out)
+{
+	const char *name;
+
+	if (!p->jit_loaded)
+		load_jit_map(s, p);
+	name = p->jit ? perf_map_lookup(p->jit, addr) : NULL;
+	if (name) {
+		out->frames[0].function = name;
+		out->nframes = 1;
+	}
+	return 0;
+}
+
 int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 			    struct sym_location *out)
 {
@@ -539,6 +666,7 @@ int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 	struct mapping *m;
 	uint64_t vaddr;
 	size_t i;
+	int n;
 
 	if (!out)
 		return -EINVAL;
@@ -557,20 +685,28 @@ int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 		return p->err;
 
 	i = bisect(p->maps, p->nmaps, addr);
-	if (i == p->nmaps || addr >= p->maps[i]->pub.limit)
-		return 0;
-	m = p->maps[i];
-	out->mapping = &m->pub;
+	m = i < p->nmaps && addr < p->maps[i]->pub.limit ? p->maps[i] : NULL;
+	if (m)
+		out->mapping = &m->pub;
+	if (!m || (!m->obj && !m->pub.path[0])) /* anonymous: JIT code? */
+		return resolve_jit(s, p, addr, out);
 	if (!m->obj || !m->obj->elf)
 		return 0;
 	elf = m->obj->elf;
 	if (elf_object_file_to_vaddr(elf, addr - m->pub.start + m->pub.file_offset, &vaddr))
 		return 0;
 	sym = elf_object_lookup(elf, vaddr);
-	if (!sym)
-		return 0;
-	out->frames[0].function = elf_object_name(elf, sym);
-	out->nframes = 1;
+	n = m->obj->dwarf ? dwarf_index_lookup(m->obj->dwarf, vaddr, out->frames, SYM_MAX_FRAMES)
+			  : 0;
+	if (!n && sym)
+		n = 1;
+	if (n && sym) /* the out-of-line function: the ELF name, as without DWARF */
+		out->frames[n - 1].function = elf_object_name(elf, sym);
+	if (n && !out->frames[n - 1].function) /* lines, but no function */
+		n = 0;
+	if (!n)
+		memset(out->frames, 0, sizeof(out->frames[0]));
+	out->nframes = n;
 	return 0;
 }
 

@@ -6,9 +6,11 @@
  *
  * Design:
  *  - Work is per object, not per process. An object file (executable or
- *    shared library) is parsed once: its GNU build-id, its PT_LOAD segments
- *    and a sorted symbol table (.symtab, else .dynsym). Objects are shared by
- *    every process that maps them (keyed by device + inode).
+ *    shared library) is parsed once: its GNU build-id, its PT_LOAD segments,
+ *    a sorted symbol table (.symtab, else .dynsym) and, when the file has
+ *    DWARF, an index of its line tables and inline trees (dwarf_index.h).
+ *    Objects are shared by every process that maps them (keyed by device +
+ *    inode).
  *  - A process only holds its list of executable mappings, snapshotted from
  *    /proc/PID/maps by symbolizer_track_process() while the process is alive.
  *    Objects are opened through /proc/PID/map_files/ so deleted files and
@@ -19,6 +21,11 @@
  *  - An address is translated to an ELF virtual address through the mapping's
  *    file offset and the PT_LOAD segment containing that offset, which is
  *    correct for PIE and non-PIE executables and shared libraries alike.
+ *  - With DWARF, an address gives the chain of inlined functions at it,
+ *    innermost first, each with file:line (pprof's Location.line order, as
+ *    llvm-symbolizer --inlining prints it). The out-of-line function keeps
+ *    its ELF symbol name when there is one; inlined ones are named by the
+ *    DWARF. Without DWARF: one frame, the ELF symbol, no file:line.
  *  - Kernel addresses come from /proc/kallsyms (module symbols included),
  *    reported in one mapping named "[kernel.kallsyms]".
  *
@@ -47,6 +54,9 @@ struct symbolizer_opts {
 	                              "/proc/kallsyms"; the kernel build-id is
 	                              read from /sys/kernel/notes only when
 	                              this is left to the default */
+	const char *debug_root;      /* separate debug files; default
+	                                "/usr/lib/debug" */
+	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS; "": none */
 };
 
 /* One mapped object as the process (or kernel) had it: a pprof Mapping.
@@ -60,15 +70,22 @@ struct sym_mapping {
 	const char *path;     /* from /proc/PID/maps, " (deleted)" stripped;
 	                         "[kernel.kallsyms]" for the kernel */
 	const char *build_id; /* GNU build-id in lowercase hex, "" if none */
-	int has_functions;    /* the object has a symbol table we could read */
+	int has_functions;    /* the object has a symbol table or DWARF functions */
+	int has_filenames;    /* DWARF line tables: frames get source files */
+	int has_line_numbers; /* ... and lines */
+	int has_inline_frames;/* DWARF functions indexed: inline chains complete */
 };
 
-/* One function at an address. Later versions fill file/line and the inline
- * chain; today function only, file NULL and line 0. */
+/* One function at an address: an inlined one, or the out-of-line one (the
+ * last frame of a location). */
 struct sym_frame {
-	const char *function; /* NULL when unknown */
-	const char *file;     /* source file, NULL when unknown */
-	int line;             /* source line, 0 when unknown */
+	const char *function; /* never NULL in a returned location; "??" for
+	                         a DWARF function without a name */
+	const char *file;     /* source file (as the DWARF names it, usually
+	                         absolute), NULL when unknown */
+	int line;             /* source line, 0 when unknown: of the address
+	                         for frames[0], of the call site for the rest */
+	int start_line;       /* DW_AT_decl_line of the function, 0 if unknown */
 };
 
 #define SYM_MAX_FRAMES 8
@@ -77,7 +94,9 @@ struct sym_frame {
 struct sym_location {
 	const struct sym_mapping *mapping; /* NULL: in no known mapping */
 	int nframes;                       /* 0: no function found */
-	struct sym_frame frames[SYM_MAX_FRAMES]; /* innermost first */
+	struct sym_frame frames[SYM_MAX_FRAMES]; /* innermost first; a deeper
+	                         inline chain keeps its innermost frames and
+	                         the out-of-line function */
 };
 
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out);

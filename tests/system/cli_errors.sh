@@ -16,7 +16,7 @@ expect_error() {
 "$BPFPROF" --help > "$WORK/help" || fail "bpfprof --help failed"
 grep -q record "$WORK/help" || fail "bpfprof --help does not list record"
 "$BPFPROF" record --help > "$WORK/rhelp" || fail "bpfprof record --help failed"
-for flag in --frequency --duration --pid --output --include-idle --verbose --help; do
+for flag in --frequency --duration --pid --output --include-idle --debuginfod --verbose --help; do
   grep -q -- "$flag" "$WORK/rhelp" || fail "record --help does not explain $flag"
 done
 

@@ -5,13 +5,28 @@
 # functions that use no stack even with -fno-omit-frame-pointer, so
 # frame-pointer unwinding would lose their callers (see docs/usage.md).
 set(fixture_dir ${CMAKE_CURRENT_BINARY_DIR}/system)
+set(fixture_src ${CMAKE_CURRENT_SOURCE_DIR}/system/fixtures)
+# system_fixture(NAME SOURCE FLAGS...): a test program built with clang.
+function(system_fixture name source)
+  add_custom_command(
+    OUTPUT ${fixture_dir}/${name}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${fixture_dir}
+    COMMAND ${BPF_CLANG} ${ARGN} -o ${fixture_dir}/${name} ${fixture_src}/${source}
+    DEPENDS ${fixture_src}/${source})
+  set(fixture_outputs ${fixture_outputs} ${fixture_dir}/${name} PARENT_SCOPE)
+endfunction()
+system_fixture(calltree_fp calltree.c -O2 -g -fno-omit-frame-pointer)
+system_fixture(inline inline.c -O2 -g -fno-omit-frame-pointer)
+system_fixture(libc_burner libc_burner.c -O2 -g -fno-omit-frame-pointer)
+# calltree_fp without any symbols, and its debug file alone, for debuginfod.
 add_custom_command(
-  OUTPUT ${fixture_dir}/calltree_fp
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${fixture_dir}
-  COMMAND ${BPF_CLANG} -O2 -fno-omit-frame-pointer -g
-          -o ${fixture_dir}/calltree_fp ${CMAKE_CURRENT_SOURCE_DIR}/system/fixtures/calltree.c
-  DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/system/fixtures/calltree.c)
-add_custom_target(system_fixtures ALL DEPENDS ${fixture_dir}/calltree_fp)
+  OUTPUT ${fixture_dir}/debuginfod/calltree_stripped ${fixture_dir}/debuginfod/calltree_fp.debug
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${fixture_dir}/debuginfod
+  COMMAND objcopy --only-keep-debug ${fixture_dir}/calltree_fp ${fixture_dir}/debuginfod/calltree_fp.debug
+  COMMAND strip --strip-all -o ${fixture_dir}/debuginfod/calltree_stripped ${fixture_dir}/calltree_fp
+  DEPENDS ${fixture_dir}/calltree_fp)
+list(APPEND fixture_outputs ${fixture_dir}/debuginfod/calltree_stripped)
+add_custom_target(system_fixtures ALL DEPENDS ${fixture_outputs})
 
 set(system_tests
   cli_errors
@@ -21,6 +36,9 @@ set(system_tests
   record_exited_process
   record_short_lived
   record_hidden_binaries
+  record_jit_node
+  record_debug_info
+  record_debuginfod
   record_valgrind)
 foreach(t ${system_tests})
   add_test(NAME system.${t}

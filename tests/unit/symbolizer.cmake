@@ -4,15 +4,22 @@
 #                       notes) on tricky input; ELF objects; live fixture
 #                       processes resolved symbol by symbol against `nm`;
 #                       an exited process; a fake /proc tree (path
-#                       fallbacks, deleted and replaced files); the kernel.
+#                       fallbacks, deleted and replaced files); the kernel;
+#                       DWARF file:line and inline chains checked against
+#                       llvm-symbolizer, and a Go binary built by the test.
 #
 # The fixtures are the subjects, not code under test: they get the same
-# flags in every build (no sanitizers), -O2 -fno-inline so each function
-# stays a function of its own.
+# flags in every build (no sanitizers), -O2 -g -fno-inline so each function
+# stays a function of its own; except symfix_inline, -O2 -g with inlining,
+# whose DWARF holds inline chains.
 
 find_program(SYMFIX_NM NAMES nm REQUIRED)
 find_program(SYMFIX_READELF NAMES readelf REQUIRED)
 find_program(SYMFIX_STRIP NAMES strip REQUIRED)
+# Optional: the tests that need them skip with a note when they are absent.
+find_program(SYMFIX_LLVM_SYMBOLIZER NAMES llvm-symbolizer llvm-symbolizer-16
+  llvm-symbolizer-15 llvm-symbolizer-14)
+find_program(SYMFIX_GO NAMES go)
 
 set(symfix_src ${CMAKE_CURRENT_SOURCE_DIR}/unit/symbolizer_fixtures)
 set(symfix_dir ${CMAKE_CURRENT_BINARY_DIR}/symbolizer_fixtures)
@@ -23,7 +30,8 @@ add_library(symfix_lib SHARED ${symfix_src}/fixture_lib.c)
 add_executable(symfix_pie ${symfix_src}/fixture_main.c)
 add_executable(symfix_nopie ${symfix_src}/fixture_main.c)
 add_executable(symfix_dyn ${symfix_src}/fixture_dyn.c)
-foreach(t symfix_lib symfix_pie symfix_nopie symfix_dyn)
+add_executable(symfix_inline ${symfix_src}/fixture_inline.c)
+foreach(t symfix_lib symfix_pie symfix_nopie symfix_dyn symfix_inline)
   set_target_properties(${t} PROPERTIES
     COMPILE_OPTIONS "${symfix_flags}"
     LINK_OPTIONS ""
@@ -38,6 +46,10 @@ target_link_libraries(symfix_pie PRIVATE symfix_lib)
 target_compile_options(symfix_nopie PRIVATE -fno-pie)
 target_link_options(symfix_nopie PRIVATE -no-pie)
 target_link_libraries(symfix_nopie PRIVATE symfix_lib)
+
+# Inlining on: -O2 -g without -fno-inline, in place of what the loop set.
+set_target_properties(symfix_inline PROPERTIES COMPILE_OPTIONS "-O2;-g;-fPIE")
+target_link_options(symfix_inline PRIVATE -pie)
 
 # An executable exporting its global functions, and a copy stripped of
 # everything but .dynsym.
@@ -55,12 +67,17 @@ add_custom_target(symfix_stripped DEPENDS ${symfix_stripped})
 bpfprof_unit_test(test_symbolizer
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_symbolizer.c
   LIBS bpfprof_symbolizer)
-add_dependencies(test_symbolizer symfix_lib symfix_pie symfix_nopie symfix_dyn symfix_stripped)
+add_dependencies(test_symbolizer symfix_lib symfix_pie symfix_nopie symfix_dyn symfix_stripped
+  symfix_inline)
 target_compile_definitions(test_symbolizer PRIVATE
   SYMFIX_LIB="$<TARGET_FILE:symfix_lib>"
   SYMFIX_PIE="$<TARGET_FILE:symfix_pie>"
   SYMFIX_NOPIE="$<TARGET_FILE:symfix_nopie>"
   SYMFIX_DYN="$<TARGET_FILE:symfix_dyn>"
   SYMFIX_STRIPPED="${symfix_stripped}"
+  SYMFIX_INLINE="$<TARGET_FILE:symfix_inline>"
+  SYMFIX_GO_SRC="${symfix_src}/fixture_go"
+  SYMFIX_GO="$<IF:$<BOOL:${SYMFIX_GO}>,${SYMFIX_GO},>"
+  SYMFIX_LLVM_SYMBOLIZER="$<IF:$<BOOL:${SYMFIX_LLVM_SYMBOLIZER}>,${SYMFIX_LLVM_SYMBOLIZER},>"
   SYMFIX_NM="${SYMFIX_NM}"
   SYMFIX_READELF="${SYMFIX_READELF}")

@@ -17,7 +17,15 @@
  *  - a fake /proc tree: path fallbacks, deleted and replaced files, non-ELF
  *    and anonymous mappings, refreshes keeping handed-out pointers valid;
  *  - the kernel: a crafted kallsyms (extents, markers, modules) and the
- *    real one (a well-known function, a module symbol if any).
+ *    real one (a well-known function, a module symbol if any);
+ *  - DWARF (the fixtures are built with -g): functions get their file:line;
+ *    a fixture built with inlining is resolved at every byte of .text
+ *    and compared with `llvm-symbolizer --inlining` (names, files, lines,
+ *    frame counts must agree at >= 99% of the addresses), including a
+ *    two-level inline chain; dwarf_index on files without DWARF, damaged
+ *    ones, and glibc's separate debug file when libc6-dbg is installed;
+ *    a Go binary built by the test (skipped without a go toolchain). Speeds
+ *    are printed, never asserted.
  *
  * Needs no BPF. As root, objects are opened through map_files; otherwise
  * the fallbacks are used, and the tests pass the same.
@@ -38,9 +46,11 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "dwarf_index.h"
 #include "elf_object.h"
 #include "kallsyms.h"
 #include "proc_maps.h"
@@ -348,7 +358,35 @@ struct object_check {
 	bool stripped;           /* mapped_file has only .dynsym */
 	/* results */
 	int exported, locals;    /* symbols checked, by expectation */
+	int with_lines;          /* addresses that got a file:line */
 };
+
+/* The fixtures are built with -g: their own functions get the file and
+ * line of the address (the crt code linked in has no line table); a
+ * stripped file has no DWARF at all. */
+static void check_dwarf_frame(const struct sym_location *loc, struct object_check *oc)
+{
+	const struct sym_mapping *m = loc->mapping;
+	const struct sym_frame *f = &loc->frames[0];
+
+	if (!loc->nframes)
+		return;
+	if (oc->stripped) {
+		CHECK(!f->file && !f->line && !m->has_line_numbers && !m->has_inline_frames,
+		      "stripped: %s has %s:%d", f->function, f->file, f->line);
+		return;
+	}
+	CHECK(m->has_filenames && m->has_line_numbers && m->has_inline_frames,
+	      "mapping %s flags %d %d %d", m->path, m->has_filenames, m->has_line_numbers,
+	      m->has_inline_frames);
+	if (!f->file)
+		return;
+	CHECK(strstr(f->file, "symbolizer_fixtures/fixture_") && f->line > 0 && f->start_line > 0 &&
+		      f->start_line <= f->line,
+	      "%s at %s:%d (function starts at line %d)", f->function, f->file, f->line,
+	      f->start_line);
+	oc->with_lines++;
+}
 
 static void check_object(struct symbolizer *s, pid_t pid, const struct tmaps *t,
 			 struct object_check *oc)
@@ -412,8 +450,7 @@ static void check_object(struct symbolizer *s, pid_t pid, const struct tmaps *t,
 					      nm_name_at(oc->stripped ? &dyn : &syms, sym->addr, got),
 				      "%s+%#" PRIx64 " (%s) resolved to %s", sym->name, offs[k], real,
 				      got);
-				CHECK(!loc.nframes || (!loc.frames[0].file && !loc.frames[0].line),
-				      "v1 gives no file:line");
+				check_dwarf_frame(&loc, oc);
 			} else {
 				CHECK(loc.nframes == 0,
 				      "local %s+%#" PRIx64 " in stripped %s resolved to %s, want nothing",
@@ -964,8 +1001,8 @@ static void test_elf_object(const char *tmpdir)
 
 static void test_live_pie_exited(void)
 {
-	struct object_check exe = { SYMFIX_PIE, SYMFIX_PIE, false, 0, 0 };
-	struct object_check lib = { SYMFIX_LIB, SYMFIX_LIB, false, 0, 0 };
+	struct object_check exe = { SYMFIX_PIE, SYMFIX_PIE, false, 0, 0, 0 };
+	struct object_check lib = { SYMFIX_LIB, SYMFIX_LIB, false, 0, 0, 0 };
 	struct sym_location l1, l2;
 	struct symbolizer *s;
 	struct child a, b;
@@ -1014,8 +1051,11 @@ static void test_live_pie_exited(void)
 	check_object(s, a.pid, &ta, &lib);
 	CHECK(exe.exported >= 8 && lib.exported >= 8, "checked %d + %d symbols", exe.exported,
 	      lib.exported);
-	printf("pie (exited): %d functions in the executable, %d in the library\n", exe.exported,
-	       lib.exported);
+	CHECK(exe.with_lines >= 12 && lib.with_lines >= 12, "file:line for %d + %d addresses",
+	      exe.with_lines, lib.with_lines);
+	printf("pie (exited): %d functions in the executable, %d in the library; %d + %d "
+	       "addresses with file:line\n", exe.exported, lib.exported, exe.with_lines,
+	       lib.with_lines);
 	free(ta.v);
 	free(tb.v);
 	symbolizer_free(s);
@@ -1023,9 +1063,9 @@ static void test_live_pie_exited(void)
 
 static void test_live_nopie_and_stripped(void)
 {
-	struct object_check exe = { SYMFIX_NOPIE, SYMFIX_NOPIE, false, 0, 0 };
-	struct object_check lib = { SYMFIX_LIB, SYMFIX_LIB, false, 0, 0 };
-	struct object_check dyn = { SYMFIX_DYN, SYMFIX_STRIPPED, true, 0, 0 };
+	struct object_check exe = { SYMFIX_NOPIE, SYMFIX_NOPIE, false, 0, 0, 0 };
+	struct object_check lib = { SYMFIX_LIB, SYMFIX_LIB, false, 0, 0, 0 };
+	struct object_check dyn = { SYMFIX_DYN, SYMFIX_STRIPPED, true, 0, 0, 0 };
 	struct symbolizer *s;
 	struct child c;
 	struct tmaps t;
@@ -1045,6 +1085,8 @@ static void test_live_nopie_and_stripped(void)
 		check_object(s, c.pid, &t, &lib);
 		CHECK(exe.exported >= 8 && lib.exported >= 8, "checked %d + %d symbols",
 		      exe.exported, lib.exported);
+		CHECK(exe.with_lines >= 12 && lib.with_lines >= 12,
+		      "file:line for %d + %d addresses", exe.with_lines, lib.with_lines);
 		printf("non-pie: %d functions in the executable, %d in the library\n",
 		       exe.exported, lib.exported);
 		finish(&c);
@@ -1137,8 +1179,8 @@ static void test_fake_proc(const char *tmpdir)
 	const uint64_t bases[] = { 0x7f0000000000, 0x7f1000000000, 0x7f2000000000,
 				   0x7f3000000000, 0x7f4000000000, 0x7f5000000000,
 				   0x7f6000000000 };
-	struct object_check lib = { SYMFIX_LIB, SYMFIX_LIB, false, 0, 0 };
-	struct object_check copy = { SYMFIX_LIB, NULL, false, 0, 0 };
+	struct object_check lib = { SYMFIX_LIB, SYMFIX_LIB, false, 0, 0, 0 };
+	struct object_check copy = { SYMFIX_LIB, NULL, false, 0, 0, 0 };
 	char proc[512], piddir[1024], maps[2048], notelf[1024];
 	char dir_sp[512], copy_path[1024], real[PATH_MAX], kpath[1024];
 	struct symbolizer_opts opts = { .sz = sizeof(opts) };
@@ -1434,6 +1476,462 @@ out:
 	fclose(f);
 }
 
+/* ---- DWARF: file:line and inline chains --------------------------------- */
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* [lo, hi) of section `name` of file, from readelf -S. */
+static bool section_range(const char *file, const char *name, uint64_t *lo, uint64_t *hi)
+{
+	char cmd[PATH_MAX + 64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' -SW '%s' 2>/dev/null", SYMFIX_READELF, file);
+	f = popen(cmd, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ']'), sname[64], type[64];
+		uint64_t addr, off, size;
+
+		if (!found && p &&
+		    sscanf(p + 1, "%63s %63s %" SCNx64 " %" SCNx64 " %" SCNx64, sname, type, &addr,
+			   &off, &size) == 5 &&
+		    !strcmp(sname, name)) {
+			*lo = addr;
+			*hi = addr + size;
+			found = true;
+		}
+	}
+	pclose(f);
+	CHECK(found, "readelf found no %s in %s", name, file);
+	return found;
+}
+
+/* What llvm-symbolizer --inlining says about one address. */
+struct ref_loc {
+	int n;
+	struct {
+		char function[160];
+		char file[160]; /* basename */
+		int line;
+	} f[SYM_MAX_FRAMES];
+};
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Runs llvm-symbolizer on the ELF vaddrs of file (one run for all). */
+static bool llvm_symbolize(const char *file, const uint64_t *addrs, size_t n,
+			   struct ref_loc *out, const char *tmpdir)
+{
+	char path[PATH_MAX], cmd[3 * PATH_MAX], fn[512], loc[PATH_MAX + 64];
+	size_t i = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/llvm-addrs.txt", tmpdir);
+	f = fopen(path, "w");
+	if (!f)
+		abort();
+	for (size_t k = 0; k < n; k++)
+		fprintf(f, "%#" PRIx64 "\n", addrs[k]);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "'%s' --inlining --no-demangle --obj='%s' < '%s'",
+		 SYMFIX_LLVM_SYMBOLIZER, file, path);
+	f = popen(cmd, "r");
+	if (!f)
+		return false;
+	memset(out, 0, n * sizeof(*out));
+	while (i < n && fgets(fn, sizeof(fn), f)) {
+		struct ref_loc *r = &out[i];
+		char *colon;
+
+		fn[strcspn(fn, "\n")] = '\0';
+		if (!fn[0]) { /* blank line: next address */
+			i++;
+			continue;
+		}
+		if (!fgets(loc, sizeof(loc), f))
+			break;
+		if (r->n == SYM_MAX_FRAMES)
+			continue;
+		copy_str(r->f[r->n].function, sizeof(r->f[0].function), fn);
+		colon = strrchr(loc, ':'); /* file:line:column */
+		if (colon)
+			*colon = '\0';
+		colon = strrchr(loc, ':');
+		if (colon) {
+			*colon = '\0';
+			r->f[r->n].line = atoi(colon + 1);
+		}
+		copy_str(r->f[r->n].file, sizeof(r->f[0].file), base_name(loc));
+		r->n++;
+	}
+	CHECK(pclose(f) == 0 && i == n, "%s: %zu of %zu addresses", cmd, i, n);
+	return i == n;
+}
+
+static bool same_as_llvm(const struct sym_location *loc, const struct ref_loc *r)
+{
+	/* llvm names a line-table-only address (padding) "??"; we give no
+	 * frame there, pprof needs a function name. */
+	if (r->n == 1 && !strcmp(r->f[0].function, "??"))
+		return loc->nframes == 0;
+	if (loc->nframes != r->n)
+		return false;
+	for (int i = 0; i < r->n; i++) {
+		const struct sym_frame *f = &loc->frames[i];
+
+		if (strcmp(f->function, r->f[i].function) || f->line != r->f[i].line)
+			return false;
+		/* line 0: llvm shows the CU's name where there are no rows */
+		if (r->f[i].line && (!f->file || strcmp(base_name(f->file), r->f[i].file)))
+			return false;
+	}
+	return true;
+}
+
+struct agreement {
+	size_t total, same;
+	size_t inlined;     /* addresses with 2+ frames */
+	int deepest;        /* most frames at one address */
+};
+
+/* Resolves every byte of [lo, hi) (ELF vaddrs of file, mapped by pid) and
+ * compares each answer with llvm-symbolizer's. */
+static void compare_with_llvm(struct symbolizer *s, pid_t pid, const struct tmaps *t,
+			      const char *file, uint64_t lo, uint64_t hi, const char *tmpdir,
+			      struct agreement *a)
+{
+	size_t n = (size_t)(hi - lo), shown = 0;
+	uint64_t *addrs = calloc(n, sizeof(*addrs));
+	struct ref_loc *refs = calloc(n, sizeof(*refs));
+	struct seg segs[16];
+	char real[PATH_MAX];
+	size_t nsegs;
+
+	memset(a, 0, sizeof(*a));
+	if (!addrs || !refs || !realpath(file, real))
+		abort();
+	for (size_t i = 0; i < n; i++)
+		addrs[i] = lo + i;
+	nsegs = load_segments(real, segs, ARRAY_SIZE(segs));
+	if (!llvm_symbolize(real, addrs, n, refs, tmpdir))
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sym_location loc;
+		uint64_t rt;
+		int rc;
+
+		if (!runtime_addr(t, real, segs, nsegs, addrs[i], &rt)) {
+			CHECK(false, "%s: %#" PRIx64 " is not mapped", real, addrs[i]);
+			continue;
+		}
+		rc = symbolizer_resolve_user(s, pid, rt, &loc);
+		CHECK(rc == 0 && loc.mapping, "resolve %#" PRIx64 ": rc %d", addrs[i], rc);
+		a->total++;
+		if (same_as_llvm(&loc, &refs[i])) {
+			a->same++;
+		} else if (shown++ < 5) {
+			printf("  %#" PRIx64 ": %d frames, llvm %d:", addrs[i], loc.nframes, refs[i].n);
+			for (int k = 0; k < loc.nframes || k < refs[i].n; k++)
+				printf(" [%s %s:%d | %s %s:%d]",
+				       k < loc.nframes ? loc.frames[k].function : "-",
+				       k < loc.nframes && loc.frames[k].file ?
+					       base_name(loc.frames[k].file) : "-",
+				       k < loc.nframes ? loc.frames[k].line : 0,
+				       k < refs[i].n ? refs[i].f[k].function : "-",
+				       k < refs[i].n ? refs[i].f[k].file : "-",
+				       k < refs[i].n ? refs[i].f[k].line : 0);
+			printf("\n");
+		}
+		a->inlined += loc.nframes >= 2;
+		if (loc.nframes > a->deepest)
+			a->deepest = loc.nframes;
+		/* A function starts at or before the lines it holds. */
+		for (int k = 0; k < loc.nframes; k++)
+			CHECK(!loc.frames[k].line || !loc.frames[k].start_line ||
+				      loc.frames[k].start_line <= loc.frames[k].line,
+			      "%s: start line %d after line %d", loc.frames[k].function,
+			      loc.frames[k].start_line, loc.frames[k].line);
+	}
+	free(addrs);
+	free(refs);
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The -O2 fixture with inline chains, resolved through a live process. */
+static void test_inline_chains(const char *tmpdir)
+{
+	const struct nm_sym *sym;
+	struct agreement a;
+	struct nm_list syms;
+	struct symbolizer *s;
+	struct sym_location loc;
+	struct child c;
+	struct tmaps t;
+	uint64_t lo, hi, hot, size;
+	bool chain_seen = false;
+	double t0;
+	int iters = 0;
+
+	if (!SYMFIX_LLVM_SYMBOLIZER[0]) {
+		printf("note: no llvm-symbolizer; inline chains not checked\n");
+		return;
+	}
+	if (symbolizer_new(NULL, &s))
+		return;
+	if (!spawn(SYMFIX_INLINE, &c)) {
+		symbolizer_free(s);
+		return;
+	}
+	tmaps_read_pid(c.pid, &t);
+	check_printed(&c, &t, SYMFIX_INLINE, SYMFIX_INLINE, "inline_hot");
+	CHECK(symbolizer_track_process(s, c.pid) == 0, "track inline fixture");
+	if (section_range(SYMFIX_INLINE, ".text", &lo, &hi)) {
+		compare_with_llvm(s, c.pid, &t, SYMFIX_INLINE, lo, hi, tmpdir, &a);
+		CHECK(a.total > 50 && a.same * 100 >= a.total * 99,
+		      "inline fixture: %zu of %zu addresses agree with llvm-symbolizer", a.same,
+		      a.total);
+		CHECK(a.inlined >= 10 && a.deepest >= 3,
+		      "inline fixture: %zu addresses with inline frames, at most %d frames",
+		      a.inlined, a.deepest);
+		printf("inline fixture: %zu/%zu addresses agree with llvm-symbolizer --inlining, "
+		       "%zu with inline frames, up to %d frames\n",
+		       a.same, a.total, a.inlined, a.deepest);
+	}
+
+	/* The two-level chain: mix <- step <- inline_hot, somewhere in it. */
+	nm_load(SYMFIX_INLINE, false, &syms);
+	sym = nm_find(&syms, "inline_hot");
+	hot = runtime_of(&t, SYMFIX_INLINE, "inline_hot");
+	size = sym && hot ? sym->size : 0;
+	for (uint64_t addr = hot; addr < hot + size && !chain_seen; addr++) {
+		if (symbolizer_resolve_user(s, c.pid, addr, &loc) || loc.nframes < 3)
+			continue;
+		chain_seen = !strcmp(loc.frames[loc.nframes - 1].function, "inline_hot") &&
+			     !strcmp(loc.frames[loc.nframes - 2].function, "step") &&
+			     !strcmp(loc.frames[loc.nframes - 3].function, "mix");
+		CHECK(loc.mapping->has_inline_frames && loc.mapping->has_line_numbers &&
+			      loc.mapping->has_filenames && loc.mapping->has_functions,
+		      "inline fixture mapping flags");
+		for (int k = 0; chain_seen && k < loc.nframes; k++)
+			CHECK(loc.frames[k].file &&
+				      !strcmp(base_name(loc.frames[k].file), "fixture_inline.c") &&
+				      loc.frames[k].line > 0 && loc.frames[k].start_line > 0,
+			      "frame %d: %s %s:%d start %d", k, loc.frames[k].function,
+			      loc.frames[k].file, loc.frames[k].line, loc.frames[k].start_line);
+	}
+	CHECK(chain_seen, "no address in inline_hot resolves to mix <- step <- inline_hot");
+
+	/* Speed, not asserted: the same few addresses over and over, as in a
+	 * profile, through the whole symbolizer. */
+	t0 = now_sec();
+	for (; size && iters < 1000000; iters++)
+		symbolizer_resolve_user(s, c.pid, hot + (uint64_t)iters * 7 % size, &loc);
+	if (iters)
+		printf("inline fixture: %.3f us per symbolizer_resolve_user\n",
+		       (now_sec() - t0) * 1e6 / iters);
+	finish(&c);
+	free(syms.v);
+	free(t.v);
+	symbolizer_free(s);
+}
+
+/* dwarf_index on its own: files without DWARF, damaged files, a separate
+ * debug file (glibc's from libc6-dbg, when installed), and its speed. */
+static void test_dwarf_index(const char *tmpdir)
+{
+	struct dwarf_index *ix;
+	struct sym_frame frames[SYM_MAX_FRAMES];
+	char path[PATH_MAX], dbg[PATH_MAX];
+	struct sym_location loc;
+	struct elf_object *libc;
+	struct symbolizer *s;
+	size_t len;
+	char *image;
+	int fd, rc;
+
+	/* No DWARF: not ELF, stripped. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	rc = dwarf_index_open(fd, &ix);
+	CHECK(rc == -ENODATA && !ix, "/dev/null: rc %d", rc);
+	close(fd);
+	fd = open(SYMFIX_STRIPPED, O_RDONLY | O_CLOEXEC);
+	rc = dwarf_index_open(fd, &ix);
+	CHECK(rc == -ENODATA && !ix, "stripped: rc %d", rc);
+	close(fd);
+
+	fd = open(SYMFIX_INLINE, O_RDONLY | O_CLOEXEC);
+	rc = dwarf_index_open(fd, &ix);
+	close(fd);
+	CHECK(rc == 0 && ix, "inline fixture: rc %d", rc);
+	if (rc)
+		return;
+	CHECK(dwarf_index_flags(ix) == (DWARF_INDEX_FUNCTIONS | DWARF_INDEX_LINES) &&
+		      dwarf_index_memory(ix) > 0,
+	      "flags %#x memory %zu", dwarf_index_flags(ix), dwarf_index_memory(ix));
+	CHECK(dwarf_index_lookup(ix, 0, frames, SYM_MAX_FRAMES) == 0 &&
+		      dwarf_index_lookup(ix, UINT64_MAX, frames, SYM_MAX_FRAMES) == 0,
+	      "addresses outside the code");
+	printf("inline fixture: DWARF index of %zu bytes\n", dwarf_index_memory(ix));
+	dwarf_index_free(ix);
+
+	/* Truncated copies: an error or a partial index, never a crash. */
+	image = slurp(SYMFIX_INLINE, &len);
+	snprintf(path, sizeof(path), "%s/truncated_dwarf", tmpdir);
+	for (size_t cut = len / 16; cut < len; cut += len / 16) {
+		write_file(path, image, cut);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		rc = dwarf_index_open(fd, &ix);
+		close(fd);
+		CHECK(rc == 0 || rc == -ENODATA || rc == -EINVAL, "truncated at %zu: rc %d", cut, rc);
+		if (!rc)
+			dwarf_index_lookup(ix, 0x1100, frames, SYM_MAX_FRAMES);
+		dwarf_index_free(ix);
+	}
+	free(image);
+
+	/* glibc from its separate debug file, found by build-id. */
+	if (symbolizer_new(NULL, &s))
+		return;
+	rc = symbolizer_resolve_user(s, getpid(), (uint64_t)(uintptr_t)&getpid, &loc);
+	if (rc || !loc.mapping || strlen(loc.mapping->build_id) < 3) {
+		printf("note: no build-id for our libc; separate debug file not tried\n");
+		symbolizer_free(s);
+		return;
+	}
+	snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug", loc.mapping->build_id,
+		 loc.mapping->build_id + 2);
+	fd = open(dbg, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		printf("note: no %s (libc6-dbg); separate debug file not tried\n", dbg);
+		symbolizer_free(s);
+		return;
+	}
+	{
+		uint64_t vaddr = 0, lo = 0, hi = 0, state = 0x9e3779b97f4a7c15ull;
+		const int nlookups = 1000000;
+		double t0 = now_sec(), t1;
+		int found = 0;
+
+		rc = dwarf_index_open(fd, &ix);
+		t1 = now_sec();
+		close(fd);
+		CHECK(rc == 0, "%s: rc %d", dbg, rc);
+		if (!rc && open_elf_path(loc.mapping->path, &libc) == 0) {
+			rc = elf_object_file_to_vaddr(libc, (uint64_t)(uintptr_t)&getpid -
+							    loc.mapping->start +
+							    loc.mapping->file_offset,
+						      &vaddr);
+			CHECK(rc == 0 && dwarf_index_lookup(ix, vaddr, frames, SYM_MAX_FRAMES) >= 1 &&
+				      frames[0].function && strstr(frames[0].function, "getpid") &&
+				      frames[0].file && frames[0].line > 0,
+			      "getpid from libc6-dbg: %s", frames[0].function);
+			if (section_range(dbg, ".text", &lo, &hi) && hi > lo) {
+				double t2 = now_sec();
+
+				for (int i = 0; i < nlookups; i++) {
+					state = state * 6364136223846793005ull + 1442695040888963407ull;
+					found += dwarf_index_lookup(ix, lo + (state >> 20) % (hi - lo),
+								    frames, SYM_MAX_FRAMES) > 0;
+				}
+				printf("libc6-dbg: index built in %.3f s, %zu bytes; %.3f us per "
+				       "lookup of a random address (%d%% found)\n",
+				       t1 - t0, dwarf_index_memory(ix),
+				       (now_sec() - t2) * 1e6 / nlookups, found / (nlookups / 100));
+			}
+			elf_object_free(libc);
+		}
+		dwarf_index_free(ix);
+	}
+	symbolizer_free(s);
+}
+
+/* A Go binary, built here: Go's own DWARF, inlined subroutines. */
+static void test_go(const char *tmpdir)
+{
+	struct agreement a = { 0 };
+	struct nm_list syms;
+	const struct nm_sym *hot;
+	struct symbolizer *s;
+	struct child c;
+	struct tmaps t;
+	char bin[PATH_MAX], cmd[4 * PATH_MAX];
+	size_t resolved = 0, inlined = 0, n = 0;
+	uint64_t rt;
+	int rc;
+
+	if (!SYMFIX_GO[0] || access(SYMFIX_GO, X_OK)) {
+		printf("note: no go toolchain; Go binary not checked\n");
+		return;
+	}
+	snprintf(bin, sizeof(bin), "%s/symfix_go", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && GOFLAGS=-buildvcs=false GOENV=off GOCACHE='%s/gocache' "
+		 "GOPATH='%s/gopath' '%s' build -o '%s' . 2>&1",
+		 SYMFIX_GO_SRC, tmpdir, tmpdir, SYMFIX_GO, bin);
+	rc = system(cmd);
+	CHECK(rc == 0, "%s: status %#x", cmd, rc);
+	if (rc || symbolizer_new(NULL, &s))
+		return;
+	if (!spawn(bin, &c)) {
+		symbolizer_free(s);
+		return;
+	}
+	tmaps_read_pid(c.pid, &t);
+	nm_load(bin, false, &syms);
+	hot = nm_find(&syms, "main.hot");
+	CHECK(hot && hot->size, "nm finds no main.hot in %s", bin);
+	rt = hot ? runtime_of(&t, bin, "main.hot") : 0;
+	for (uint64_t off = 0; rt && off < hot->size; off++, n++) {
+		struct sym_location loc;
+
+		if (symbolizer_resolve_user(s, c.pid, rt + off, &loc) || !loc.nframes)
+			continue;
+		if (!strcmp(loc.frames[loc.nframes - 1].function, "main.hot") &&
+		    loc.frames[0].file && !strcmp(base_name(loc.frames[0].file), "main.go") &&
+		    loc.frames[0].line > 0)
+			resolved++;
+		if (loc.nframes >= 2 && !strcmp(loc.frames[0].function, "main.mix"))
+			inlined++;
+		CHECK(loc.mapping->has_functions && loc.mapping->has_line_numbers &&
+			      loc.mapping->has_inline_frames,
+		      "Go mapping flags");
+	}
+	CHECK(n && resolved == n, "main.hot: %zu of %zu bytes resolved to main.hot in main.go", resolved,
+	      n);
+	if (hot && SYMFIX_LLVM_SYMBOLIZER[0]) {
+		compare_with_llvm(s, c.pid, &t, bin, hot->addr, hot->addr + hot->size, tmpdir, &a);
+		CHECK(a.same * 100 >= a.total * 99,
+		      "Go: %zu of %zu addresses agree with llvm-symbolizer", a.same, a.total);
+	}
+	printf("go: main.hot resolved at %zu of %zu bytes, main.mix inlined at %zu; %zu/%zu agree "
+	       "with llvm-symbolizer\n", resolved, n, inlined, a.same, a.total);
+	finish(&c);
+	free(syms.v);
+	free(t.v);
+	symbolizer_free(s);
+}
+
 static void test_opts(void)
 {
 	struct {
@@ -1485,6 +1983,9 @@ int main(void)
 	test_self();
 	test_fake_proc(tmpdir);
 	test_real_kernel();
+	test_dwarf_index(tmpdir);
+	test_inline_chains(tmpdir);
+	test_go(tmpdir);
 	remove_tree(tmpdir);
 	return check_summary();
 }

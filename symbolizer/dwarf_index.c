@@ -1,0 +1,577 @@
+/* dwarf_index.c - see dwarf_index.h.
+ *
+ * Building, per compile unit (dwarf_get_units):
+ *  1. the line table: every row becomes a raw row (address, file, line,
+ *     order read); end-of-sequence rows are gaps (file NONE, line 0);
+ *  2. the DIE tree, descending only into what can hold code (subprograms,
+ *     inlined subroutines, lexical blocks, namespaces, modules): each
+ *     function DIE with code becomes a node, each of its address ranges a
+ *     raw range (lo, hi, node, DIE depth).
+ * File indexes of a CU (line rows, DW_AT_call_file) are interned once per
+ * CU through a small cache. Then:
+ *  - raw rows are sorted by (address, end-of-sequence first, order read)
+ *    and collapsed: at one address the last row wins (as in llvm's line
+ *    lookup), and a row repeating its predecessor's file:line is dropped;
+ *  - raw ranges are sorted by (lo, hi descending, depth) and swept with a
+ *    stack of open ranges, emitting for each stretch of addresses the
+ *    innermost open range's node: the segments. Adjacent segments with the
+ *    same node merge; stretches covered by nothing get NONE.
+ * Lookups bisect the segments and the rows (see dwarf_index_lookup).
+ */
+#include "dwarf_index.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf_object.h"
+#include "strtab.h"
+
+#define NONE UINT32_MAX
+#define MAX_DIE_DEPTH 256
+
+struct node {
+	uint32_t name;      /* strtab offset */
+	uint32_t parent;    /* node it is inlined into; NONE: out-of-line */
+	uint32_t call_file; /* strtab offset of the call site's file, or NONE */
+	uint32_t call_line;
+	uint32_t decl_line;
+};
+
+struct row {
+	uint64_t addr;      /* first address of the row */
+	uint32_t file;      /* strtab offset; NONE with line 0: a gap */
+	uint32_t line;
+};
+
+struct dwarf_index {
+	uint64_t *seg_start; /* segment i is [seg_start[i], seg_start[i+1]) */
+	uint32_t *seg_node;  /* innermost node of segment i, or NONE */
+	size_t nsegs;
+	struct node *nodes;
+	size_t nnodes;
+	struct row *rows;    /* sorted by addr, addresses distinct */
+	size_t nrows;
+	struct strtab str;
+	unsigned flags;
+};
+
+/* ---- building ---------------------------------------------------------- */
+
+struct raw_range {
+	uint64_t lo, hi;
+	uint32_t node, depth;
+};
+
+struct raw_row {
+	uint64_t addr;
+	uint64_t order;     /* position read, for a stable sort */
+	uint32_t file, line;
+	bool end;
+};
+
+struct build {
+	struct dwarf_index *ix;
+	size_t nodes_cap, segs_cap;
+	struct raw_range *ranges;
+	size_t nranges, ranges_cap;
+	struct raw_row *rows;
+	size_t nrows, rows_cap;
+	/* the current CU's file table and its interned names (NONE: not yet) */
+	Dwarf_Files *files;
+	size_t nfiles;
+	uint32_t *file_off;
+	size_t file_off_cap;
+};
+
+/* Makes room for one more element in *p (n used, *cap allocated). */
+static int reserve(void **p, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? 2 * *cap : 256;
+	if (ncap > SIZE_MAX / elem)
+		return -ENOMEM;
+	q = realloc(*p, ncap * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = ncap;
+	return 0;
+}
+
+/* Shrinks an array to its used size (keeping it if realloc fails). */
+static void *trim(void *p, size_t n, size_t elem)
+{
+	void *q;
+
+	if (!n) {
+		free(p);
+		return NULL;
+	}
+	q = realloc(p, n * elem);
+	return q ? q : p;
+}
+
+/* Interned name of file idx of the current CU, NONE when unknown. */
+static int cu_file(struct build *b, uint64_t idx, uint32_t *off)
+{
+	const char *name;
+	int err;
+
+	*off = NONE;
+	if (idx >= b->nfiles)
+		return 0;
+	if (b->file_off[idx] != NONE) {
+		*off = b->file_off[idx];
+		return 0;
+	}
+	name = dwarf_filesrc(b->files, idx, NULL, NULL);
+	if (!name)
+		return 0;
+	err = strtab_intern(&b->ix->str, name, off);
+	if (!err)
+		b->file_off[idx] = *off;
+	return err;
+}
+
+static int begin_cu(struct build *b, Dwarf_Die *cu)
+{
+	Dwarf_Lines *lines;
+	size_t nlines;
+
+	b->files = NULL;
+	b->nfiles = 0;
+	if (dwarf_getsrclines(cu, &lines, &nlines) || dwarf_getsrcfiles(cu, &b->files, &b->nfiles))
+		return 0; /* no line table: no files either */
+	if (b->nfiles > b->file_off_cap) {
+		uint32_t *p = realloc(b->file_off, b->nfiles * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		b->file_off = p;
+		b->file_off_cap = b->nfiles;
+	}
+	memset(b->file_off, 0xff, b->nfiles * sizeof(*b->file_off)); /* NONE */
+	for (size_t i = 0; i < nlines; i++) {
+		Dwarf_Line *l = dwarf_onesrcline(lines, i);
+		struct raw_row r = { .file = NONE, .order = b->nrows };
+		Dwarf_Files *files;
+		Dwarf_Addr addr;
+		size_t idx;
+		int lineno, err;
+
+		if (!l || dwarf_lineaddr(l, &addr) || dwarf_lineendsequence(l, &r.end))
+			continue;
+		r.addr = addr;
+		if (!r.end) {
+			if (!dwarf_lineno(l, &lineno) && lineno > 0)
+				r.line = (uint32_t)lineno;
+			if (!dwarf_line_file(l, &files, &idx) && files == b->files) {
+				err = cu_file(b, idx, &r.file);
+				if (err)
+					return err;
+			}
+		}
+		if (reserve((void **)&b->rows, &b->rows_cap, b->nrows, sizeof(*b->rows)))
+			return -ENOMEM;
+		b->rows[b->nrows++] = r;
+	}
+	return 0;
+}
+
+/* DW_AT_linkage_name, else DW_AT_name, through abstract origins and
+ * specifications. */
+static const char *die_name(Dwarf_Die *die)
+{
+	static const int names[] = { DW_AT_linkage_name, DW_AT_MIPS_linkage_name, DW_AT_name };
+	Dwarf_Attribute a;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *s = dwarf_attr_integrate(die, names[i], &a) ? dwarf_formstring(&a) : NULL;
+
+		if (s && *s)
+			return s;
+	}
+	return NULL;
+}
+
+static uint32_t die_udata(Dwarf_Die *die, int name)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word v;
+
+	if (!dwarf_attr(die, name, &a) || dwarf_formudata(&a, &v) || v > UINT32_MAX - 1)
+		return 0;
+	return (uint32_t)v;
+}
+
+/* Adds a node for a function DIE with code; *out is NONE when it has none. */
+static int add_node(struct build *b, Dwarf_Die *die, uint32_t parent, uint32_t depth,
+		    uint32_t *out)
+{
+	struct dwarf_index *ix = b->ix;
+	uint32_t id = (uint32_t)ix->nnodes;
+	size_t first = b->nranges;
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+	struct node *n;
+	const char *name;
+	int line = 0, err;
+
+	*out = NONE;
+	if (ix->nnodes >= NONE)
+		return -ENOMEM;
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+		if (!lo || lo >= hi)
+			continue;
+		if (reserve((void **)&b->ranges, &b->ranges_cap, b->nranges, sizeof(*b->ranges)))
+			return -ENOMEM;
+		b->ranges[b->nranges++] = (struct raw_range){ lo, hi, id, depth };
+	}
+	if (b->nranges == first)
+		return 0;
+	if (reserve((void **)&ix->nodes, &b->nodes_cap, ix->nnodes, sizeof(*ix->nodes)))
+		return -ENOMEM;
+	n = &ix->nodes[ix->nnodes];
+	name = die_name(die);
+	err = strtab_intern(&ix->str, name ? name : "??", &n->name);
+	if (!err && parent != NONE)
+		err = cu_file(b, die_udata(die, DW_AT_call_file), &n->call_file);
+	else
+		n->call_file = NONE;
+	if (err)
+		return err;
+	n->parent = parent;
+	n->call_line = parent != NONE ? die_udata(die, DW_AT_call_line) : 0;
+	n->decl_line = !dwarf_decl_line(die, &line) && line > 0 ? (uint32_t)line : 0;
+	ix->nnodes++;
+	*out = id;
+	return 0;
+}
+
+/* Indexes the children of die; `node` is the function they belong to. */
+static int walk(struct build *b, Dwarf_Die *die, uint32_t node, uint32_t depth)
+{
+	Dwarf_Die child;
+	int rc, err = 0;
+
+	if (depth > MAX_DIE_DEPTH)
+		return 0;
+	for (rc = dwarf_child(die, &child); rc == 0 && !err; rc = dwarf_siblingof(&child, &child)) {
+		int tag = dwarf_tag(&child);
+		uint32_t id;
+
+		switch (tag) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+			/* A nested subprogram is a function of its own. */
+			err = add_node(b, &child, tag == DW_TAG_subprogram ? NONE : node, depth, &id);
+			if (!err && id != NONE)
+				err = walk(b, &child, id, depth + 1);
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+			err = walk(b, &child, node, depth + 1);
+			break;
+		default: /* types, variables, parameters: no code */
+			break;
+		}
+	}
+	return err; /* a DIE libdw cannot read ends this level, not the index */
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct raw_row *a = pa, *b = pb;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	if (a->end != b->end)
+		return a->end ? -1 : 1;
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+static bool same_line(const struct row *r, const struct raw_row *w)
+{
+	return r->file == w->file && r->line == w->line;
+}
+
+/* Sorts and collapses the raw rows into ix->rows (reusing their memory:
+ * a row is smaller than a raw row, and output never overtakes input). */
+static void finish_rows(struct build *b)
+{
+	struct dwarf_index *ix = b->ix;
+	struct row *out = (struct row *)b->rows;
+	size_t n = 0;
+
+	if (b->nrows)
+		qsort(b->rows, b->nrows, sizeof(*b->rows), row_cmp);
+	for (size_t i = 0; i < b->nrows; i++) {
+		struct raw_row w = b->rows[i];
+
+		if (!w.end && (w.file != NONE || w.line))
+			ix->flags |= DWARF_INDEX_LINES;
+		if (n && out[n - 1].addr == w.addr) {
+			n--; /* the last row at an address wins */
+			if (n && same_line(&out[n - 1], &w))
+				continue;
+		} else if (n && same_line(&out[n - 1], &w)) {
+			continue;
+		}
+		out[n++] = (struct row){ w.addr, w.file, w.line };
+	}
+	ix->rows = trim(b->rows, n, sizeof(*out));
+	ix->nrows = n;
+	b->rows = NULL;
+}
+
+static int range_cmp(const void *pa, const void *pb)
+{
+	const struct raw_range *a = pa, *b = pb;
+
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi > b->hi ? -1 : 1;
+	return (a->depth > b->depth) - (a->depth < b->depth);
+}
+
+/* Appends segment [from, ...) -> node, unless empty or a continuation. */
+static int emit(struct build *b, uint64_t from, uint64_t to, uint32_t node)
+{
+	struct dwarf_index *ix = b->ix;
+	size_t cap;
+
+	if (from >= to || (ix->nsegs && ix->seg_node[ix->nsegs - 1] == node))
+		return 0;
+	cap = b->segs_cap;
+	if (reserve((void **)&ix->seg_start, &cap, ix->nsegs, sizeof(*ix->seg_start)))
+		return -ENOMEM;
+	if (cap != b->segs_cap) {
+		uint32_t *p = realloc(ix->seg_node, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		ix->seg_node = p;
+		b->segs_cap = cap;
+	}
+	ix->seg_start[ix->nsegs] = from;
+	ix->seg_node[ix->nsegs++] = node;
+	return 0;
+}
+
+/* The sweep: ranges nest, so open ranges form a stack whose top is the
+ * innermost function at the current address. */
+static int finish_segments(struct build *b)
+{
+	struct raw_range *stack = NULL;
+	size_t depth = 0, cap = 0;
+	uint64_t cur = 0;
+	int err = 0;
+
+	if (b->nranges)
+		qsort(b->ranges, b->nranges, sizeof(*b->ranges), range_cmp);
+	for (size_t i = 0; i <= b->nranges && !err; i++) {
+		struct raw_range r = i < b->nranges ? b->ranges[i]
+						    : (struct raw_range){ UINT64_MAX, UINT64_MAX, NONE, 0 };
+
+		while (depth && stack[depth - 1].hi <= r.lo && !err) {
+			err = emit(b, cur, stack[depth - 1].hi, stack[depth - 1].node);
+			cur = stack[--depth].hi;
+		}
+		if (err || i == b->nranges)
+			break;
+		if (depth && r.hi > stack[depth - 1].hi)
+			r.hi = stack[depth - 1].hi; /* not nested: clip */
+		err = emit(b, cur, r.lo, depth ? stack[depth - 1].node : NONE);
+		cur = r.lo;
+		if (!err)
+			err = reserve((void **)&stack, &cap, depth, sizeof(*stack));
+		if (!err)
+			stack[depth++] = r;
+	}
+	free(stack);
+	if (!err)
+		err = emit(b, cur, UINT64_MAX, NONE); /* the end of the last one */
+	if (err)
+		return err;
+	b->ix->seg_start = trim(b->ix->seg_start, b->ix->nsegs, sizeof(*b->ix->seg_start));
+	b->ix->seg_node = trim(b->ix->seg_node, b->ix->nsegs, sizeof(*b->ix->seg_node));
+	return 0;
+}
+
+static int build(Dwarf *dw, struct dwarf_index *ix)
+{
+	struct build b = { .ix = ix };
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie, subdie;
+	Dwarf_Half version;
+	uint8_t unit_type;
+	int err = 0;
+
+	while (!err && dwarf_get_units(dw, cu, &cu, &version, &unit_type, &cudie, &subdie) == 0) {
+		if (unit_type != DW_UT_compile && unit_type != DW_UT_partial)
+			continue; /* type units; split units need their .dwo */
+		err = begin_cu(&b, &cudie);
+		if (!err)
+			err = walk(&b, &cudie, NONE, 0);
+	}
+	if (!err) {
+		finish_rows(&b);
+		err = finish_segments(&b);
+	}
+	free(b.rows);
+	free(b.ranges);
+	free(b.file_off);
+	if (err)
+		return err;
+	ix->nodes = trim(ix->nodes, ix->nnodes, sizeof(*ix->nodes));
+	if (ix->nnodes)
+		ix->flags |= DWARF_INDEX_FUNCTIONS;
+	strtab_seal(&ix->str);
+	return ix->flags ? 0 : -ENODATA;
+}
+
+int dwarf_index_open(int fd, struct dwarf_index **out)
+{
+	struct dwarf_index *ix = NULL;
+	Dwarf *dw = NULL;
+	Elf *elf;
+	int err;
+
+	*out = NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return -EINVAL;
+	if (elf_kind(elf) != ELF_K_ELF || !elf_has_debug_info(elf)) {
+		err = -ENODATA;
+		goto out;
+	}
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!dw) {
+		err = -EINVAL;
+		goto out;
+	}
+	ix = calloc(1, sizeof(*ix));
+	err = ix ? build(dw, ix) : -ENOMEM;
+out:
+	if (dw)
+		dwarf_end(dw);
+	elf_end(elf);
+	if (err) {
+		dwarf_index_free(ix);
+		return err;
+	}
+	*out = ix;
+	return 0;
+}
+
+void dwarf_index_free(struct dwarf_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->seg_start);
+	free(ix->seg_node);
+	free(ix->nodes);
+	free(ix->rows);
+	strtab_free(&ix->str);
+	free(ix);
+}
+
+unsigned dwarf_index_flags(const struct dwarf_index *ix)
+{
+	return ix ? ix->flags : 0;
+}
+
+size_t dwarf_index_memory(const struct dwarf_index *ix)
+{
+	if (!ix)
+		return 0;
+	return sizeof(*ix) + ix->nsegs * (sizeof(*ix->seg_start) + sizeof(*ix->seg_node)) +
+	       ix->nnodes * sizeof(*ix->nodes) + ix->nrows * sizeof(*ix->rows) +
+	       strtab_memory(&ix->str);
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+static uint32_t find_node(const struct dwarf_index *ix, uint64_t vaddr)
+{
+	size_t lo = 0, hi = ix->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->seg_start[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? ix->seg_node[lo - 1] : NONE;
+}
+
+static const struct row *find_row(const struct dwarf_index *ix, uint64_t vaddr)
+{
+	size_t lo = 0, hi = ix->nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->rows[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &ix->rows[lo - 1] : NULL;
+}
+
+int dwarf_index_lookup(const struct dwarf_index *ix, uint64_t vaddr,
+		       struct sym_frame *frames, int max)
+{
+	const struct row *r = find_row(ix, vaddr);
+	uint32_t node = find_node(ix, vaddr);
+	uint32_t file = r ? r->file : NONE, line = r ? r->line : 0;
+	int n = 0;
+
+	if (max <= 0)
+		return 0;
+	if (node == NONE) {
+		if (file == NONE && !line)
+			return 0;
+		frames[0] = (struct sym_frame){ .file = strtab_get(&ix->str, file),
+						.line = (int)line };
+		return 1;
+	}
+	while (node != NONE) {
+		const struct node *nd = &ix->nodes[node];
+
+		if (n == max - 1) { /* last slot: jump to the out-of-line function */
+			while (nd->parent != NONE) {
+				file = nd->call_file;
+				line = nd->call_line;
+				nd = &ix->nodes[nd->parent];
+			}
+		}
+		frames[n++] = (struct sym_frame){
+			.function = strtab_get(&ix->str, nd->name),
+			.file = strtab_get(&ix->str, file),
+			.line = (int)line,
+			.start_line = (int)nd->decl_line,
+		};
+		file = nd->call_file;
+		line = nd->call_line;
+		node = nd->parent;
+	}
+	return n;
+}

@@ -1,0 +1,3 @@
+module symfixgo
+
+go 1.19
