@@ -135,6 +135,8 @@ static uint64_t count_distinct(uint32_t *v, size_t n)
 {
 	uint64_t distinct = 0;
 
+	if (n == 0)
+		return 0;
 	qsort(v, n, sizeof(*v), cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		distinct += i == 0 || v[i] != v[i - 1];

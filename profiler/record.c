@@ -32,6 +32,8 @@
 #define DEFAULT_FREQ_HZ 99
 #define MAX_FREQ_HZ 10000
 #define MAX_PIDS 1024
+#define DEFAULT_CACHE_MB 256
+#define MAX_CACHE_MB (1024 * 1024)
 #define POLL_MS 100 /* longest wait between checks of duration, command, signals */
 
 struct record_args {
@@ -44,6 +46,7 @@ struct record_args {
 	bool include_idle;
 	bool verbose;
 	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS */
+	size_t cache_mb;
 	char **command; /* NULL-terminated, or NULL */
 };
 
@@ -82,6 +85,9 @@ static void usage(FILE *f)
 "                        (space-separated; default $DEBUGINFOD_URLS; '' for\n"
 "                        none). Local debug files (/usr/lib/debug, by build-id\n"
 "                        or .gnu_debuglink) are always used\n"
+"      --symbolizer-cache-mb MB\n"
+"                        cap on parsed symbol tables and debug info kept for\n"
+"                        objects no running process uses (default %d)\n"
 "  -v, --verbose         debug logging, including libbpf's\n"
 "  -h, --help            show this help\n"
 "\n"
@@ -91,7 +97,7 @@ static void usage(FILE *f)
 "  bpfprof record -d 10 -o machine.pb.gz && go tool pprof -top machine.pb.gz\n"
 "  bpfprof record -o build.pb.gz -- make -j2\n"
 "  bpfprof record -p 1234 -d 30\n",
-		DEFAULT_FREQ_HZ, MAX_FREQ_HZ);
+		DEFAULT_FREQ_HZ, MAX_FREQ_HZ, DEFAULT_CACHE_MB);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -146,6 +152,7 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		{ "output", required_argument, NULL, 'o' },
 		{ "include-idle", no_argument, NULL, 'I' },
 		{ "debuginfod", required_argument, NULL, 'D' },
+		{ "symbolizer-cache-mb", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -154,6 +161,7 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	int opt, err;
 
 	a->freq_hz = DEFAULT_FREQ_HZ;
+	a->cache_mb = DEFAULT_CACHE_MB;
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the first non-option, the command. */
@@ -192,6 +200,16 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		case 'D':
 			a->debuginfod_urls = optarg;
 			break;
+		case 'C': {
+			long mb;
+
+			errno = 0;
+			mb = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || mb < 1 || mb > MAX_CACHE_MB)
+				return bad_usage("invalid cache size '%s' (1 to 1048576 MB)", optarg);
+			a->cache_mb = (size_t)mb;
+			break;
+		}
 		case 'v':
 			a->verbose = true;
 			log_set_verbose(true);
@@ -360,6 +378,7 @@ int record_main(int argc, char **argv)
 		return 1;
 	libbpf_set_print(a.verbose ? libbpf_log : NULL);
 	sym_opts.debuginfod_urls = a.debuginfod_urls;
+	sym_opts.cache_bytes = a.cache_mb << 20;
 	err = symbolizer_new(&sym_opts, &sym);
 	if (err) {
 		log_error("start symbolizer: %s", strerror(-err));

@@ -73,14 +73,6 @@ struct want {
 
 /* ---- options --------------------------------------------------------- */
 
-/* The field when the caller's struct has it and it is set, else dflt. */
-#define OPT(opts, field, dflt)                                                \
-	((opts) && (opts)->sz >= offsetof(struct debug_finder_opts, field) +  \
-				     sizeof((opts)->field) &&                 \
-		 (opts)->field                                                \
-		 ? (opts)->field                                              \
-		 : (dflt))
-
 int debug_finder_new(const struct debug_finder_opts *opts, struct debug_finder **out)
 {
 	const char *urls;
@@ -93,16 +85,16 @@ int debug_finder_new(const struct debug_finder_opts *opts, struct debug_finder *
 		return -EINVAL;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	urls = OPT(opts, debuginfod_urls, getenv(DEBUGINFOD_URLS_ENV_VAR));
+	urls = SYM_OPT(opts, debuginfod_urls, getenv(DEBUGINFOD_URLS_ENV_VAR));
 
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->debug_root = strdup(OPT(opts, debug_root, DEFAULT_DEBUG_ROOT));
+	f->debug_root = strdup(SYM_OPT(opts, debug_root, DEFAULT_DEBUG_ROOT));
 	if (urls && *urls)
 		f->urls = strdup(urls);
-	f->timeout_s = OPT(opts, debuginfod_timeout_s, DEFAULT_TIMEOUT_S);
-	f->retry_s = OPT(opts, debuginfod_retry_s, DEFAULT_RETRY_S);
+	f->timeout_s = SYM_OPT(opts, debuginfod_timeout_s, DEFAULT_TIMEOUT_S);
+	f->retry_s = SYM_OPT(opts, debuginfod_retry_s, DEFAULT_RETRY_S);
 	if (!f->debug_root || (urls && *urls && !f->urls)) {
 		debug_finder_free(f);
 		return -ENOMEM;

@@ -316,6 +316,8 @@ static int finish(struct build *b, struct elf_object *o)
 	o->segs = b->segs;
 	o->nsegs = b->nsegs;
 	b->segs = NULL;
+	o->bytes = sizeof(*o) + arena + o->nsyms * sizeof(*o->syms) +
+		   o->nsegs * sizeof(*o->segs);
 	return 0;
 }
 

@@ -58,6 +58,7 @@ struct elf_object {
 	size_t nsyms;
 	enum elf_symtab_kind symtab; /* which table syms came from */
 	char *strings;               /* arena: build-id and symbol names */
+	size_t bytes;                /* memory held, for the cache's cap */
 };
 
 /* Parses the ELF file open on fd (read with pread; the fd position is not

@@ -2,9 +2,10 @@
  *
  * One chained hash table holds file objects and "could not open" markers,
  * keyed by (kind, dev, ino); images from memory (a handful: one [vdso] per
- * ABI) sit on a short list keyed by build-id. Every object, including one
- * replaced in the table because its file changed, stays on the `all` list
- * until object_cache_free().
+ * ABI) sit on a short list keyed by build-id. An object replaced in the
+ * table because its file changed leaves the table at once and is freed when
+ * its last reference goes. Unreferenced objects in the table are on a
+ * doubly linked LRU list, most recently released first.
  */
 #include "object_cache.h"
 
@@ -21,7 +22,9 @@ struct object_cache {
 	size_t nbuckets;   /* power of two */
 	size_t count;      /* entries in the table */
 	struct object *images;
-	struct object *all;
+	struct object *lru_head, *lru_tail; /* unreferenced, in the table */
+	size_t cap;        /* 0: none */
+	struct object_cache_stats stats;
 };
 
 static size_t hash_key(int kind, uint64_t dev, uint64_t ino, size_t nbuckets)
@@ -34,13 +37,15 @@ static size_t hash_key(int kind, uint64_t dev, uint64_t ino, size_t nbuckets)
 	return (size_t)h & (nbuckets - 1);
 }
 
-int object_cache_new(struct object_cache **out)
+int object_cache_new(size_t cap_bytes, struct object_cache **out)
 {
 	struct object_cache *c = calloc(1, sizeof(*c));
 
 	*out = NULL;
 	if (!c)
 		return -ENOMEM;
+	c->cap = cap_bytes;
+	c->stats.cap = cap_bytes;
 	c->nbuckets = 256;
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
 	if (!c->buckets) {
@@ -51,20 +56,51 @@ int object_cache_new(struct object_cache **out)
 	return 0;
 }
 
+static void free_object(struct object_cache *c, struct object *o)
+{
+	c->stats.bytes -= o->bytes;
+	c->stats.objects--;
+	elf_object_free(o->elf);
+	dwarf_index_free(o->dwarf);
+	free(o);
+}
+
+/* Frees everything still cached: objects in the table (referenced or not)
+ * and images. Objects replaced in the table were freed by their last
+ * release, which the symbolizer does before calling this. */
 void object_cache_free(struct object_cache *c)
 {
 	struct object *o, *next;
 
 	if (!c)
 		return;
-	for (o = c->all; o; o = next) {
-		next = o->next;
-		elf_object_free(o->elf);
-		dwarf_index_free(o->dwarf);
-		free(o);
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		for (o = c->buckets[i]; o; o = next) {
+			next = o->hnext;
+			free_object(c, o);
+		}
+	}
+	for (o = c->images; o; o = next) {
+		next = o->hnext;
+		free_object(c, o);
 	}
 	free(c->buckets);
 	free(c);
+}
+
+static void lru_unlink(struct object_cache *c, struct object *o)
+{
+	*(o->lru_prev ? &o->lru_prev->lru_next : &c->lru_head) = o->lru_next;
+	*(o->lru_next ? &o->lru_next->lru_prev : &c->lru_tail) = o->lru_prev;
+	o->lru_prev = o->lru_next = NULL;
+}
+
+static void lru_push_head(struct object_cache *c, struct object *o)
+{
+	o->lru_prev = NULL;
+	o->lru_next = c->lru_head;
+	*(c->lru_head ? &c->lru_head->lru_prev : &c->lru_tail) = o;
+	c->lru_head = o;
 }
 
 static struct object **find_slot(struct object_cache *c, int kind, uint64_t dev,
@@ -113,17 +149,76 @@ static struct object *new_object(struct object_cache *c, int kind)
 	if (!o)
 		return NULL;
 	o->kind = kind;
-	o->next = c->all;
-	c->all = o;
+	o->bytes = sizeof(*o);
+	c->stats.bytes += o->bytes;
+	c->stats.objects++;
 	return o;
 }
 
+static void add_bytes(struct object_cache *c, struct object *o, size_t bytes)
+{
+	o->bytes += bytes;
+	c->stats.bytes += bytes;
+}
+
+static void unlink_from_table(struct object_cache *c, struct object *o)
+{
+	struct object **pp = find_slot(c, o->kind, o->dev, o->ino);
+
+	if (*pp == o) {
+		*pp = o->hnext;
+		c->count--;
+	}
+	o->in_table = false;
+}
+
+/* Frees least recently used unreferenced objects while over the cap. */
+static void trim(struct object_cache *c)
+{
+	while (c->cap && c->stats.bytes > c->cap && c->lru_tail) {
+		struct object *o = c->lru_tail;
+
+		lru_unlink(c, o);
+		unlink_from_table(c, o);
+		free_object(c, o);
+		c->stats.evictions++;
+	}
+}
+
+static void take_ref(struct object_cache *c, struct object *o)
+{
+	if (o->refs++ == 0 && o->in_table)
+		lru_unlink(c, o);
+}
+
+void object_cache_release(struct object_cache *c, struct object *o)
+{
+	if (!o || o->kind == OBJ_IMAGE || o->refs == 0 || --o->refs)
+		return;
+	if (!o->in_table) {
+		free_object(c, o);
+		return;
+	}
+	lru_push_head(c, o);
+	trim(c);
+}
+
 /* Puts o in the table, in place of *slot if that holds a stale entry. */
+/* Puts o in the table at slot, in place of an older version of the file,
+ * which is freed now if unused, else by its last release. */
 static void insert(struct object_cache *c, struct object **slot, struct object *o)
 {
-	if (*slot) { /* replace: the old one stays on the `all` list */
-		o->hnext = (*slot)->hnext;
+	struct object *old = *slot;
+
+	o->in_table = true;
+	if (old) {
+		o->hnext = old->hnext;
 		*slot = o;
+		old->in_table = false;
+		if (old->refs == 0) {
+			lru_unlink(c, old);
+			free_object(c, old);
+		}
 		return;
 	}
 	o->hnext = NULL;
@@ -149,9 +244,12 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 	o = *slot;
 	if (o && o->size == (int64_t)st.st_size && o->mtime_sec == (int64_t)st.st_mtim.tv_sec &&
 	    o->mtime_nsec == (int64_t)st.st_mtim.tv_nsec) {
+		c->stats.hits++;
+		take_ref(c, o);
 		*out = o;
 		return 0;
 	}
+	c->stats.misses++;
 
 	err = elf_object_open_fd(fd, &elf);
 	if (err == -ENOMEM)
@@ -164,10 +262,11 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 		return -ENOMEM;
 	}
 	o->elf = elf;
-	if (elf) {
-		err = object_attach_dwarf(o, fd, name);
-		if (err)
-			return err; /* o stays on the `all` list, freed with the cache */
+	if (elf)
+		add_bytes(c, o, elf->bytes);
+	if (elf && (err = object_cache_attach_dwarf(c, o, fd, name))) {
+		free_object(c, o);
+		return err;
 	}
 	o->dev = (uint64_t)st.st_dev;
 	o->ino = (uint64_t)st.st_ino;
@@ -175,7 +274,9 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 	o->mtime_sec = (int64_t)st.st_mtim.tv_sec;
 	o->mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
 	insert(c, slot, o);
+	take_ref(c, o);
 	*out = o;
+	trim(c);
 	return 0;
 }
 
@@ -203,13 +304,15 @@ int object_cache_get_image(struct object_cache *c, const void *image, size_t siz
 		return -ENOMEM;
 	}
 	o->elf = elf;
+	add_bytes(c, o, elf->bytes);
 	o->hnext = c->images;
 	c->images = o;
 	*out = o;
 	return 0;
 }
 
-int object_attach_dwarf(struct object *o, int fd, const char *name)
+int object_cache_attach_dwarf(struct object_cache *c, struct object *o, int fd,
+			      const char *name)
 {
 	int err;
 
@@ -220,6 +323,8 @@ int object_attach_dwarf(struct object *o, int fd, const char *name)
 		return err;
 	if (err && err != -ENODATA)
 		fprintf(stderr, "symbolizer: read DWARF of %s: %s\n", name, strerror(-err));
+	if (o->dwarf)
+		add_bytes(c, o, dwarf_index_memory(o->dwarf));
 	return 0;
 }
 
@@ -236,5 +341,12 @@ int object_cache_note_unopenable(struct object_cache *c, uint64_t dev, uint64_t 
 	o->dev = dev;
 	o->ino = ino;
 	insert(c, slot, o);
+	lru_push_head(c, o); /* unreferenced from the start */
+	trim(c);
 	return 1;
+}
+
+void object_cache_stats(const struct object_cache *c, struct object_cache_stats *out)
+{
+	*out = c->stats;
 }

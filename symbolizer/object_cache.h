@@ -8,13 +8,18 @@
  * A file that is not ELF, or that libelf cannot read, is cached too, with
  * no symbols (elf == NULL), so it is not reopened for every process.
  * The DWARF index of an object is built when the object is parsed, from
- * the object's own DWARF (object_attach_dwarf() takes any file descriptor,
- * so a separate debug file can provide it instead).
- * Objects read from memory (the [vdso]) are keyed by their build-id.
+ * the object's own DWARF, or later from a separate debug file
+ * (object_cache_attach_dwarf()). Objects read from memory (the [vdso], one
+ * per kernel ABI) are keyed by their build-id and kept for good.
  *
- * Objects are never freed before object_cache_free(): mappings of exited
- * processes keep pointing at them, and the strings they hand out (build-id,
- * function names) must stay valid until the symbolizer is freed.
+ * Memory is bounded. Each object knows the bytes it holds; mappings hold a
+ * reference (object_cache_get_*() takes one, object_cache_release() drops
+ * it). An object nobody references goes to the head of an LRU list and
+ * stays cached for the next process that maps it; whenever the cached bytes
+ * exceed the cap, the least recently used of those is freed (evictions are
+ * counted). Objects still referenced are never freed: while live processes
+ * need more than the cap, the cache stays over it (the caller can see that
+ * in object_cache_stats()). "Could not open" markers live in the LRU too.
  */
 #ifndef BPFPROF_SYM_OBJECT_CACHE_H
 #define BPFPROF_SYM_OBJECT_CACHE_H
@@ -31,27 +36,41 @@ struct object {
 	struct dwarf_index *dwarf; /* NULL: no DWARF */
 	bool debug_searched;     /* separate debug file looked for already */
 	/* cache bookkeeping, private to object_cache.c */
-	struct object *hnext;    /* hash chain */
-	struct object *next;     /* list of every object, for freeing */
+	struct object *hnext;    /* hash chain, or the images list */
+	struct object *lru_prev, *lru_next; /* while refs == 0 */
+	unsigned refs;           /* mappings using it */
+	bool in_table;           /* false once replaced by a newer version */
 	int kind;                /* file, image, or unopenable marker */
+	size_t bytes;            /* memory held */
 	uint64_t dev, ino;
 	int64_t size, mtime_sec, mtime_nsec;
 };
 
+struct object_cache_stats {
+	uint64_t bytes;     /* held by all objects */
+	uint64_t cap;       /* the cap on it */
+	uint64_t objects;   /* objects and markers held */
+	uint64_t hits;      /* lookups answered from the cache */
+	uint64_t misses;    /* lookups that parsed a file */
+	uint64_t evictions; /* objects freed to stay under the cap */
+};
+
 struct object_cache;
 
-int object_cache_new(struct object_cache **out);
+/* cap_bytes: the cap on cached bytes (0: no cap). */
+int object_cache_new(size_t cap_bytes, struct object_cache **out);
 void object_cache_free(struct object_cache *c);
 
 /* The object for the regular file open on fd (parsed on a miss; fd stays
- * the caller's). `name` is only for the log line written when an ELF file
+ * the caller's), with a reference taken for the caller. `name` is only for the log line written when an ELF file
  * cannot be parsed. Returns 0, or a negative errno when fd cannot be
  * fstat'ed or memory runs out; a file without symbols is not an error. */
 int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 			struct object **out);
 
 /* The object for an ELF image in memory; *out is NULL when the image does
- * not parse (not an error). Returns 0 or -ENOMEM. */
+ * not parse (not an error). Images are never freed before the cache, so
+ * they need no release. Returns 0 or -ENOMEM. */
 int object_cache_get_image(struct object_cache *c, const void *image, size_t size,
 			   struct object **out);
 
@@ -62,7 +81,13 @@ int object_cache_get_image(struct object_cache *c, const void *image, size_t siz
  * logged (naming `name`) and leaves o without one. Call it before mappings
  * of o are made: they copy its flags (has_line_numbers, ...). Returns 0 or
  * -ENOMEM. */
-int object_attach_dwarf(struct object *o, int fd, const char *name);
+int object_cache_attach_dwarf(struct object_cache *c, struct object *o, int fd,
+			      const char *name);
+
+/* Drops a reference taken by object_cache_get_fd(); o may be NULL. */
+void object_cache_release(struct object_cache *c, struct object *o);
+
+void object_cache_stats(const struct object_cache *c, struct object_cache_stats *out);
 
 /* Records a file that could not be opened; returns 1 the first time for a
  * given (dev, ino) from /proc/PID/maps, 0 after, so the caller logs once. */

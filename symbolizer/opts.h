@@ -27,4 +27,13 @@ static inline bool sym_opts_valid(const void *opts, size_t user_sz, size_t known
 
 #define SYM_OPTS_VALID(opts) sym_opts_valid((opts), (opts) ? (opts)->sz : 0, sizeof(*(opts)))
 
+/* The field when the caller's struct has it and it is set (nonzero, or a
+ * non-NULL pointer), else dflt. */
+#define SYM_OPT(opts, field, dflt)                                            \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) +       \
+				     sizeof((opts)->field) &&                 \
+		 (opts)->field                                                \
+		 ? (opts)->field                                              \
+		 : (dflt))
+
 #endif

@@ -8,11 +8,14 @@
  *  - mappings: allocated one by one (path inline) and never moved, because
  *    callers keep `const struct sym_mapping *` and its strings. A refresh
  *    (symbolizer_track_process on a known pid) reuses the unchanged ones,
- *    opening only new mappings, and retires the rest to a list freed by
- *    symbolizer_free(): a process that does not change costs no memory.
+ *    opening only new mappings, and retires the rest to the process's
+ *    retired list, freed when the process is forgotten: a process that does
+ *    not change costs no memory. Each mapping holds a reference on its
+ *    object.
  *  - objects: object_cache.c, shared by all processes, keyed by the file's
  *    (st_dev, st_ino); each with its ELF symbols (elf_object.c) and, when
- *    it has DWARF, its line/inline index (dwarf_index.c).
+ *    it has DWARF, its line/inline index (dwarf_index.c). Objects no process
+ *    uses stay cached, least recently used first out, under the byte cap.
  *  - the kernel: kallsyms.c, loaded on the first kernel address.
  *
  * Opening a mapped file, in order:
@@ -59,7 +62,7 @@
 
 struct mapping {
 	struct sym_mapping pub;  /* what callers get a pointer to */
-	struct mapping *retired; /* link in symbolizer.retired */
+	struct mapping *retired; /* link in process.retired */
 	struct object *obj;      /* NULL: no object (anonymous, special, unopenable) */
 	uint64_t dev;            /* major << 32 | minor, from maps */
 	uint64_t ino;
@@ -76,6 +79,7 @@ struct process {
 	size_t nmaps;
 	struct perf_map *jit;    /* /tmp/perf-PID.map, read on the first miss */
 	bool jit_loaded;
+	struct mapping *retired; /* replaced by refreshes, freed on forget */
 };
 
 struct symbolizer {
@@ -87,7 +91,6 @@ struct symbolizer {
 	struct debug_finder *debug;
 	struct process **procs;  /* hash buckets, power of two */
 	size_t nprocs_buckets, nprocs;
-	struct mapping *retired;
 
 	bool kernel_loaded;
 	int kernel_err;
@@ -98,16 +101,11 @@ struct symbolizer {
 
 /* ---- options --------------------------------------------------------- */
 
-#define OPT(opts, field)                                                      \
-	((opts) && (opts)->sz >= offsetof(struct symbolizer_opts, field) +    \
-				     sizeof((opts)->field)                    \
-		 ? (opts)->field                                              \
-		 : NULL)
-
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 {
 	const char *proc_dir, *kallsyms;
 	struct debug_finder_opts dopts = { .sz = sizeof(dopts) };
+	size_t cache_bytes;
 	struct symbolizer *s;
 	int err;
 
@@ -116,10 +114,10 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	*out = NULL;
 	if (!SYM_OPTS_VALID(opts))
 		return -EINVAL;
-	proc_dir = OPT(opts, proc_dir) ? OPT(opts, proc_dir) : "/proc";
-	kallsyms = OPT(opts, kallsyms_path);
-	dopts.debug_root = OPT(opts, debug_root);
-	dopts.debuginfod_urls = OPT(opts, debuginfod_urls);
+	proc_dir = SYM_OPT(opts, proc_dir, "/proc");
+	kallsyms = SYM_OPT(opts, kallsyms_path, NULL);
+	dopts.debug_root = SYM_OPT(opts, debug_root, NULL);
+	dopts.debuginfod_urls = SYM_OPT(opts, debuginfod_urls, NULL);
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -132,7 +130,8 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 		s->kallsyms_path = NULL;
 	s->nprocs_buckets = 256;
 	s->procs = calloc(s->nprocs_buckets, sizeof(*s->procs));
-	err = object_cache_new(&s->objects);
+	cache_bytes = SYM_OPT(opts, cache_bytes, SYMBOLIZER_DEFAULT_CACHE_BYTES);
+	err = object_cache_new(cache_bytes, &s->objects);
 	if (!err)
 		err = debug_finder_new(&dopts, &s->debug);
 	if (err || !s->proc_dir || !s->kallsyms_path || !s->procs) {
@@ -143,17 +142,29 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	return 0;
 }
 
-static void free_mapping_array(struct mapping **maps, size_t n)
+static void free_mapping(struct symbolizer *s, struct mapping *m)
 {
-	for (size_t i = 0; i < n; i++)
-		free(maps[i]);
-	free(maps);
+	object_cache_release(s->objects, m->obj);
+	free(m);
+}
+
+static void free_process(struct symbolizer *s, struct process *p)
+{
+	struct mapping *m, *next;
+
+	for (size_t i = 0; i < p->nmaps; i++)
+		free_mapping(s, p->maps[i]);
+	free(p->maps);
+	for (m = p->retired; m; m = next) {
+		next = m->retired;
+		free_mapping(s, m);
+	}
+	perf_map_free(p->jit);
+	free(p);
 }
 
 void symbolizer_free(struct symbolizer *s)
 {
-	struct mapping *m, *mnext;
-
 	if (!s)
 		return;
 	for (size_t i = 0; s->procs && i < s->nprocs_buckets; i++) {
@@ -161,14 +172,8 @@ void symbolizer_free(struct symbolizer *s)
 
 		for (; p; p = next) {
 			next = p->hnext;
-			free_mapping_array(p->maps, p->nmaps);
-			perf_map_free(p->jit);
-			free(p);
+			free_process(s, p);
 		}
-	}
-	for (m = s->retired; m; m = mnext) {
-		mnext = m->retired;
-		free(m);
 	}
 	free(s->procs);
 	object_cache_free(s->objects);
@@ -342,7 +347,7 @@ static int attach_debug_file(struct symbolizer *s, pid_t pid, const char *path,
 		return fd;
 	if (fd < 0)
 		return 0;
-	err = object_attach_dwarf(obj, fd, path);
+	err = object_cache_attach_dwarf(s->objects, obj, fd, path);
 	close(fd);
 	return err;
 }
@@ -447,10 +452,10 @@ static int cmp_mapping(const void *a, const void *b)
 	return (x->pub.start > y->pub.start) - (x->pub.start < y->pub.start);
 }
 
-static void retire(struct symbolizer *s, struct mapping *m)
+static void retire(struct process *p, struct mapping *m)
 {
-	m->retired = s->retired;
-	s->retired = m;
+	m->retired = p->retired;
+	p->retired = m;
 }
 
 /* Builds p's new mapping array from pm, reusing unchanged mappings. On
@@ -498,7 +503,7 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 			size_t j = bisect(p->maps, p->nmaps, maps[i]->pub.start);
 
 			if (!(j < p->nmaps && p->maps[j] == maps[i]))
-				free(maps[i]);
+				free_mapping(s, maps[i]);
 		}
 		free(maps);
 		free(taken);
@@ -506,7 +511,7 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 	}
 	for (size_t j = 0; j < p->nmaps; j++)
 		if (!taken[j])
-			retire(s, p->maps[j]);
+			retire(p, p->maps[j]);
 	free(taken);
 	free(p->maps);
 	if (n)
@@ -771,5 +776,68 @@ int symbolizer_resolve_kernel(struct symbolizer *s, uint64_t addr,
 		out->frames[0].function = kallsyms_name(s->ksyms, sym);
 		out->nframes = 1;
 	}
+	return 0;
+}
+
+/* ---- forgetting ------------------------------------------------------- */
+
+int symbolizer_forget_process(struct symbolizer *s, pid_t pid)
+{
+	struct process **pp;
+
+	if (!s)
+		return -EINVAL;
+	pp = &s->procs[pid_hash(pid, s->nprocs_buckets)];
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->hnext;
+	if (!*pp)
+		return -ESRCH;
+	struct process *p = *pp;
+
+	*pp = p->hnext;
+	s->nprocs--;
+	free_process(s, p);
+	return 0;
+}
+
+int symbolizer_forget_exited(struct symbolizer *s)
+{
+	char dir[PATH_MAX];
+	int forgotten = 0;
+
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < s->nprocs_buckets; i++) {
+		struct process *p = s->procs[i], *next;
+
+		for (; p; p = next) {
+			next = p->hnext;
+			snprintf(dir, sizeof(dir), "%s/%d", s->proc_dir, (int)p->pid);
+			if (!access(dir, F_OK) || errno != ENOENT)
+				continue;
+			symbolizer_forget_process(s, p->pid);
+			forgotten++;
+		}
+	}
+	return forgotten;
+}
+
+int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *out)
+{
+	struct object_cache_stats cs;
+
+	if (!s || !out || out->sz < sizeof(*out))
+		return -EINVAL;
+	object_cache_stats(s->objects, &cs);
+	*out = (struct symbolizer_stats){
+		.sz = sizeof(*out),
+		.cache_bytes = cs.bytes,
+		.cache_cap_bytes = cs.cap,
+		.objects = cs.objects,
+		.object_hits = cs.hits,
+		.object_misses = cs.misses,
+		.evictions = cs.evictions,
+		.processes = s->nprocs,
+	};
 	return 0;
 }

@@ -30,13 +30,18 @@
  *    reported in one mapping named "[kernel.kallsyms]".
  *
  * Functions return 0 or a negative errno, libbpf style. Everything handed
- * out (struct sym_mapping pointers, paths, build-ids, names) is owned by the
- * symbolizer and stays valid until symbolizer_free(), also across refreshes
- * of a process and after it exits.
+ * out for a process (struct sym_mapping pointers, paths, build-ids, names)
+ * is owned by the symbolizer and stays valid, across refreshes of the
+ * process and after it exits, until the process is forgotten
+ * (symbolizer_forget_process/_exited) or the symbolizer is freed.
+ *
+ * Memory is bounded: per-process state lives until the process is
+ * forgotten, and parsed objects no tracked process uses are kept in an LRU
+ * cache under opts.cache_bytes (default 256 MiB). Objects that tracked
+ * processes still use are never freed, so a workload that needs more than
+ * the cap keeps the cache over it: symbolizer_get_stats() shows it.
  *
  * Not thread-safe: use one struct symbolizer from one thread at a time.
- * v1 never forgets: memory grows with the processes and objects seen (a
- * refresh of an unchanged process costs nothing).
  */
 #ifndef BPFPROF_SYMBOLIZER_H
 #define BPFPROF_SYMBOLIZER_H
@@ -57,6 +62,20 @@ struct symbolizer_opts {
 	const char *debug_root;      /* separate debug files; default
 	                                "/usr/lib/debug" */
 	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS; "": none */
+	size_t cache_bytes;          /* cap on cached objects; 0: default */
+};
+
+#define SYMBOLIZER_DEFAULT_CACHE_BYTES ((size_t)256 << 20)
+
+struct symbolizer_stats {
+	size_t sz;                /* sizeof(struct symbolizer_stats) */
+	uint64_t cache_bytes;     /* held by parsed objects */
+	uint64_t cache_cap_bytes; /* their cap */
+	uint64_t objects;         /* objects cached (used or not) */
+	uint64_t object_hits;     /* mappings whose object was cached */
+	uint64_t object_misses;   /* mappings whose object had to be parsed */
+	uint64_t evictions;       /* unused objects freed to stay under the cap */
+	uint64_t processes;       /* processes tracked */
 };
 
 /* One mapped object as the process (or kernel) had it: a pprof Mapping.
@@ -117,6 +136,19 @@ int symbolizer_track_process(struct symbolizer *s, pid_t pid);
  * Returns -ESRCH (out empty) for a pid that was never tracked and is gone. */
 int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 			    struct sym_location *out);
+
+/* Frees what is kept for pid: its mappings (pointers handed out for them
+ * become invalid) and its JIT map; its objects stay cached while room.
+ * -ESRCH when pid is not tracked. */
+int symbolizer_forget_process(struct symbolizer *s, pid_t pid);
+
+/* Forgets every tracked process that has exited; returns how many. Call
+ * it once the addresses of those processes are no longer needed (after a
+ * profile is written). */
+int symbolizer_forget_exited(struct symbolizer *s);
+
+/* Sizes and counters of the caches. out->sz must be set. */
+int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *out);
 
 /* Resolve a kernel address through /proc/kallsyms (loaded on first use).
  * Every kernel address gets the one "[kernel.kallsyms]" mapping; nframes is

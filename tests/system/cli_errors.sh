@@ -16,7 +16,7 @@ expect_error() {
 "$BPFPROF" --help > "$WORK/help" || fail "bpfprof --help failed"
 grep -q record "$WORK/help" || fail "bpfprof --help does not list record"
 "$BPFPROF" record --help > "$WORK/rhelp" || fail "bpfprof record --help failed"
-for flag in --frequency --duration --pid --output --include-idle --debuginfod --verbose --help; do
+for flag in --frequency --duration --pid --output --include-idle --debuginfod --symbolizer-cache-mb --verbose --help; do
   grep -q -- "$flag" "$WORK/rhelp" || fail "record --help does not explain $flag"
 done
 
@@ -24,6 +24,7 @@ expect_error 2 "unknown option '--bogus'" "$BPFPROF" record --bogus
 expect_error 2 "unknown command" "$BPFPROF" frobnicate
 expect_error 2 "invalid frequency" "$BPFPROF" record -F 0
 expect_error 2 "invalid duration" "$BPFPROF" record -d abc
+expect_error 2 "invalid cache size" "$BPFPROF" record --symbolizer-cache-mb 0
 expect_error 2 "needs a value" "$BPFPROF" record -o
 expect_error 2 "exclude each other" "$BPFPROF" record -p 1 -- true
 

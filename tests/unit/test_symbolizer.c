@@ -1961,6 +1961,74 @@ static void remove_tree(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+static struct symbolizer_stats stats_of(const struct symbolizer *s)
+{
+	struct symbolizer_stats st = { .sz = sizeof(st) };
+
+	CHECK(symbolizer_get_stats(s, &st) == 0, "symbolizer_get_stats");
+	return st;
+}
+
+/* Forgetting processes frees their state; objects nobody uses stay cached
+ * under the cap (a later process of the same binary is a hit) and are
+ * evicted, least recently used first, when the cap is exceeded. */
+static void test_cache_cap_and_forget(void)
+{
+	struct symbolizer_opts opts = { .sz = sizeof(opts) };
+	struct symbolizer_stats st, before;
+	struct symbolizer *s;
+	struct child a, b;
+
+	/* Default cap: objects outlive the processes that used them. */
+	if (symbolizer_new(&opts, &s) || !spawn(SYMFIX_PIE, &a))
+		return;
+	CHECK(symbolizer_track_process(s, a.pid) == 0, "track %d", (int)a.pid);
+	before = stats_of(s);
+	CHECK(before.processes == 1 && before.objects >= 2 && before.cache_bytes > 0 &&
+		      before.cache_cap_bytes == SYMBOLIZER_DEFAULT_CACHE_BYTES,
+	      "1 process, %llu objects, %llu bytes, cap %llu",
+	      (unsigned long long)before.objects, (unsigned long long)before.cache_bytes,
+	      (unsigned long long)before.cache_cap_bytes);
+	CHECK(symbolizer_forget_exited(s) == 0, "nothing exited yet");
+	finish(&a);
+	CHECK(symbolizer_forget_exited(s) == 1, "the exited process is forgotten");
+	CHECK(symbolizer_forget_process(s, a.pid) == -ESRCH, "forgotten already");
+	st = stats_of(s);
+	CHECK(st.processes == 0 && st.objects == before.objects && st.evictions == 0,
+	      "objects stay cached: %llu of %llu", (unsigned long long)st.objects,
+	      (unsigned long long)before.objects);
+	if (!spawn(SYMFIX_PIE, &b)) {
+		symbolizer_free(s);
+		return;
+	}
+	CHECK(symbolizer_track_process(s, b.pid) == 0, "track %d", (int)b.pid);
+	st = stats_of(s);
+	CHECK(st.object_hits >= before.object_hits + 2 && st.object_misses == before.object_misses,
+	      "a second process of the same binary parses nothing: %llu misses, was %llu",
+	      (unsigned long long)st.object_misses, (unsigned long long)before.object_misses);
+	CHECK(symbolizer_forget_process(s, b.pid) == 0, "forget a live process");
+	finish(&b);
+	symbolizer_free(s);
+
+	/* A cap of one byte: nothing unused may stay. */
+	opts.cache_bytes = 1;
+	if (symbolizer_new(&opts, &s) || !spawn(SYMFIX_PIE, &a))
+		return;
+	CHECK(symbolizer_track_process(s, a.pid) == 0, "track %d", (int)a.pid);
+	before = stats_of(s);
+	CHECK(before.cache_bytes > 1 && before.evictions == 0,
+	      "objects in use are kept over the cap: %llu bytes",
+	      (unsigned long long)before.cache_bytes);
+	CHECK(symbolizer_forget_process(s, a.pid) == 0, "forget %d", (int)a.pid);
+	st = stats_of(s);
+	CHECK(st.evictions >= before.objects - 1 && st.cache_bytes < before.cache_bytes,
+	      "unused objects evicted: %llu evictions, %llu bytes left (was %llu)",
+	      (unsigned long long)st.evictions, (unsigned long long)st.cache_bytes,
+	      (unsigned long long)before.cache_bytes);
+	finish(&a);
+	symbolizer_free(s);
+}
+
 int main(void)
 {
 	char tmpdir[] = "/tmp/test_symbolizer.XXXXXX";
@@ -1978,6 +2046,7 @@ int main(void)
 	test_opts();
 	test_elf_object(tmpdir);
 	test_live_pie_exited();
+	test_cache_cap_and_forget();
 	test_live_nopie_and_stripped();
 	test_dead_pid();
 	test_self();
