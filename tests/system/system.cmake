@@ -39,6 +39,7 @@ set(system_tests
   record_jit_node
   record_debug_info
   record_debuginfod
+  record_go
   record_valgrind)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
