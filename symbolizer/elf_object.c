@@ -372,6 +372,43 @@ int elf_object_open_fd(int fd, struct elf_object **out)
 	return err;
 }
 
+int elf_object_peek_fd(int fd, char *hex, size_t hexsz, bool *has_symtab)
+{
+	struct build b = { 0 };
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+	int err;
+
+	hex[0] = '\0';
+	*has_symtab = false;
+	err = libelf_init();
+	if (err)
+		return err;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return -EINVAL;
+	if (elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return -ENOEXEC;
+	}
+	read_build_id(elf, &b);
+	if (b.id_len && 2 * b.id_len < hexsz) {
+		for (size_t i = 0; i < b.id_len; i++) {
+			hex[2 * i] = hexdigits[b.id[i] >> 4];
+			hex[2 * i + 1] = hexdigits[b.id[i] & 15];
+		}
+		hex[2 * b.id_len] = '\0';
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			*has_symtab = true;
+	}
+	elf_end(elf);
+	return 0;
+}
+
 int elf_object_open_mem(const void *image, size_t size, struct elf_object **out)
 {
 	char *copy;

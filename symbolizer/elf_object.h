@@ -67,6 +67,12 @@ struct elf_object {
  * read it, or -ENOMEM. Does not log. */
 int elf_object_open_fd(int fd, struct elf_object **out);
 
+/* Reads only what identifies the file's contents, cheaply (notes and
+ * section headers): the build-id as lowercase hex into hex (hexsz >= 2 *
+ * 64 + 1; "" when none) and whether it has a full .symtab. 0, -ENOEXEC,
+ * -EINVAL or -ENOMEM. */
+int elf_object_peek_fd(int fd, char *hex, size_t hexsz, bool *has_symtab);
+
 /* Same, from an image in memory (e.g. the [vdso] read from a process). The
  * image is not referenced after the call returns. */
 int elf_object_open_mem(const void *image, size_t size, struct elf_object **out);

@@ -17,12 +17,15 @@
 
 enum { OBJ_FILE, OBJ_IMAGE, OBJ_UNOPENABLE };
 
+#define BUILD_ID_BUCKETS 1024 /* chains stay short: objects are capped */
+
 struct object_cache {
 	struct object **buckets;
 	size_t nbuckets;   /* power of two */
 	size_t count;      /* entries in the table */
 	struct object *images;
 	struct object *lru_head, *lru_tail; /* unreferenced, in the table */
+	struct object *by_build_id[BUILD_ID_BUCKETS];
 	size_t cap;        /* 0: none */
 	struct object_cache_stats stats;
 };
@@ -56,8 +59,74 @@ int object_cache_new(size_t cap_bytes, struct object_cache **out)
 	return 0;
 }
 
+static size_t build_id_hash(const char *hex)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *hex; hex++)
+		h = (h ^ (unsigned char)*hex) * 1099511628211ull;
+	return (size_t)h & (BUILD_ID_BUCKETS - 1);
+}
+
+static struct object *find_by_build_id(struct object_cache *c, const char *hex)
+{
+	struct object *o = c->by_build_id[build_id_hash(hex)];
+
+	while (o && strcmp(o->elf->build_id, hex))
+		o = o->bnext;
+	return o;
+}
+
+/* Indexes a parsed file object by its build-id, unless one is there. */
+static void index_build_id(struct object_cache *c, struct object *o)
+{
+	size_t h;
+
+	if (!o->elf || !o->elf->build_id[0] || find_by_build_id(c, o->elf->build_id))
+		return;
+	h = build_id_hash(o->elf->build_id);
+	o->bnext = c->by_build_id[h];
+	c->by_build_id[h] = o;
+}
+
+static void unindex_build_id(struct object_cache *c, struct object *o)
+{
+	struct object **pp;
+
+	if (!o->elf || !o->elf->build_id[0])
+		return;
+	for (pp = &c->by_build_id[build_id_hash(o->elf->build_id)]; *pp; pp = &(*pp)->bnext) {
+		if (*pp == o) {
+			*pp = o->bnext;
+			return;
+		}
+	}
+}
+
+static void unlink_from_table(struct object_cache *c, struct object *o);
+
+/* An alias leaving the table is unhooked from its object's list. */
+static void unhook_alias(struct object *alias)
+{
+	struct object **pp = &alias->alias_of->aliases;
+
+	while (*pp != alias)
+		pp = &(*pp)->alias_next;
+	*pp = alias->alias_next;
+}
+
 static void free_object(struct object_cache *c, struct object *o)
 {
+	while (o->aliases) { /* they name contents about to go */
+		struct object *a = o->aliases;
+
+		o->aliases = a->alias_next;
+		unlink_from_table(c, a);
+		c->stats.bytes -= a->bytes;
+		c->stats.objects--;
+		free(a);
+	}
+	unindex_build_id(c, o);
 	c->stats.bytes -= o->bytes;
 	c->stats.objects--;
 	elf_object_free(o->elf);
@@ -74,10 +143,18 @@ void object_cache_free(struct object_cache *c)
 
 	if (!c)
 		return;
+	/* Aliases are freed as table entries of their own, not by their
+	 * object (which would unlink them from the chains being walked). */
+	for (size_t i = 0; i < c->nbuckets; i++)
+		for (o = c->buckets[i]; o; o = o->hnext)
+			o->aliases = NULL;
 	for (size_t i = 0; i < c->nbuckets; i++) {
 		for (o = c->buckets[i]; o; o = next) {
 			next = o->hnext;
-			free_object(c, o);
+			if (o->alias_of)
+				free(o);
+			else
+				free_object(c, o);
 		}
 	}
 	for (o = c->images; o; o = next) {
@@ -215,7 +292,12 @@ static void insert(struct object_cache *c, struct object **slot, struct object *
 		o->hnext = old->hnext;
 		*slot = o;
 		old->in_table = false;
-		if (old->refs == 0) {
+		if (old->alias_of) {
+			unhook_alias(old);
+			c->stats.bytes -= old->bytes;
+			c->stats.objects--;
+			free(old);
+		} else if (old->refs == 0) {
 			lru_unlink(c, old);
 			free_object(c, old);
 		}
@@ -225,6 +307,43 @@ static void insert(struct object_cache *c, struct object **slot, struct object *
 	*slot = o;
 	c->count++;
 	maybe_grow(c);
+}
+
+static void set_file_key(struct object *o, const struct stat *st)
+{
+	o->dev = (uint64_t)st->st_dev;
+	o->ino = (uint64_t)st->st_ino;
+	o->size = (int64_t)st->st_size;
+	o->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	o->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+}
+
+/* When the file's build-id names a cached object at least as good, puts an
+ * alias for the file in the table and answers with that object (*out). */
+static int share_by_build_id(struct object_cache *c, int fd, const struct stat *st,
+			     struct object **slot, struct object **out)
+{
+	char hex[2 * 64 + 1];
+	struct object *same, *alias;
+	bool has_symtab;
+
+	if (elf_object_peek_fd(fd, hex, sizeof(hex), &has_symtab) || !hex[0])
+		return 0;
+	same = find_by_build_id(c, hex);
+	if (!same || (has_symtab && same->elf->symtab != ELF_SYMTAB_SYMTAB))
+		return 0;
+	alias = new_object(c, OBJ_FILE);
+	if (!alias)
+		return -ENOMEM;
+	set_file_key(alias, st);
+	alias->alias_of = same;
+	alias->alias_next = same->aliases;
+	same->aliases = alias;
+	insert(c, slot, alias);
+	take_ref(c, same);
+	c->stats.build_id_hits++;
+	*out = same;
+	return 0;
 }
 
 int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
@@ -245,10 +364,14 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 	if (o && o->size == (int64_t)st.st_size && o->mtime_sec == (int64_t)st.st_mtim.tv_sec &&
 	    o->mtime_nsec == (int64_t)st.st_mtim.tv_nsec) {
 		c->stats.hits++;
+		o = o->alias_of ? o->alias_of : o;
 		take_ref(c, o);
 		*out = o;
 		return 0;
 	}
+	err = share_by_build_id(c, fd, &st, slot, out);
+	if (err || *out)
+		return err;
 	c->stats.misses++;
 
 	err = elf_object_open_fd(fd, &elf);
@@ -268,12 +391,9 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 		free_object(c, o);
 		return err;
 	}
-	o->dev = (uint64_t)st.st_dev;
-	o->ino = (uint64_t)st.st_ino;
-	o->size = (int64_t)st.st_size;
-	o->mtime_sec = (int64_t)st.st_mtim.tv_sec;
-	o->mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
+	set_file_key(o, &st);
 	insert(c, slot, o);
+	index_build_id(c, o);
 	take_ref(c, o);
 	*out = o;
 	trim(c);

@@ -4,6 +4,12 @@
  * against st_size and st_mtime so a file rewritten in place, or an inode
  * number reused after a delete, is parsed again rather than answered from a
  * stale table. Lookups hash the key (chained table, doubled as it fills).
+ * Files with the same GNU build-id have the same contents, so a new file
+ * whose build-id is already cached (the same library in two containers,
+ * or a copy) becomes an alias of that object and is not parsed again:
+ * objects are shared by build-id, else by (dev, ino). The cached object
+ * must be at least as good (a full .symtab, or the new file has none), so
+ * a stripped copy never stands in for an unstripped one.
  *
  * A file that is not ELF, or that libelf cannot read, is cached too, with
  * no symbols (elf == NULL), so it is not reopened for every process.
@@ -38,6 +44,10 @@ struct object {
 	/* cache bookkeeping, private to object_cache.c */
 	struct object *hnext;    /* hash chain, or the images list */
 	struct object *lru_prev, *lru_next; /* while refs == 0 */
+	struct object *bnext;    /* build-id chain */
+	struct object *alias_of; /* an alias: another file, same contents */
+	struct object *aliases;  /* the aliases of this object, via alias_next */
+	struct object *alias_next;
 	unsigned refs;           /* mappings using it */
 	bool in_table;           /* false once replaced by a newer version */
 	int kind;                /* file, image, or unopenable marker */
@@ -52,6 +62,7 @@ struct object_cache_stats {
 	uint64_t objects;   /* objects and markers held */
 	uint64_t hits;      /* lookups answered from the cache */
 	uint64_t misses;    /* lookups that parsed a file */
+	uint64_t build_id_hits; /* new files shared by build-id, not parsed */
 	uint64_t evictions; /* objects freed to stay under the cap */
 };
 

@@ -836,6 +836,7 @@ int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *ou
 		.objects = cs.objects,
 		.object_hits = cs.hits,
 		.object_misses = cs.misses,
+		.build_id_hits = cs.build_id_hits,
 		.evictions = cs.evictions,
 		.processes = s->nprocs,
 	};

@@ -74,6 +74,7 @@ struct symbolizer_stats {
 	uint64_t objects;         /* objects cached (used or not) */
 	uint64_t object_hits;     /* mappings whose object was cached */
 	uint64_t object_misses;   /* mappings whose object had to be parsed */
+	uint64_t build_id_hits;   /* files not parsed: same build-id as a cached one */
 	uint64_t evictions;       /* unused objects freed to stay under the cap */
 	uint64_t processes;       /* processes tracked */
 };

@@ -2029,6 +2029,76 @@ static void test_cache_cap_and_forget(void)
 	symbolizer_free(s);
 }
 
+/* Two files with the same build-id (a copy, as the same library in two
+ * containers) share one parsed object; a stripped copy never stands in for
+ * the unstripped file. */
+static void test_share_by_build_id(const char *tmpdir)
+{
+	char copy[PATH_MAX], stripped[PATH_MAX], cmd[3 * PATH_MAX];
+	struct symbolizer_stats before, st;
+	struct sym_location la, lb;
+	struct child a, b, c;
+	struct tmaps ta, tb;
+	struct symbolizer *s;
+	size_t len;
+	char *image;
+
+	snprintf(copy, sizeof(copy), "%s/pie_copy", tmpdir);
+	snprintf(stripped, sizeof(stripped), "%s/pie_stripped", tmpdir);
+	image = slurp(SYMFIX_PIE, &len);
+	if (!image)
+		return;
+	write_file(copy, image, len);
+	free(image);
+	chmod(copy, 0755);
+	snprintf(cmd, sizeof(cmd), "strip --strip-all -o '%s' '%s'", stripped, SYMFIX_PIE);
+	CHECK(system(cmd) == 0, "%s", cmd);
+
+	if (symbolizer_new(NULL, &s) || !spawn(SYMFIX_PIE, &a))
+		return;
+	if (!spawn(copy, &b)) {
+		finish(&a);
+		symbolizer_free(s);
+		return;
+	}
+	CHECK(symbolizer_track_process(s, a.pid) == 0, "track %d", (int)a.pid);
+	before = stats_of(s);
+	CHECK(symbolizer_track_process(s, b.pid) == 0, "track %d", (int)b.pid);
+	st = stats_of(s);
+	CHECK(st.build_id_hits == before.build_id_hits + 1 && st.object_misses == before.object_misses,
+	      "the copy is shared by build-id: %llu hits, %llu misses (was %llu, %llu)",
+	      (unsigned long long)st.build_id_hits, (unsigned long long)st.object_misses,
+	      (unsigned long long)before.build_id_hits, (unsigned long long)before.object_misses);
+	tmaps_read_pid(a.pid, &ta);
+	tmaps_read_pid(b.pid, &tb);
+	CHECK(symbolizer_resolve_user(s, a.pid, runtime_of(&ta, SYMFIX_PIE, "main"), &la) == 0 &&
+		      symbolizer_resolve_user(s, b.pid, runtime_of(&tb, copy, "main"), &lb) == 0 &&
+		      la.nframes >= 1 && lb.nframes >= 1 &&
+		      la.frames[la.nframes - 1].function == lb.frames[lb.nframes - 1].function,
+	      "both files resolve main through one object");
+	free(ta.v);
+	free(tb.v);
+	finish(&b);
+	finish(&a);
+	symbolizer_free(s);
+
+	/* Stripped first, then the real file: parsed again, not shared. */
+	if (symbolizer_new(NULL, &s) || !spawn(stripped, &c))
+		return;
+	CHECK(symbolizer_track_process(s, c.pid) == 0, "track %d", (int)c.pid);
+	before = stats_of(s);
+	if (spawn(SYMFIX_PIE, &a)) {
+		CHECK(symbolizer_track_process(s, a.pid) == 0, "track %d", (int)a.pid);
+		st = stats_of(s);
+		CHECK(st.build_id_hits == before.build_id_hits &&
+			      st.object_misses == before.object_misses + 1,
+		      "the unstripped file is parsed, not given the stripped one's symbols");
+		finish(&a);
+	}
+	finish(&c);
+	symbolizer_free(s);
+}
+
 int main(void)
 {
 	char tmpdir[] = "/tmp/test_symbolizer.XXXXXX";
@@ -2047,6 +2117,7 @@ int main(void)
 	test_elf_object(tmpdir);
 	test_live_pie_exited();
 	test_cache_cap_and_forget();
+	test_share_by_build_id(tmpdir);
 	test_live_nopie_and_stripped();
 	test_dead_pid();
 	test_self();
