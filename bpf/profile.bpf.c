@@ -12,6 +12,12 @@
  * Filters: when filter_pids is set only the processes in `pids` are sampled;
  * with follow_forks, children of those processes join the filter as they are
  * forked (so a command's whole process tree is followed).
+ *
+ * User stacks: with unwind_mode UNWIND_FP the kernel walks frame pointers
+ * into the stack map. With UNWIND_DWARF (code without frame pointers) the
+ * program sends the user registers and a snapshot of the top of the user
+ * stack through the `snapshots` ring buffer, without waking user space,
+ * which unwinds it with CFI.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,6 +32,8 @@
 const volatile bool filter_pids = false;
 const volatile bool follow_forks = false;
 const volatile bool include_idle = false;
+const volatile __u32 unwind_mode = UNWIND_FP;
+const volatile __u32 snapshot_bytes = BPFPROF_SNAPSHOT_MAX; /* multiple of 4096 */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -70,6 +78,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BPFPROF_NEW_PID_RB);
 } new_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BPFPROF_SNAPSHOT_RB);
+} snapshots SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -119,6 +132,67 @@ static __always_inline bool count_sample(struct sample_key *key)
 	return err == 0;
 }
 
+#define PAGE 4096
+
+/* Copies the user stack from e->stack_base upward, a page at a time: a
+ * read is all or nothing, so the first chunk ends at a page boundary and a
+ * chunk that faults ends the copy (the stack's top, or a page not present). */
+static __always_inline void copy_stack(struct stack_event *e)
+{
+	__u32 off = 0;
+
+	for (int i = 0; i < BPFPROF_SNAPSHOT_MAX / PAGE + 1; i++) {
+		__u64 at = e->stack_base + off;
+		__u32 len = PAGE - (at & (PAGE - 1));
+
+		if (off >= snapshot_bytes || off > BPFPROF_SNAPSHOT_MAX - PAGE)
+			break;
+		len &= PAGE - 1;
+		if (!len)
+			len = PAGE;
+		if (bpf_probe_read_user(e->stack + off, len, (const void *)at))
+			break;
+		off += len;
+	}
+	e->stack_len = off;
+}
+
+/* Sends the sample with its user registers and stack snapshot. The
+ * registers are the sample's when it hit user mode, else the ones the task
+ * saved on entering the kernel. */
+static __always_inline void send_snapshot(struct bpf_perf_event_data *ctx,
+					  struct task_struct *task,
+					  const struct sample_key *key)
+{
+	struct stack_event *e;
+	struct pt_regs *regs;
+
+	e = bpf_ringbuf_reserve(&snapshots, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(STAT_SNAPSHOT_LOST);
+		return;
+	}
+	if ((long)PT_REGS_IP(&ctx->regs) < 0) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		e->ip = BPF_CORE_READ(regs, ip);
+		e->sp = BPF_CORE_READ(regs, sp);
+		e->bp = BPF_CORE_READ(regs, bp);
+	} else {
+		e->ip = PT_REGS_IP(&ctx->regs);
+		e->sp = PT_REGS_SP(&ctx->regs);
+		e->bp = PT_REGS_FP(&ctx->regs);
+	}
+	e->tgid = key->tgid;
+	e->tid = key->tid;
+	e->kernel_stack_id = key->kernel_stack_id;
+	__builtin_memcpy(e->comm, key->comm, sizeof(e->comm));
+	__builtin_memcpy(e->thread_name, key->thread_name, sizeof(e->thread_name));
+	e->stack_base = e->sp - BPFPROF_RED_ZONE;
+	copy_stack(e);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	stat_inc(STAT_SNAPSHOTS);
+}
+
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)
 {
@@ -153,6 +227,10 @@ int do_sample(struct bpf_perf_event_data *ctx)
 
 	if (!task->mm) {
 		key.user_stack_id = -ENOENT;
+	} else if (unwind_mode == UNWIND_DWARF) {
+		send_snapshot(ctx, task, &key);
+		announce_pid(tgid);
+		return 0;
 	} else {
 		key.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 		if (key.user_stack_id < 0)

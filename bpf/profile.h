@@ -34,6 +34,32 @@ struct sample_key {
 	char thread_name[BPFPROF_COMM_LEN]; /* the sampled thread */
 };
 
+/* How user stacks are taken. */
+enum bpfprof_unwind {
+	UNWIND_FP = 0,    /* frame pointers, in the kernel; counted in `counts` */
+	UNWIND_DWARF = 1, /* registers + stack snapshot to user space */
+};
+
+#define BPFPROF_SNAPSHOT_MAX (16 * 1024) /* largest stack snapshot */
+#define BPFPROF_RED_ZONE 128             /* x86-64: live data below sp */
+#define BPFPROF_SNAPSHOT_RB (8 * 1024 * 1024)
+
+/* One sample for DWARF unwinding: user registers and the top of the user
+ * stack, copied from stack_base = sp - BPFPROF_RED_ZONE upward, page by page
+ * until the first page that faults or stack_len reaches the configured
+ * snapshot size. */
+struct stack_event {
+	__u32 tgid;
+	__u32 tid;
+	__s32 kernel_stack_id;
+	__u32 stack_len;
+	__u64 ip, sp, bp;
+	__u64 stack_base;
+	char comm[BPFPROF_COMM_LEN];
+	char thread_name[BPFPROF_COMM_LEN];
+	__u8 stack[BPFPROF_SNAPSHOT_MAX];
+};
+
 /* Counters in the per-CPU stats array; user space sums them over CPUs. */
 enum bpfprof_stat {
 	STAT_SAMPLES,            /* samples counted in the counts map */
@@ -41,6 +67,8 @@ enum bpfprof_stat {
 	STAT_USER_STACK_LOST,    /* user stack not taken */
 	STAT_COUNTS_FULL,        /* samples dropped: counts map full */
 	STAT_NEW_PID_LOST,       /* new-pid notifications dropped: ring full */
+	STAT_SNAPSHOTS,          /* samples sent with a stack snapshot */
+	STAT_SNAPSHOT_LOST,      /* samples dropped: snapshot ring full */
 	STAT_MAX,
 };
 

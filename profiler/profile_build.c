@@ -11,9 +11,10 @@
 #define KERNEL_PID (-1)
 
 struct build_ctx {
+	struct sampler *sampler;
 	struct symbolizer *sym;
 	struct pprof_builder *builder;
-	uint64_t location_ids[2 * BPFPROF_MAX_STACK_DEPTH];
+	uint64_t location_ids[2 * BPFPROF_MAX_STACK_DEPTH + 1]; /* + [truncated] */
 	uint32_t *tgids; /* one per sample, for counting processes */
 	size_t ntgids, tgids_cap;
 	struct profile_totals *totals;
@@ -113,6 +114,14 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 	err = add_stack(c, KERNEL_PID, s->kernel_ips, s->kernel_depth, &n);
 	if (!err)
 		err = add_stack(c, (pid_t)k->tgid, s->user_ips, s->user_depth, &n);
+	if (!err && s->truncated) {
+		static const struct pprof_line truncated = { .function = "[truncated]" };
+		int64_t id = pprof_add_location(c->builder, 0, 0, &truncated, 1);
+
+		if (id < 0)
+			return (int)id;
+		c->location_ids[n++] = (uint64_t)id;
+	}
 	if (!err)
 		err = pprof_add_sample(c->builder, c->location_ids, n, (int64_t)s->count,
 				       labels, sizeof(labels) / sizeof(labels[0]));
@@ -122,6 +131,23 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 		return err;
 	c->totals->samples += s->count;
 	return 0;
+}
+
+static int add_unwound(const struct unwound_stack *u, void *ctx)
+{
+	struct build_ctx *c = ctx;
+	uint64_t kernel_ips[BPFPROF_MAX_STACK_DEPTH];
+	struct sampler_sample s = {
+		.key = &u->key,
+		.count = u->count,
+		.kernel_ips = kernel_ips,
+		.kernel_depth = sampler_read_stack(c->sampler, u->key.kernel_stack_id, kernel_ips),
+		.user_ips = u->pcs,
+		.user_depth = u->depth,
+		.truncated = u->truncated,
+	};
+
+	return add_sample(&s, c);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -143,7 +169,8 @@ static uint64_t count_distinct(uint32_t *v, size_t n)
 	return distinct;
 }
 
-int profile_build(struct sampler *sampler, struct symbolizer *sym,
+int profile_build(struct sampler *sampler, const struct stack_table *unwound,
+		  struct symbolizer *sym,
 		  const struct profile_build_opts *opts, uint8_t **gz,
 		  size_t *gz_len, struct profile_totals *totals)
 {
@@ -153,7 +180,7 @@ int profile_build(struct sampler *sampler, struct symbolizer *sym,
 		.time_nanos = opts->time_nanos,
 		.duration_nanos = opts->duration_nanos,
 	};
-	struct build_ctx c = { .sym = sym, .totals = totals };
+	struct build_ctx c = { .sampler = sampler, .sym = sym, .totals = totals };
 	int err;
 
 	memset(totals, 0, sizeof(*totals));
@@ -161,6 +188,8 @@ int profile_build(struct sampler *sampler, struct symbolizer *sym,
 	if (err)
 		return err;
 	err = sampler_for_each_sample(sampler, add_sample, &c);
+	if (!err && unwound)
+		err = stack_table_for_each(unwound, add_unwound, &c);
 	if (err)
 		log_error("build profile: %s", strerror(-err));
 	else

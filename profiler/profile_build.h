@@ -2,7 +2,10 @@
  *
  * Each aggregated sample becomes one pprof Sample: kernel frames on top of
  * user frames, leaf first, each address resolved by the symbolizer into a
- * Mapping and a Location with its function(s). Return addresses (every frame
+ * Mapping and a Location with its function(s). The samples come from the
+ * sampler's in-kernel counts (frame-pointer stacks) and from the table of
+ * stacks unwound in user space (DWARF mode); a stack cut short by the end
+ * of its snapshot gets a "[truncated]" root frame. Return addresses (every frame
  * but the leaf of each stack) are moved back by one byte so they point into
  * the call instruction and name the call site.
  */
@@ -13,6 +16,7 @@
 #include <stdint.h>
 
 #include "sampler.h"
+#include "stack_table.h"
 #include "symbolizer.h"
 
 struct profile_build_opts {
@@ -27,9 +31,10 @@ struct profile_totals {
 	uint64_t processes; /* distinct processes among them */
 };
 
-/* Builds the profile; *gz (malloc'ed, caller frees) holds the gzipped
- * bytes. Returns 0 or a negative errno. */
-int profile_build(struct sampler *sampler, struct symbolizer *sym,
+/* Builds the profile; unwound may be NULL. *gz (malloc'ed, caller frees)
+ * holds the gzipped bytes. Returns 0 or a negative errno. */
+int profile_build(struct sampler *sampler, const struct stack_table *unwound,
+		  struct symbolizer *sym,
 		  const struct profile_build_opts *opts, uint8_t **gz,
 		  size_t *gz_len, struct profile_totals *totals);
 

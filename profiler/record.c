@@ -21,18 +21,18 @@
 
 #include <bpf/libbpf.h>
 
+#include "collector.h"
 #include "command.h"
 #include "log.h"
 #include "pprof.h"
 #include "preflight.h"
-#include "profile_build.h"
 #include "sampler.h"
-#include "symbolizer.h"
 
 #define DEFAULT_FREQ_HZ 99
 #define MAX_FREQ_HZ 10000
 #define MAX_PIDS 1024
 #define DEFAULT_CACHE_MB 256
+#define DEFAULT_SNAPSHOT_KB 16
 #define MAX_CACHE_MB (1024 * 1024)
 #define POLL_MS 100 /* longest wait between checks of duration, command, signals */
 
@@ -47,6 +47,8 @@ struct record_args {
 	bool verbose;
 	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS */
 	size_t cache_mb;
+	enum bpfprof_unwind unwind;
+	uint32_t snapshot_kb;
 	char **command; /* NULL-terminated, or NULL */
 };
 
@@ -81,6 +83,14 @@ static void usage(FILE *f)
 "                        bpfprof-YYYYmmdd-HHMMSS.pb.gz in the current\n"
 "                        directory; '-' for standard output)\n"
 "      --include-idle    also sample the idle task (pid 0), left out by default\n"
+"      --unwind MODE     how user stacks are walked: 'dwarf' copies registers\n"
+"                        and the stack's top and unwinds it with the binaries'\n"
+"                        CFI (right without frame pointers, like most of\n"
+"                        Debian); 'fp' follows frame pointers in the kernel\n"
+"                        (cheaper; wrong for code built without them);\n"
+"                        'auto' (default) is dwarf\n"
+"      --snapshot-kb KB  user stack copied per sample in dwarf mode: 4, 8, 12\n"
+"                        or 16 (default); deeper stacks end in [truncated]\n"
 "      --debuginfod URLS fetch missing debug info from these debuginfod servers\n"
 "                        (space-separated; default $DEBUGINFOD_URLS; '' for\n"
 "                        none). Local debug files (/usr/lib/debug, by build-id\n"
@@ -153,6 +163,8 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		{ "include-idle", no_argument, NULL, 'I' },
 		{ "debuginfod", required_argument, NULL, 'D' },
 		{ "symbolizer-cache-mb", required_argument, NULL, 'C' },
+		{ "unwind", required_argument, NULL, 'U' },
+		{ "snapshot-kb", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -162,6 +174,8 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 
 	a->freq_hz = DEFAULT_FREQ_HZ;
 	a->cache_mb = DEFAULT_CACHE_MB;
+	a->unwind = UNWIND_DWARF;
+	a->snapshot_kb = DEFAULT_SNAPSHOT_KB;
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the first non-option, the command. */
@@ -200,6 +214,24 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		case 'D':
 			a->debuginfod_urls = optarg;
 			break;
+		case 'U':
+			if (!strcmp(optarg, "fp"))
+				a->unwind = UNWIND_FP;
+			else if (!strcmp(optarg, "dwarf") || !strcmp(optarg, "auto"))
+				a->unwind = UNWIND_DWARF;
+			else
+				return bad_usage("invalid unwind mode '%s' (fp, dwarf or auto)", optarg);
+			break;
+		case 'S': {
+			long kb;
+
+			errno = 0;
+			kb = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || kb < 4 || kb > 16 || kb % 4)
+				return bad_usage("invalid snapshot size '%s' (4, 8, 12 or 16 KB)", optarg);
+			a->snapshot_kb = (uint32_t)kb;
+			break;
+		}
 		case 'C': {
 			long mb;
 
@@ -243,15 +275,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void track_process(pid_t pid, void *ctx)
-{
-	struct symbolizer *sym = ctx;
-	int err = symbolizer_track_process(sym, pid);
-
-	if (err && err != -ESRCH)
-		log_debug("snapshot process %d: %s", pid, strerror(-err));
-}
-
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec now;
@@ -280,7 +303,7 @@ static void show_progress(struct sampler *s, double elapsed)
 
 /* Samples until the duration, the command's exit or a signal. Sets
  * *wstatus when the command exited. */
-static void run_session(struct sampler *s, struct symbolizer *sym,
+static void run_session(struct sampler *s, struct collector *col,
 			const struct record_args *a, const struct command *cmd,
 			int *wstatus, bool *command_exited)
 {
@@ -292,7 +315,7 @@ static void run_session(struct sampler *s, struct symbolizer *sym,
 	for (;;) {
 		double elapsed;
 
-		sampler_poll(s, POLL_MS, track_process, sym);
+		sampler_poll(s, POLL_MS, collector_handlers(col));
 		elapsed = seconds_since(&t0);
 		if (cmd && waitpid(cmd->pid, wstatus, WNOHANG) == cmd->pid) {
 			*command_exited = true;
@@ -326,7 +349,7 @@ static void install_signal_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static int write_profile(struct sampler *s, struct symbolizer *sym,
+static int write_profile(struct sampler *s, struct collector *col,
 			 const struct record_args *a, int64_t start_ns, int64_t end_ns)
 {
 	struct profile_build_opts opts = {
@@ -336,23 +359,31 @@ static int write_profile(struct sampler *s, struct symbolizer *sym,
 		.duration_nanos = end_ns - start_ns,
 	};
 	struct profile_totals totals;
+	struct collector_stats cstats;
 	uint64_t stats[STAT_MAX] = { 0 };
 	uint8_t *gz = NULL;
 	size_t len = 0;
 	int err;
 
-	err = profile_build(s, sym, &opts, &gz, &len, &totals);
+	err = collector_build(col, s, &opts, &gz, &len, &totals);
 	if (!err)
 		err = pprof_write_file_atomic(a->output, gz, len);
 	free(gz);
 	if (err)
 		return err;
 	sampler_read_stats(s, stats);
+	collector_get_stats(col, &cstats);
+	if (cstats.snapshots)
+		fprintf(stderr, "bpfprof: %llu stacks unwound from snapshots, %llu truncated, "
+			"%llu stopped early\n", (unsigned long long)cstats.snapshots,
+			(unsigned long long)cstats.truncated,
+			(unsigned long long)cstats.unwind_stopped);
 	fprintf(stderr,
 		"bpfprof: %llu samples, %llu processes, %llu dropped "
 		"(%llu kernel and %llu user stacks lost), wrote %s\n",
 		(unsigned long long)totals.samples, (unsigned long long)totals.processes,
-		(unsigned long long)stats[STAT_COUNTS_FULL],
+		(unsigned long long)(stats[STAT_COUNTS_FULL] + stats[STAT_SNAPSHOT_LOST] +
+				     cstats.stacks_dropped),
 		(unsigned long long)stats[STAT_KERNEL_STACK_LOST],
 		(unsigned long long)stats[STAT_USER_STACK_LOST],
 		strcmp(a->output, "-") ? a->output : "to standard output");
@@ -362,10 +393,10 @@ static int write_profile(struct sampler *s, struct symbolizer *sym,
 int record_main(int argc, char **argv)
 {
 	static struct record_args a; /* large: pid list */
-	struct symbolizer_opts sym_opts = { .sz = sizeof(sym_opts) };
+	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
 	struct sampler_opts opts = { .sz = sizeof(opts) };
 	struct command cmd = { .pid = -1, .gate_fd = -1 };
-	struct symbolizer *sym = NULL;
+	struct collector *col = NULL;
 	struct sampler *s = NULL;
 	bool command_exited = false;
 	int wstatus = 0, err, status = 1;
@@ -377,13 +408,11 @@ int record_main(int argc, char **argv)
 	if (preflight_check())
 		return 1;
 	libbpf_set_print(a.verbose ? libbpf_log : NULL);
-	sym_opts.debuginfod_urls = a.debuginfod_urls;
-	sym_opts.cache_bytes = a.cache_mb << 20;
-	err = symbolizer_new(&sym_opts, &sym);
-	if (err) {
-		log_error("start symbolizer: %s", strerror(-err));
+	col_opts.debuginfod_urls = a.debuginfod_urls;
+	col_opts.cache_bytes = a.cache_mb << 20;
+	col_opts.unwind = a.unwind == UNWIND_DWARF;
+	if (collector_new(&col_opts, &col))
 		return 1;
-	}
 	if (a.command) {
 		err = command_spawn(a.command, &cmd);
 		if (err)
@@ -397,6 +426,8 @@ int record_main(int argc, char **argv)
 	}
 	opts.freq_hz = a.freq_hz;
 	opts.include_idle = a.include_idle;
+	opts.unwind = a.unwind;
+	opts.snapshot_bytes = a.snapshot_kb * 1024;
 	install_signal_handlers();
 	err = sampler_open(&opts, &s);
 	if (err) {
@@ -409,12 +440,12 @@ int record_main(int argc, char **argv)
 		command_abort(&cmd);
 		goto out;
 	}
-	run_session(s, sym, &a, a.command ? &cmd : NULL, &wstatus, &command_exited);
+	run_session(s, col, &a, a.command ? &cmd : NULL, &wstatus, &command_exited);
 	sampler_stop(s);
 	end_ns = realtime_ns();
-	sampler_poll(s, 0, track_process, sym); /* processes seen at the very end */
+	sampler_poll(s, 0, collector_handlers(col)); /* what came at the very end */
 
-	status = write_profile(s, sym, &a, start_ns, end_ns) ? 1 : 0;
+	status = write_profile(s, col, &a, start_ns, end_ns) ? 1 : 0;
 	if (a.command) {
 		if (!command_exited)
 			waitpid(cmd.pid, &wstatus, 0);
@@ -423,6 +454,6 @@ int record_main(int argc, char **argv)
 	}
 out:
 	sampler_close(s);
-	symbolizer_free(sym);
+	collector_free(col);
 	return status;
 }

@@ -28,9 +28,9 @@ struct sampler {
 	struct bpf_link **links; /* one per CPU, NULL where offline */
 	int *event_fds;
 	int ncpus;
-	struct ring_buffer *new_pids;
-	sampler_pid_cb pid_cb; /* valid during sampler_poll() */
-	void *pid_ctx;
+	struct ring_buffer *new_pids;  /* wakes sampler_poll() */
+	struct ring_buffer *snapshots; /* no wake-ups: consumed after new_pids */
+	const struct sampler_handlers *handlers; /* valid during sampler_poll() */
 };
 
 static int open_cpu_clock(int cpu, int freq_hz)
@@ -84,10 +84,20 @@ static int on_new_pid(void *ctx, void *data, size_t len)
 	struct sampler *s = ctx;
 	__u32 pid;
 
-	if (len < sizeof(pid) || !s->pid_cb)
+	if (len < sizeof(pid) || !s->handlers || !s->handlers->on_new_pid)
 		return 0;
 	memcpy(&pid, data, sizeof(pid));
-	s->pid_cb((pid_t)pid, s->pid_ctx);
+	s->handlers->on_new_pid((pid_t)pid, s->handlers->ctx);
+	return 0;
+}
+
+static int on_snapshot(void *ctx, void *data, size_t len)
+{
+	struct sampler *s = ctx;
+
+	if (len >= offsetof(struct stack_event, stack) && s->handlers &&
+	    s->handlers->on_snapshot)
+		s->handlers->on_snapshot(data, len, s->handlers->ctx);
 	return 0;
 }
 
@@ -104,6 +114,10 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 	s->skel->rodata->filter_pids = opts->pids != NULL;
 	s->skel->rodata->follow_forks = opts->follow_forks;
 	s->skel->rodata->include_idle = opts->include_idle;
+	s->skel->rodata->unwind_mode = opts->unwind;
+	s->skel->rodata->snapshot_bytes = opts->snapshot_bytes;
+	if (opts->unwind != UNWIND_DWARF) /* the ring is unused: smallest size */
+		bpf_map__set_max_entries(s->skel->maps.snapshots, (__u32)getpagesize());
 	bpf_program__set_autoload(s->skel->progs.on_fork, opts->follow_forks);
 
 	err = profile_bpf__load(s->skel);
@@ -120,7 +134,9 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 	}
 	s->new_pids = ring_buffer__new(bpf_map__fd(s->skel->maps.new_pids),
 				       on_new_pid, s, NULL);
-	if (!s->new_pids) {
+	s->snapshots = ring_buffer__new(bpf_map__fd(s->skel->maps.snapshots),
+					on_snapshot, s, NULL);
+	if (!s->new_pids || !s->snapshots) {
 		err = -errno;
 		log_error("create ring buffer: %s", strerror(-err));
 		return err;
@@ -133,7 +149,8 @@ int sampler_open(const struct sampler_opts *opts, struct sampler **out)
 	struct sampler *s;
 	int err;
 
-	if (!opts || opts->sz < sizeof(*opts) || opts->freq_hz <= 0 || !out)
+	if (!opts || opts->sz < sizeof(*opts) || opts->freq_hz <= 0 || !out ||
+	    opts->snapshot_bytes > BPFPROF_SNAPSHOT_MAX || opts->snapshot_bytes % 4096)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -190,6 +207,7 @@ void sampler_close(struct sampler *s)
 	if (s->links && s->event_fds)
 		sampler_stop(s);
 	ring_buffer__free(s->new_pids);
+	ring_buffer__free(s->snapshots);
 	profile_bpf__destroy(s->skel);
 	free(s->links);
 	free(s->event_fds);
@@ -209,16 +227,19 @@ int sampler_add_pid(struct sampler *s, pid_t pid)
 	return err;
 }
 
-int sampler_poll(struct sampler *s, int timeout_ms, sampler_pid_cb cb, void *ctx)
+int sampler_poll(struct sampler *s, int timeout_ms, const struct sampler_handlers *h)
 {
-	int n;
+	int n, m;
 
-	s->pid_cb = cb;
-	s->pid_ctx = ctx;
+	s->handlers = h;
 	n = ring_buffer__poll(s->new_pids, timeout_ms); /* a signal cuts it short */
-	s->pid_cb = NULL;
-	s->pid_ctx = NULL;
-	return n < 0 && n != -EINTR ? n : 0;
+	if (n >= 0 || n == -EINTR)
+		n = ring_buffer__consume(s->new_pids);
+	m = ring_buffer__consume(s->snapshots);
+	s->handlers = NULL;
+	if (n < 0)
+		return n;
+	return m < 0 ? m : 0;
 }
 
 int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])
@@ -243,8 +264,7 @@ int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])
 	return err;
 }
 
-/* Reads stack id into ips; returns the depth (0 when there is no stack). */
-static size_t read_stack(struct sampler *s, __s32 id, uint64_t *ips)
+size_t sampler_read_stack(struct sampler *s, int32_t id, uint64_t *ips)
 {
 	size_t depth = 0;
 
@@ -274,9 +294,9 @@ int sampler_for_each_sample(struct sampler *s, sampler_sample_cb cb, void *ctx)
 		if (bpf_map__lookup_elem(counts, &next, sizeof(next), &sample.count,
 					 sizeof(sample.count), 0))
 			continue;
-		sample.kernel_depth = read_stack(s, next.kernel_stack_id, kernel_ips);
+		sample.kernel_depth = sampler_read_stack(s, next.kernel_stack_id, kernel_ips);
 		sample.kernel_ips = kernel_ips;
-		sample.user_depth = read_stack(s, next.user_stack_id, user_ips);
+		sample.user_depth = sampler_read_stack(s, next.user_stack_id, user_ips);
 		sample.user_ips = user_ips;
 		err = cb(&sample, ctx);
 		if (err)

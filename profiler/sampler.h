@@ -25,6 +25,8 @@ struct sampler_opts {
 	size_t npids;
 	bool follow_forks;  /* children of filtered processes join the filter */
 	bool include_idle;  /* also sample the idle task (pid 0) */
+	enum bpfprof_unwind unwind; /* UNWIND_DWARF: snapshots to on_snapshot */
+	uint32_t snapshot_bytes;    /* stack copied per sample, multiple of 4096 */
 };
 
 /* One aggregated sample with its stacks, innermost frame first. */
@@ -35,9 +37,11 @@ struct sampler_sample {
 	size_t kernel_depth;
 	const uint64_t *user_ips;
 	size_t user_depth;
+	bool truncated; /* the user stack goes on past what was captured */
 };
 
 typedef void (*sampler_pid_cb)(pid_t pid, void *ctx);
+typedef void (*sampler_snapshot_cb)(const struct stack_event *e, size_t len, void *ctx);
 typedef int (*sampler_sample_cb)(const struct sampler_sample *s, void *ctx);
 
 /* Loads and attaches the program. Returns 0 or a negative errno after
@@ -48,10 +52,22 @@ void sampler_close(struct sampler *s);
 /* Adds a process to the filter (only with opts->pids set). */
 int sampler_add_pid(struct sampler *s, pid_t pid);
 
-/* Waits up to timeout_ms for newly seen processes and calls cb for each;
- * returns as soon as there were some. */
-int sampler_poll(struct sampler *s, int timeout_ms, sampler_pid_cb cb,
-		 void *ctx);
+/* Handlers for what sampler_poll() delivers. */
+struct sampler_handlers {
+	sampler_pid_cb on_new_pid;           /* a process seen for the first time */
+	sampler_snapshot_cb on_snapshot;     /* DWARF mode: a sample to unwind */
+	void *ctx;
+};
+
+/* Waits up to timeout_ms for newly seen processes (returning as soon as
+ * there are some), then delivers them and every pending snapshot. New
+ * processes come first, so their mappings are known before their samples
+ * are unwound. */
+int sampler_poll(struct sampler *s, int timeout_ms, const struct sampler_handlers *h);
+
+/* Reads stack `id` of the stack map into ips (BPFPROF_MAX_STACK_DEPTH
+ * entries); returns its depth, 0 when there is none (id < 0). */
+size_t sampler_read_stack(struct sampler *s, int32_t id, uint64_t *ips);
 
 /* Stops sampling: detaches the perf events, the maps stay readable. */
 void sampler_stop(struct sampler *s);

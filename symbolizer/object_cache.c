@@ -27,6 +27,7 @@ struct object_cache {
 	struct object *lru_head, *lru_tail; /* unreferenced, in the table */
 	struct object *by_build_id[BUILD_ID_BUCKETS];
 	size_t cap;        /* 0: none */
+	bool cfi;          /* build unwind tables */
 	struct object_cache_stats stats;
 };
 
@@ -40,7 +41,7 @@ static size_t hash_key(int kind, uint64_t dev, uint64_t ino, size_t nbuckets)
 	return (size_t)h & (nbuckets - 1);
 }
 
-int object_cache_new(size_t cap_bytes, struct object_cache **out)
+int object_cache_new(size_t cap_bytes, bool cfi, struct object_cache **out)
 {
 	struct object_cache *c = calloc(1, sizeof(*c));
 
@@ -48,6 +49,7 @@ int object_cache_new(size_t cap_bytes, struct object_cache **out)
 	if (!c)
 		return -ENOMEM;
 	c->cap = cap_bytes;
+	c->cfi = cfi;
 	c->stats.cap = cap_bytes;
 	c->nbuckets = 256;
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
@@ -131,6 +133,7 @@ static void free_object(struct object_cache *c, struct object *o)
 	c->stats.objects--;
 	elf_object_free(o->elf);
 	dwarf_index_free(o->dwarf);
+	cfi_table_free(o->cfi);
 	free(o);
 }
 
@@ -309,6 +312,20 @@ static void insert(struct object_cache *c, struct object **slot, struct object *
 	maybe_grow(c);
 }
 
+/* Builds the object's unwind table; an object without CFI is normal. */
+static int attach_cfi(struct object_cache *c, struct object *o, int fd, const char *name)
+{
+	int err = cfi_table_build(fd, &o->cfi);
+
+	if (err == -ENOMEM)
+		return err;
+	if (err && err != -ENODATA)
+		fprintf(stderr, "symbolizer: read CFI of %s: %s\n", name, strerror(-err));
+	if (o->cfi)
+		add_bytes(c, o, cfi_table_memory(o->cfi));
+	return 0;
+}
+
 static void set_file_key(struct object *o, const struct stat *st)
 {
 	o->dev = (uint64_t)st->st_dev;
@@ -388,6 +405,10 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 	if (elf)
 		add_bytes(c, o, elf->bytes);
 	if (elf && (err = object_cache_attach_dwarf(c, o, fd, name))) {
+		free_object(c, o);
+		return err;
+	}
+	if (elf && c->cfi && (err = attach_cfi(c, o, fd, name))) {
 		free_object(c, o);
 		return err;
 	}

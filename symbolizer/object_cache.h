@@ -34,12 +34,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfi_table.h"
 #include "dwarf_index.h"
 #include "elf_object.h"
 
 struct object {
 	struct elf_object *elf;  /* NULL: no symbols */
 	struct dwarf_index *dwarf; /* NULL: no DWARF */
+	struct cfi_table *cfi;   /* NULL: no unwind tables, or not asked for */
 	bool debug_searched;     /* separate debug file looked for already */
 	/* cache bookkeeping, private to object_cache.c */
 	struct object *hnext;    /* hash chain, or the images list */
@@ -68,8 +70,9 @@ struct object_cache_stats {
 
 struct object_cache;
 
-/* cap_bytes: the cap on cached bytes (0: no cap). */
-int object_cache_new(size_t cap_bytes, struct object_cache **out);
+/* cap_bytes: the cap on cached bytes (0: no cap). With cfi, each parsed
+ * file also gets its unwind table (cfi_table.h), for DWARF unwinding. */
+int object_cache_new(size_t cap_bytes, bool cfi, struct object_cache **out);
 void object_cache_free(struct object_cache *c);
 
 /* The object for the regular file open on fd (parsed on a miss; fd stays

@@ -54,6 +54,7 @@
 #include "perf_map.h"
 #include "proc_maps.h"
 #include "read_file.h"
+#include "unwind.h"
 
 #define KALLSYMS_MAX_SIZE (256u << 20)
 #define VDSO_MAX_SIZE (1u << 20)
@@ -131,7 +132,7 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	s->nprocs_buckets = 256;
 	s->procs = calloc(s->nprocs_buckets, sizeof(*s->procs));
 	cache_bytes = SYM_OPT(opts, cache_bytes, SYMBOLIZER_DEFAULT_CACHE_BYTES);
-	err = object_cache_new(cache_bytes, &s->objects);
+	err = object_cache_new(cache_bytes, SYM_OPT(opts, unwind_tables, 0), &s->objects);
 	if (!err)
 		err = debug_finder_new(&dopts, &s->debug);
 	if (err || !s->proc_dir || !s->kallsyms_path || !s->procs) {
@@ -840,5 +841,60 @@ int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *ou
 		.evictions = cs.evictions,
 		.processes = s->nprocs,
 	};
+	return 0;
+}
+
+/* ---- unwinding -------------------------------------------------------- */
+
+/* unwind_find_fn over a process's mappings. */
+static const struct cfi_table *find_cfi(void *ctx, uint64_t pc, uint64_t *bias)
+{
+	const struct process *p = ctx;
+	size_t i = bisect(p->maps, p->nmaps, pc);
+	const struct mapping *m;
+	uint64_t vaddr;
+
+	if (i == p->nmaps || pc >= p->maps[i]->pub.limit)
+		return NULL;
+	m = p->maps[i];
+	if (!m->obj || !m->obj->cfi || !m->obj->elf ||
+	    elf_object_file_to_vaddr(m->obj->elf, pc - m->pub.start + m->pub.file_offset, &vaddr))
+		return NULL;
+	*bias = pc - vaddr;
+	return m->obj->cfi;
+}
+
+int symbolizer_unwind(struct symbolizer *s, pid_t pid,
+		      const struct sym_stack_snapshot *snap, uint64_t *pcs,
+		      size_t max, size_t *depth, enum sym_unwind_result *result)
+{
+	struct unwind_regs regs;
+	struct unwind_stack stack;
+	enum unwind_status status;
+	struct process *p;
+	int n;
+
+	if (!s || !snap || !pcs || !depth || !result || max > INT_MAX)
+		return -EINVAL;
+	*depth = 0;
+	p = find_process(s, pid);
+	if (!p || p->err)
+		return -ESRCH;
+	regs = (struct unwind_regs){ .rip = snap->ip, .rsp = snap->sp, .rbp = snap->bp };
+	stack = (struct unwind_stack){ .base = snap->base, .data = snap->data, .len = snap->len };
+	n = unwind_snapshot(&regs, &stack, find_cfi, p, pcs, (int)max, &status);
+	*depth = n > 0 ? (size_t)n : 0;
+	switch (status) {
+	case UNWIND_END:
+		*result = SYM_UNWIND_COMPLETE;
+		break;
+	case UNWIND_TRUNCATED:
+	case UNWIND_MAX_FRAMES:
+		*result = SYM_UNWIND_TRUNCATED;
+		break;
+	default:
+		*result = SYM_UNWIND_STOPPED;
+		break;
+	}
 	return 0;
 }

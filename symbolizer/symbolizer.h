@@ -63,6 +63,7 @@ struct symbolizer_opts {
 	                                "/usr/lib/debug" */
 	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS; "": none */
 	size_t cache_bytes;          /* cap on cached objects; 0: default */
+	int unwind_tables;           /* build CFI tables: symbolizer_unwind() */
 };
 
 #define SYMBOLIZER_DEFAULT_CACHE_BYTES ((size_t)256 << 20)
@@ -150,6 +151,30 @@ int symbolizer_forget_exited(struct symbolizer *s);
 
 /* Sizes and counters of the caches. out->sz must be set. */
 int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *out);
+
+/* A user stack as a sample captured it (x86-64): registers, and a copy of
+ * the stack's top whose first byte is at user address base. */
+struct sym_stack_snapshot {
+	uint64_t ip, sp, bp;
+	uint64_t base;
+	const uint8_t *data;
+	size_t len;
+};
+
+enum sym_unwind_result {
+	SYM_UNWIND_COMPLETE,  /* down to the outermost frame (_start, clone3) */
+	SYM_UNWIND_TRUNCATED, /* the stack goes on past the snapshot (or max) */
+	SYM_UNWIND_STOPPED,   /* no unwind rule for a frame (JIT code without
+	                         frame pointers, an unsupported CFI rule) */
+};
+
+/* Unwinds a snapshot of pid's stack with the CFI of its objects (needs
+ * opts.unwind_tables and the process tracked): pcs[0] = ip, then return
+ * addresses, innermost first; *depth of them (<= max). Returns 0, or
+ * -ESRCH when pid is not tracked. */
+int symbolizer_unwind(struct symbolizer *s, pid_t pid,
+		      const struct sym_stack_snapshot *snap, uint64_t *pcs,
+		      size_t max, size_t *depth, enum sym_unwind_result *result);
 
 /* Resolve a kernel address through /proc/kallsyms (loaded on first use).
  * Every kernel address gets the one "[kernel.kallsyms]" mapping; nframes is

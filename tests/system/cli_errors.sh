@@ -16,7 +16,7 @@ expect_error() {
 "$BPFPROF" --help > "$WORK/help" || fail "bpfprof --help failed"
 grep -q record "$WORK/help" || fail "bpfprof --help does not list record"
 "$BPFPROF" record --help > "$WORK/rhelp" || fail "bpfprof record --help failed"
-for flag in --frequency --duration --pid --output --include-idle --debuginfod --symbolizer-cache-mb --verbose --help; do
+for flag in --frequency --duration --pid --output --include-idle --unwind --snapshot-kb --debuginfod --symbolizer-cache-mb --verbose --help; do
   grep -q -- "$flag" "$WORK/rhelp" || fail "record --help does not explain $flag"
 done
 
@@ -25,6 +25,8 @@ expect_error 2 "unknown command" "$BPFPROF" frobnicate
 expect_error 2 "invalid frequency" "$BPFPROF" record -F 0
 expect_error 2 "invalid duration" "$BPFPROF" record -d abc
 expect_error 2 "invalid cache size" "$BPFPROF" record --symbolizer-cache-mb 0
+expect_error 2 "invalid unwind mode" "$BPFPROF" record --unwind lbr
+expect_error 2 "invalid snapshot size" "$BPFPROF" record --snapshot-kb 6
 expect_error 2 "needs a value" "$BPFPROF" record -o
 expect_error 2 "exclude each other" "$BPFPROF" record -p 1 -- true
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A process that exits halfway through the recording is still symbolized:
-# its mappings were captured while it was alive.
+# its mappings were captured while it was alive. Recorded with --unwind fp,
+# so the in-kernel frame-pointer path keeps a test of its stacks too.
 source "$(dirname "$0")/lib.sh"
 require_bpf
 
 out=$WORK/exited.pb.gz
-"$BPFPROF" record -o "$out" -- sh -c "'$FIXTURES/calltree_fp' 1 > '$WORK/pid'; sleep 2" ||
+"$BPFPROF" record --unwind fp -o "$out" -- sh -c "'$FIXTURES/calltree_fp' 1 > '$WORK/pid'; sleep 2" ||
   fail "record failed"
 pid=$(cat "$WORK/pid")
 pprof_check "$out"

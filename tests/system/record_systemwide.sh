@@ -22,7 +22,7 @@ other=$FIXTURE_PID
 start_calltree 5
 sleep 0.3
 out=$WORK/pid.pb.gz
-"$BPFPROF" record -p "$FIXTURE_PID" -d 2 -o "$out" || fail "record -p failed"
+"$BPFPROF" record --unwind fp -p "$FIXTURE_PID" -d 2 -o "$out" || fail "record -p failed"
 pprof_check "$out"
 pprof_traces "$out" > "$WORK/traces"
 mine=$(sum_traces "\$2 == \"pid=$FIXTURE_PID\"" "$WORK/traces")

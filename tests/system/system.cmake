@@ -18,6 +18,9 @@ endfunction()
 system_fixture(calltree_fp calltree.c -O2 -g -fno-omit-frame-pointer)
 system_fixture(inline inline.c -O2 -g -fno-omit-frame-pointer)
 system_fixture(libc_burner libc_burner.c -O2 -g -fno-omit-frame-pointer)
+# Without frame pointers, as most of Debian: for DWARF unwinding.
+system_fixture(calltree_nofp calltree.c -O2 -g -fomit-frame-pointer)
+system_fixture(threads_nofp threads.c -O2 -g -fomit-frame-pointer -pthread)
 # calltree_fp without any symbols, and its debug file alone, for debuginfod.
 add_custom_command(
   OUTPUT ${fixture_dir}/debuginfod/calltree_stripped ${fixture_dir}/debuginfod/calltree_fp.debug
@@ -40,6 +43,8 @@ set(system_tests
   record_debug_info
   record_debuginfod
   record_go
+  record_dwarf_unwind
+  record_python
   record_valgrind)
 foreach(t ${system_tests})
   add_test(NAME system.${t}

@@ -1,0 +1,131 @@
+/* collector.c - see collector.h. */
+#include "collector.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "stack_table.h"
+#include "symbolizer.h"
+
+#define DEFAULT_MAX_STACKS 65536
+
+struct collector {
+	struct symbolizer *sym;
+	struct stack_table *stacks;
+	struct sampler_handlers handlers;
+	struct collector_stats stats;
+};
+
+static void on_new_pid(pid_t pid, void *ctx)
+{
+	struct collector *c = ctx;
+	int err = symbolizer_track_process(c->sym, pid);
+
+	if (err && err != -ESRCH)
+		log_debug("snapshot process %d: %s", pid, strerror(-err));
+}
+
+static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
+{
+	struct collector *c = ctx;
+	struct sym_stack_snapshot snap = {
+		.ip = e->ip,
+		.sp = e->sp,
+		.bp = e->bp,
+		.base = e->stack_base,
+		.data = e->stack,
+		.len = e->stack_len,
+	};
+	struct sample_key key = {
+		.tgid = e->tgid,
+		.tid = e->tid,
+		.kernel_stack_id = e->kernel_stack_id,
+	};
+	uint64_t pcs[STACK_TABLE_MAX_DEPTH];
+	enum sym_unwind_result result;
+	size_t depth = 0;
+
+	if (snap.len > len - offsetof(struct stack_event, stack))
+		return; /* a short record: never read past it */
+	memcpy(key.comm, e->comm, sizeof(key.comm));
+	memcpy(key.thread_name, e->thread_name, sizeof(key.thread_name));
+	/* A process seen for the first time was tracked just before (new
+	 * pids are delivered first); one tracked too late is tried now. */
+	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, STACK_TABLE_MAX_DEPTH,
+			      &depth, &result) == -ESRCH) {
+		on_new_pid((pid_t)e->tgid, c);
+		symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, STACK_TABLE_MAX_DEPTH,
+				  &depth, &result);
+	}
+	if (depth == 0) { /* not even the ip: keep the sample, with its pc */
+		pcs[0] = e->ip;
+		depth = 1;
+		result = SYM_UNWIND_STOPPED;
+	}
+	c->stats.snapshots++;
+	c->stats.truncated += result == SYM_UNWIND_TRUNCATED;
+	c->stats.unwind_stopped += result == SYM_UNWIND_STOPPED;
+	if (stack_table_add(c->stacks, &key, pcs, (uint32_t)depth,
+			    result == SYM_UNWIND_TRUNCATED))
+		c->stats.stacks_dropped++;
+}
+
+int collector_new(const struct collector_opts *opts, struct collector **out)
+{
+	struct symbolizer_opts sym_opts = { .sz = sizeof(sym_opts) };
+	struct collector *c;
+	int err;
+
+	if (!opts || opts->sz < sizeof(*opts) || !out)
+		return -EINVAL;
+	sym_opts.debuginfod_urls = opts->debuginfod_urls;
+	sym_opts.cache_bytes = opts->cache_bytes;
+	sym_opts.unwind_tables = opts->unwind;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->handlers = (struct sampler_handlers){
+		.on_new_pid = on_new_pid,
+		.on_snapshot = on_snapshot,
+		.ctx = c,
+	};
+	err = symbolizer_new(&sym_opts, &c->sym);
+	if (!err)
+		err = stack_table_new(opts->max_stacks ? opts->max_stacks : DEFAULT_MAX_STACKS,
+				      &c->stacks);
+	if (err) {
+		log_error("start symbolizer: %s", strerror(-err));
+		collector_free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	stack_table_free(c->stacks);
+	symbolizer_free(c->sym);
+	free(c);
+}
+
+const struct sampler_handlers *collector_handlers(struct collector *c)
+{
+	return &c->handlers;
+}
+
+int collector_build(struct collector *c, struct sampler *s,
+		    const struct profile_build_opts *opts, uint8_t **gz,
+		    size_t *gz_len, struct profile_totals *totals)
+{
+	return profile_build(s, c->stacks, c->sym, opts, gz, gz_len, totals);
+}
+
+void collector_get_stats(const struct collector *c, struct collector_stats *out)
+{
+	*out = c->stats;
+}

@@ -1,0 +1,49 @@
+/* collector.h - what a recording gathers while the sampler runs.
+ *
+ * The collector owns the symbolizer and the table of user-space unwound
+ * stacks. Handed to sampler_poll() as handlers, it snapshots each new
+ * process's mappings at once (while the process is alive) and, in DWARF
+ * mode, unwinds each stack snapshot as it arrives and counts the stack.
+ * At the end it turns everything into a pprof profile.
+ */
+#ifndef BPFPROF_COLLECTOR_H
+#define BPFPROF_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile_build.h"
+#include "sampler.h"
+
+struct collector;
+
+struct collector_opts {
+	size_t sz;                   /* sizeof(struct collector_opts) */
+	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS */
+	size_t cache_bytes;          /* symbolizer cache cap; 0: default */
+	size_t max_stacks;           /* distinct unwound stacks kept */
+	bool unwind;                 /* DWARF mode: build unwind tables */
+};
+
+struct collector_stats {
+	uint64_t snapshots;         /* stack snapshots unwound */
+	uint64_t truncated;         /* ... whose stack went on past the snapshot */
+	uint64_t unwind_stopped;    /* ... stopped early: no CFI, bad rule, no mapping */
+	uint64_t stacks_dropped;    /* samples lost: the stack table was full */
+};
+
+int collector_new(const struct collector_opts *opts, struct collector **out);
+void collector_free(struct collector *c);
+
+/* The handlers to pass to sampler_poll(). */
+const struct sampler_handlers *collector_handlers(struct collector *c);
+
+/* Builds the profile of everything collected; see profile_build(). */
+int collector_build(struct collector *c, struct sampler *s,
+		    const struct profile_build_opts *opts, uint8_t **gz,
+		    size_t *gz_len, struct profile_totals *totals);
+
+void collector_get_stats(const struct collector *c, struct collector_stats *out);
+
+#endif

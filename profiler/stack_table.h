@@ -1,0 +1,47 @@
+/* stack_table.h - counts of user-space unwound stacks.
+ *
+ * In DWARF mode the BPF side sends every sample's registers and stack
+ * snapshot; user space unwinds each one and counts the result here, keyed
+ * by the sample's whole identity (process, thread, names, kernel stack id)
+ * plus its user pcs, so identical stacks are symbolized once, however many
+ * samples they have. The table is capped; samples that find it full are
+ * counted, not silently lost.
+ */
+#ifndef BPFPROF_STACK_TABLE_H
+#define BPFPROF_STACK_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+#define STACK_TABLE_MAX_DEPTH BPFPROF_MAX_STACK_DEPTH
+
+struct stack_table;
+
+/* One distinct unwound stack and its count; pcs innermost first. */
+struct unwound_stack {
+	struct sample_key key; /* user_stack_id unused */
+	uint64_t count;
+	uint32_t depth;
+	bool truncated;        /* the stack goes on past the snapshot */
+	uint64_t pcs[];
+};
+
+int stack_table_new(size_t max_entries, struct stack_table **out);
+void stack_table_free(struct stack_table *t);
+
+/* Counts one sample. Returns 0, or -ENOSPC when the table is full (the
+ * sample is counted in stack_table_dropped()), or -ENOMEM. */
+int stack_table_add(struct stack_table *t, const struct sample_key *key,
+		    const uint64_t *pcs, uint32_t depth, bool truncated);
+
+uint64_t stack_table_dropped(const struct stack_table *t);
+
+typedef int (*stack_table_cb)(const struct unwound_stack *s, void *ctx);
+
+/* Calls cb for each distinct stack; stops at the first nonzero return. */
+int stack_table_for_each(const struct stack_table *t, stack_table_cb cb, void *ctx);
+
+#endif

@@ -1,0 +1,774 @@
+/* cfi_table.c - see cfi_table.h.
+ *
+ * Building:
+ *  1. the CFI section's entries are read with dwarf_next_cfi: a CIE gives
+ *     the pointer encoding of its FDEs (augmentation 'R'; .debug_frame uses
+ *     plain 8-byte addresses), an FDE its pc range [lo, hi);
+ *  2. the ranges are sorted; a range overlapping the one before is dropped;
+ *     uncovered PLT sections get ranges with fixed rules;
+ *  3. each FDE range is walked from lo: dwarf_cfi_addrframe(pc) gives the
+ *     row containing pc and where it ends, reduced to a cfi_rule; the next
+ *     row starts there. Every range ends with a "no CFI" row, overwritten
+ *     when the next range starts at the same pc.
+ * Rows are emitted in pc order into growing arrays; a row with the same rule
+ * as the one before is dropped; rules are interned through a hash table.
+ */
+#include "cfi_table.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REG_RBP 6
+#define REG_RSP 7
+#define MAX_RULES 65535 /* rule index 0 is "no CFI" */
+
+struct cfi_table {
+	uint64_t base;          /* pc of row i: base + pc_off[i] */
+	uint32_t *pc_off;       /* sorted, distinct; the last row is "no CFI" */
+	uint16_t *rule_of;      /* index into rules; 0: no CFI */
+	size_t nrows;
+	struct cfi_rule *rules;
+	size_t nrules;
+};
+
+/* ---- reading CIEs and FDEs -------------------------------------------- */
+
+struct cie {
+	uint64_t off;           /* section offset */
+	int enc;                /* DW_EH_PE_* of FDE pc ranges; -1: unknown */
+};
+
+struct span {
+	uint64_t lo, hi;
+	int plt;                /* 0: an FDE; else enum plt_kind */
+};
+
+enum plt_kind { PLT_LAZY = 1, PLT_LAZY_IBT, PLT_JMP };
+
+struct build {
+	Elf *elf;
+	Dwarf_CFI *cfi;
+	Elf_Data *data;         /* raw CFI section */
+	uint64_t sec_addr;
+	bool eh_frame;
+	struct cie *cies;
+	size_t ncies, cies_cap;
+	struct span *spans;
+	size_t nspans, spans_cap;
+	uint64_t *row_pc;       /* rows emitted so far */
+	uint16_t *row_rule;
+	size_t nrows, rows_cap;
+	struct cfi_rule *rules;
+	size_t nrules, rules_cap;
+	uint32_t *hash;         /* rule index + 1, 0: empty */
+	size_t hash_cap;
+};
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static bool read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*p < end) {
+		uint8_t b = *(*p)++;
+
+		if (shift < 64)
+			*v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+static bool read_fixed(const uint8_t **p, const uint8_t *end, size_t n,
+		       uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if ((size_t)(end - *p) < n)
+		return false;
+	for (size_t i = 0; i < n; i++)   /* x86-64: little endian */
+		x |= (uint64_t)(*p)[i] << (8 * i);
+	*p += n;
+	*v = x;
+	return true;
+}
+
+/* Reads a pointer encoded as enc (DW_EH_PE_*); pc-relative ones relative to
+ * the vaddr of the pointer itself. Other applications are not supported. */
+static bool read_encoded(const struct build *b, const uint8_t **p,
+			 const uint8_t *end, int enc, uint64_t *v)
+{
+	uint64_t here = b->sec_addr +
+			(uint64_t)(*p - (const uint8_t *)b->data->d_buf);
+	uint64_t x = 0;
+	bool ok;
+
+	switch (enc & 0x0f) {
+	case DW_EH_PE_absptr:
+	case DW_EH_PE_udata8:
+	case DW_EH_PE_sdata8:
+		ok = read_fixed(p, end, 8, &x);
+		break;
+	case DW_EH_PE_udata4:
+		ok = read_fixed(p, end, 4, &x);
+		break;
+	case DW_EH_PE_sdata4:
+		ok = read_fixed(p, end, 4, &x);
+		x = (uint64_t)(int64_t)(int32_t)x;
+		break;
+	case DW_EH_PE_udata2:
+		ok = read_fixed(p, end, 2, &x);
+		break;
+	case DW_EH_PE_sdata2:
+		ok = read_fixed(p, end, 2, &x);
+		x = (uint64_t)(int64_t)(int16_t)x;
+		break;
+	case DW_EH_PE_uleb128:
+		ok = read_uleb(p, end, &x);
+		break;
+	default:
+		return false;
+	}
+	if (!ok)
+		return false;
+	switch (enc & 0x70) {
+	case 0:
+		break;
+	case DW_EH_PE_pcrel:
+		x += here;
+		break;
+	default:
+		return false;
+	}
+	*v = x;
+	return true;
+}
+
+/* The encoding of FDE pc ranges named by a CIE, or -1. */
+static int cie_fde_encoding(const struct build *b, const Dwarf_CIE *cie)
+{
+	const char *aug = cie->augmentation;
+	const uint8_t *p = cie->augmentation_data;
+	const uint8_t *end = p + cie->augmentation_data_size;
+	int enc = DW_EH_PE_absptr;
+	uint64_t skip;
+
+	if (!b->eh_frame || aug[0] == '\0')
+		return DW_EH_PE_absptr;
+	if (aug[0] != 'z' || !p)
+		return -1;
+	for (aug++; *aug; aug++) {
+		switch (*aug) {
+		case 'L':
+			if (p >= end)
+				return -1;
+			p++;
+			break;
+		case 'P':
+			if (p >= end)
+				return -1;
+			if (!read_encoded(b, &p, end, *p++ & 0x0f, &skip))
+				return -1;
+			break;
+		case 'R':
+			if (p >= end)
+				return -1;
+			enc = *p++;
+			break;
+		case 'S':
+		case 'B':
+			break;
+		default:
+			return -1;
+		}
+	}
+	return enc;
+}
+
+static int add_span(struct build *b, uint64_t lo, uint64_t hi, int plt)
+{
+	if (hi <= lo || lo == 0)  /* empty, or code the linker discarded */
+		return 0;
+	if (grow((void **)&b->spans, &b->spans_cap, b->nspans + 1,
+		 sizeof(*b->spans)))
+		return -ENOMEM;
+	b->spans[b->nspans++] = (struct span){ lo, hi, plt };
+	return 0;
+}
+
+static const struct cie *find_cie(const struct build *b, uint64_t off)
+{
+	size_t lo = 0, hi = b->ncies;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->cies[mid].off == off)
+			return &b->cies[mid];
+		if (b->cies[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int read_entries(struct build *b)
+{
+	const unsigned char *ident =
+		(const unsigned char *)elf_getident(b->elf, NULL);
+	Dwarf_Off off = 0, next;
+	Dwarf_CFI_Entry e;
+	int err;
+
+	while (dwarf_next_cfi(ident, b->data, b->eh_frame, off, &next, &e) == 0) {
+		if (dwarf_cfi_cie_p(&e)) {
+			if (grow((void **)&b->cies, &b->cies_cap, b->ncies + 1,
+				 sizeof(*b->cies)))
+				return -ENOMEM;
+			b->cies[b->ncies++] = (struct cie){
+				off, cie_fde_encoding(b, &e.cie) };
+		} else {
+			const struct cie *c = find_cie(b, e.fde.CIE_pointer);
+			const uint8_t *p = e.fde.start;
+			uint64_t lo, len;
+
+			if (c && c->enc >= 0 &&
+			    read_encoded(b, &p, e.fde.end, c->enc, &lo) &&
+			    read_encoded(b, &p, e.fde.end, c->enc & 0x0f, &len)) {
+				err = add_span(b, lo, lo + len, 0);
+				if (err)
+					return err;
+			}
+		}
+		if (next == (Dwarf_Off)-1 || next <= off)
+			break;
+		off = next;
+	}
+	return 0;
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+static uint32_t rule_hash(const struct cfi_rule *r)
+{
+	uint32_t h = 2166136261u;
+	const uint8_t *p = (const uint8_t *)r;
+
+	for (size_t i = 0; i < sizeof(*r); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static int rehash(struct build *b, size_t cap)
+{
+	uint32_t *h = calloc(cap, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nrules; i++) {
+		size_t j = rule_hash(&b->rules[i]) & (cap - 1);
+
+		while (h[j])
+			j = (j + 1) & (cap - 1);
+		h[j] = (uint32_t)i + 1;
+	}
+	free(b->hash);
+	b->hash = h;
+	b->hash_cap = cap;
+	return 0;
+}
+
+/* The index of rule r, interned. Rules are compared bytewise: callers build
+ * them from a zeroed struct, so padding is zero too. */
+static int intern_rule(struct build *b, const struct cfi_rule *r)
+{
+	size_t j;
+
+	if ((b->nrules + 1) * 2 > b->hash_cap &&
+	    rehash(b, b->hash_cap ? b->hash_cap * 2 : 256))
+		return -ENOMEM;
+	j = rule_hash(r) & (b->hash_cap - 1);
+	while (b->hash[j]) {
+		uint32_t i = b->hash[j] - 1;
+
+		if (!memcmp(&b->rules[i], r, sizeof(*r)))
+			return (int)i;
+		j = (j + 1) & (b->hash_cap - 1);
+	}
+	if (b->nrules > MAX_RULES)
+		return -E2BIG;
+	if (grow((void **)&b->rules, &b->rules_cap, b->nrules + 1,
+		 sizeof(*b->rules)))
+		return -ENOMEM;
+	b->rules[b->nrules] = *r;
+	b->hash[j] = (uint32_t)b->nrules + 1;
+	return (int)b->nrules++;
+}
+
+/* Appends row (pc, rule index): replaces a row at the same pc, and is
+ * dropped when the row before has the same rule. pcs arrive ascending. */
+static int emit(struct build *b, uint64_t pc, int rule)
+{
+	if (b->nrows && b->row_pc[b->nrows - 1] == pc)
+		b->nrows--;
+	if (b->nrows && b->row_rule[b->nrows - 1] == rule)
+		return 0;
+	if (b->nrows == b->rows_cap) {
+		size_t cap = b->rows_cap ? b->rows_cap * 2 : 1024;
+		uint64_t *pc_arr = realloc(b->row_pc, cap * sizeof(*pc_arr));
+		uint16_t *rule_arr;
+
+		if (!pc_arr)
+			return -ENOMEM;
+		b->row_pc = pc_arr;
+		rule_arr = realloc(b->row_rule, cap * sizeof(*rule_arr));
+		if (!rule_arr)
+			return -ENOMEM;
+		b->row_rule = rule_arr;
+		b->rows_cap = cap;
+	}
+	b->row_pc[b->nrows] = pc;
+	b->row_rule[b->nrows] = (uint16_t)rule;
+	b->nrows++;
+	return 0;
+}
+
+static int emit_rule(struct build *b, uint64_t pc, const struct cfi_rule *r)
+{
+	int i = intern_rule(b, r);
+
+	return i < 0 ? i : emit(b, pc, i);
+}
+
+static bool fits16(int64_t v)
+{
+	return v >= INT16_MIN && v <= INT16_MAX;
+}
+
+/* Reduces the rule of register regno to a kind and an offset. */
+static uint8_t reg_rule(Dwarf_Frame *f, int regno, int16_t *off)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	int64_t v;
+	int rc = dwarf_frame_register(f, regno, mem, &ops, &nops);
+
+	if (rc < 0)
+		return CFI_REG_UNSUPPORTED;
+	if (nops == 0)
+		return ops ? CFI_REG_UNDEFINED : CFI_REG_SAME;
+	if (rc != 0 || ops[0].atom != DW_OP_call_frame_cfa)
+		return CFI_REG_UNSUPPORTED;
+	if (nops == 1) {                       /* DW_CFA_offset 0 */
+		*off = 0;
+		return CFI_REG_AT_CFA;
+	}
+	if (nops != 2)
+		return CFI_REG_UNSUPPORTED;
+	v = (int64_t)ops[1].number;
+	if (ops[1].atom == DW_OP_plus_uconst && fits16(v)) {
+		*off = (int16_t)v;             /* DW_CFA_offset N */
+		return CFI_REG_AT_CFA;
+	}
+	if (ops[1].atom == DW_OP_breg7 && fits16(v)) {
+		*off = (int16_t)v;             /* DW_CFA_expression: rsp + N */
+		return CFI_REG_AT_RSP;
+	}
+	return CFI_REG_UNSUPPORTED;
+}
+
+static bool lit(const Dwarf_Op *op, uint64_t *v)
+{
+	if (op->atom >= DW_OP_lit0 && op->atom <= DW_OP_lit31) {
+		*v = op->atom - DW_OP_lit0;
+		return true;
+	}
+	if (op->atom == DW_OP_const1u || op->atom == DW_OP_constu) {
+		*v = op->number;
+		return true;
+	}
+	return false;
+}
+
+/* binutils' lazy PLT entries: rsp + N + (((rip & 15) >= K) << 3). */
+static bool plt_expr(const Dwarf_Op *ops, size_t nops, struct cfi_rule *r)
+{
+	uint64_t mask, k, shift;
+
+	if (nops != 9 || ops[0].atom != DW_OP_breg7 ||
+	    ops[1].atom != DW_OP_breg16 || ops[1].number != 0 ||
+	    !lit(&ops[2], &mask) || mask != 15 || ops[3].atom != DW_OP_and ||
+	    !lit(&ops[4], &k) || k > 15 || ops[5].atom != DW_OP_ge ||
+	    !lit(&ops[6], &shift) || shift != 3 || ops[7].atom != DW_OP_shl ||
+	    ops[8].atom != DW_OP_plus)
+		return false;
+	r->cfa = CFI_CFA_PLT;
+	r->cfa_off = (int32_t)ops[0].number;
+	r->plt_ge = (uint8_t)k;
+	return true;
+}
+
+static void cfa_rule(Dwarf_Frame *f, struct cfi_rule *r)
+{
+	Dwarf_Op *ops;
+	size_t nops;
+	int64_t v;
+
+	r->cfa = CFI_CFA_UNSUPPORTED;
+	if (dwarf_frame_cfa(f, &ops, &nops) != 0 || nops == 0)
+		return;
+	v = (int64_t)(nops == 1 && ops[0].atom == DW_OP_bregx ?
+		      ops[0].number2 : ops[0].number);
+	if (v < INT32_MIN || v > INT32_MAX)
+		return;
+	if (nops == 1 && ops[0].atom == DW_OP_bregx) {   /* DW_CFA_def_cfa */
+		if (ops[0].number == REG_RSP)
+			r->cfa = CFI_CFA_RSP;
+		else if (ops[0].number == REG_RBP)
+			r->cfa = CFI_CFA_RBP;
+		r->cfa_off = (int32_t)v;
+	} else if (nops == 2 && ops[0].atom == DW_OP_breg7 &&
+		   ops[1].atom == DW_OP_deref) {
+		r->cfa = CFI_CFA_DEREF_RSP;
+		r->cfa_off = (int32_t)v;
+	} else {
+		plt_expr(ops, nops, r);
+	}
+}
+
+static int walk_fde(struct build *b, const struct span *s)
+{
+	uint64_t pc = s->lo;
+	int err;
+
+	while (pc < s->hi) {
+		Dwarf_Frame *f;
+		Dwarf_Addr start, end;
+		bool signal;
+		struct cfi_rule r;
+		int ra;
+
+		if (dwarf_cfi_addrframe(b->cfi, pc, &f) != 0)
+			break;
+		ra = dwarf_frame_info(f, &start, &end, &signal);
+		memset(&r, 0, sizeof(r));
+		cfa_rule(f, &r);
+		r.ra = reg_rule(f, ra, &r.ra_off);
+		r.rbp = reg_rule(f, REG_RBP, &r.rbp_off);
+		r.flags = signal ? CFI_SIGNAL_FRAME : 0;
+		free(f);
+		err = emit_rule(b, pc, &r);
+		if (err)
+			return err;
+		if (end <= pc)
+			break;
+		pc = end;
+	}
+	return emit(b, pc < s->hi ? pc : s->hi, 0);
+}
+
+static int rule_rsp(struct build *b, uint64_t pc, int32_t off, int ge)
+{
+	struct cfi_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.cfa = ge ? CFI_CFA_PLT : CFI_CFA_RSP;
+	r.cfa_off = off;
+	r.plt_ge = (uint8_t)ge;
+	r.ra = CFI_REG_AT_CFA;
+	r.ra_off = -8;
+	r.rbp = CFI_REG_SAME;
+	return emit_rule(b, pc, &r);
+}
+
+/* binutils' x86-64 stubs. Lazy .plt: PLT0 (push GOT+8; jmp *GOT+16) is
+ * entered with the relocation index pushed, then 16-byte entries whose push
+ * ends at offset 11 (9 with IBT: endbr64 first). .plt.sec, .plt.got: a jmp. */
+static int walk_plt(struct build *b, const struct span *s)
+{
+	int err = 0;
+
+	if (s->plt == PLT_JMP) {
+		err = rule_rsp(b, s->lo, 8, 0);
+	} else {
+		err = rule_rsp(b, s->lo, 16, 0);
+		if (!err && s->hi - s->lo > 16)
+			err = rule_rsp(b, s->lo + 6, 24, 0);
+		if (!err && s->hi - s->lo > 16)
+			err = rule_rsp(b, s->lo + 16, 8,
+				       s->plt == PLT_LAZY_IBT ? 9 : 11);
+	}
+	return err ? err : emit(b, s->hi, 0);
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->plt - y->plt;
+}
+
+static bool covered(const struct build *b, uint64_t addr)
+{
+	for (size_t i = 0; i < b->nspans; i++)
+		if (!b->spans[i].plt && b->spans[i].lo <= addr &&
+		    addr < b->spans[i].hi)
+			return true;
+	return false;
+}
+
+/* Finds the CFI section and the PLT sections. */
+static int find_sections(struct build *b, Elf_Scn **cfi_scn, bool *eh)
+{
+	Elf_Scn *scn = NULL, *debug_frame = NULL, *plt_sec = NULL;
+	Elf_Scn *plt = NULL, *plt_got = NULL;
+	size_t shstrndx;
+
+	*cfi_scn = NULL;
+	if (elf_getshdrstrndx(b->elf, &shstrndx))
+		return -EINVAL;
+	while ((scn = elf_nextscn(b->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !sh.sh_size)
+			continue;
+		name = elf_strptr(b->elf, shstrndx, sh.sh_name);
+		if (!name)
+			continue;
+		if (!strcmp(name, ".eh_frame"))
+			*cfi_scn = scn;
+		else if (!strcmp(name, ".debug_frame"))
+			debug_frame = scn;
+		else if (!strcmp(name, ".plt"))
+			plt = scn;
+		else if (!strcmp(name, ".plt.sec"))
+			plt_sec = scn;
+		else if (!strcmp(name, ".plt.got"))
+			plt_got = scn;
+	}
+	*eh = *cfi_scn != NULL;
+	if (!*cfi_scn)
+		*cfi_scn = debug_frame;
+	if (!*cfi_scn)
+		return -ENODATA;
+	{
+		Elf_Scn *plts[3] = { plt, plt_sec, plt_got };
+		int kinds[3] = { plt_sec ? PLT_LAZY_IBT : PLT_LAZY, PLT_JMP,
+				 PLT_JMP };
+
+		for (int i = 0; i < 3; i++) {
+			GElf_Shdr sh;
+			int err;
+
+			if (!plts[i] || !gelf_getshdr(plts[i], &sh))
+				continue;
+			err = add_span(b, sh.sh_addr, sh.sh_addr + sh.sh_size,
+				       kinds[i]);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* The CFI handle and the section's raw (uncompressed) data. */
+static int open_cfi(struct build *b, Elf_Scn *scn, bool eh, Dwarf **dbg)
+{
+	GElf_Shdr sh;
+
+	if (eh) {
+		b->cfi = dwarf_getcfi_elf(b->elf);
+	} else {
+		*dbg = dwarf_begin_elf(b->elf, DWARF_C_READ, NULL);
+		b->cfi = *dbg ? dwarf_getcfi(*dbg) : NULL;
+	}
+	if (!b->cfi || !gelf_getshdr(scn, &sh))
+		return -EINVAL;
+	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+		return -EINVAL;
+	b->data = elf_getdata(scn, NULL);
+	b->sec_addr = sh.sh_addr;
+	b->eh_frame = eh;
+	return b->data && b->data->d_buf ? 0 : -EINVAL;
+}
+
+static int build_rows(struct build *b)
+{
+	size_t nplt = b->nspans;   /* PLT spans come first */
+	uint64_t end = 0;
+	int err = read_entries(b);
+
+	/* keep a PLT span only where no FDE covers it */
+	for (size_t i = 0; !err && i < nplt; i++)
+		if (covered(b, b->spans[i].lo))
+			b->spans[i].hi = b->spans[i].lo;
+	if (err)
+		return err;
+	qsort(b->spans, b->nspans, sizeof(*b->spans), span_cmp);
+	for (size_t i = 0; i < b->nspans; i++) {
+		const struct span *s = &b->spans[i];
+
+		if (s->hi <= s->lo || s->lo < end)
+			continue;              /* dropped, or overlapping */
+		err = s->plt ? walk_plt(b, s) : walk_fde(b, s);
+		if (err)
+			return err;
+		end = s->hi;
+	}
+	return 0;
+}
+
+static int finish(struct build *b, struct cfi_table **out)
+{
+	struct cfi_table *t;
+	uint64_t base = b->nrows ? b->row_pc[0] : 0;
+
+	if (b->nrows && b->row_pc[b->nrows - 1] - base > UINT32_MAX)
+		return -E2BIG;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->pc_off = malloc((b->nrows ? b->nrows : 1) * sizeof(*t->pc_off));
+	if (!t->pc_off) {
+		free(t);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < b->nrows; i++)
+		t->pc_off[i] = (uint32_t)(b->row_pc[i] - base);
+	t->base = base;
+	t->nrows = b->nrows;
+	t->rule_of = b->row_rule;
+	t->rules = b->rules;
+	t->nrules = b->nrules;
+	b->row_rule = NULL;
+	b->rules = NULL;
+	*out = t;
+	return 0;
+}
+
+int cfi_table_build(int fd, struct cfi_table **out)
+{
+	struct build b;
+	struct cfi_rule none;
+	Dwarf *dbg = NULL;
+	Elf_Scn *scn;
+	GElf_Ehdr eh;
+	bool is_eh = false;
+	int err;
+
+	memset(&b, 0, sizeof(b));
+	memset(&none, 0, sizeof(none));
+	*out = NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	b.elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!b.elf || elf_kind(b.elf) != ELF_K_ELF || !gelf_getehdr(b.elf, &eh)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+		err = -ENOTSUP;
+		goto out;
+	}
+	none.flags = 0xff;  /* rule 0: no CFI, unlike any real rule */
+	err = find_sections(&b, &scn, &is_eh);
+	if (!err)
+		err = open_cfi(&b, scn, is_eh, &dbg);
+	if (!err && intern_rule(&b, &none) < 0)
+		err = -ENOMEM;
+	if (!err)
+		err = build_rows(&b);
+	if (!err)
+		err = finish(&b, out);
+out:
+	if (b.cfi && is_eh)
+		dwarf_cfi_end(b.cfi);
+	dwarf_end(dbg);
+	elf_end(b.elf);
+	free(b.cies);
+	free(b.spans);
+	free(b.row_pc);
+	free(b.row_rule);
+	free(b.rules);
+	free(b.hash);
+	return err;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+int cfi_table_find(const struct cfi_table *t, uint64_t vaddr,
+		   struct cfi_row *out)
+{
+	uint64_t off = vaddr - t->base;
+	size_t lo = 0, hi = t->nrows;
+
+	if (vaddr < t->base || off > UINT32_MAX || !t->nrows)
+		return -ENOENT;
+	while (hi - lo > 1) {          /* last row with pc_off <= off */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->pc_off[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* the last row is "no CFI", so a row with a rule has a successor */
+	if (t->pc_off[lo] > off || !t->rule_of[lo])
+		return -ENOENT;
+	out->start = t->base + t->pc_off[lo];
+	out->end = t->base + t->pc_off[lo + 1];
+	out->rule = t->rules[t->rule_of[lo]];
+	return 0;
+}
+
+size_t cfi_table_rows(const struct cfi_table *t)
+{
+	return t->nrows;
+}
+
+size_t cfi_table_memory(const struct cfi_table *t)
+{
+	return sizeof(*t) + t->nrows * (sizeof(*t->pc_off) + sizeof(*t->rule_of)) +
+	       t->nrules * sizeof(*t->rules);
+}
+
+void cfi_table_free(struct cfi_table *t)
+{
+	if (!t)
+		return;
+	free(t->pc_off);
+	free(t->rule_of);
+	free(t->rules);
+	free(t);
+}
