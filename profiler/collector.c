@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "stack_table.h"
@@ -27,6 +28,14 @@ static void on_new_pid(pid_t pid, void *ctx)
 		log_debug("snapshot process %d: %s", pid, strerror(-err));
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 {
 	struct collector *c = ctx;
@@ -46,6 +55,7 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	uint64_t pcs[STACK_TABLE_MAX_DEPTH];
 	enum sym_unwind_result result;
 	size_t depth = 0;
+	uint64_t t0;
 
 	if (snap.len > len - offsetof(struct stack_event, stack))
 		return; /* a short record: never read past it */
@@ -53,12 +63,16 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	memcpy(key.thread_name, e->thread_name, sizeof(key.thread_name));
 	/* A process seen for the first time was tracked just before (new
 	 * pids are delivered first); one tracked too late is tried now. */
+	t0 = now_ns();
 	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, STACK_TABLE_MAX_DEPTH,
 			      &depth, &result) == -ESRCH) {
 		on_new_pid((pid_t)e->tgid, c);
 		symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, STACK_TABLE_MAX_DEPTH,
 				  &depth, &result);
 	}
+	c->stats.unwind_ns += now_ns() - t0;
+	c->stats.frames += depth;
+	c->stats.snapshot_bytes += snap.len;
 	if (depth == 0) { /* not even the ip: keep the sample, with its pc */
 		pcs[0] = e->ip;
 		depth = 1;

@@ -31,6 +31,9 @@ struct collector_stats {
 	uint64_t truncated;         /* ... whose stack went on past the snapshot */
 	uint64_t unwind_stopped;    /* ... stopped early: no CFI, bad rule, no mapping */
 	uint64_t stacks_dropped;    /* samples lost: the stack table was full */
+	uint64_t snapshot_bytes;    /* stack bytes copied, over all snapshots */
+	uint64_t frames;            /* frames unwound, over all snapshots */
+	uint64_t unwind_ns;         /* time spent in symbolizer_unwind() */
 };
 
 int collector_new(const struct collector_opts *opts, struct collector **out);

@@ -374,8 +374,12 @@ static int write_profile(struct sampler *s, struct collector *col,
 	sampler_read_stats(s, stats);
 	collector_get_stats(col, &cstats);
 	if (cstats.snapshots)
-		fprintf(stderr, "bpfprof: %llu stacks unwound from snapshots, %llu truncated, "
-			"%llu stopped early\n", (unsigned long long)cstats.snapshots,
+		fprintf(stderr, "bpfprof: %llu stacks unwound from snapshots (%.1f KiB and %.1f "
+			"frames each, %.3f us per frame), %llu truncated, %llu stopped early\n",
+			(unsigned long long)cstats.snapshots,
+			cstats.snapshot_bytes / 1024.0 / cstats.snapshots,
+			(double)cstats.frames / cstats.snapshots,
+			cstats.frames ? cstats.unwind_ns / 1000.0 / cstats.frames : 0.0,
 			(unsigned long long)cstats.truncated,
 			(unsigned long long)cstats.unwind_stopped);
 	fprintf(stderr,
