@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bpf_cost.sh - the BPF program's cost per sample, bpfprof vs bpftrace.
 #
-# Both profilers sample the whole machine at 99 Hz at the same time, on the
+# Both profilers sample the whole machine at 99 Hz at the same time (bpfprof
+# with --unwind fp, the same work as bpftrace: frame-pointer stacks), on the
 # same workload (two busy call-tree processes plus whatever else runs), with
 # kernel.bpf_stats_enabled=1. The cost per sample is the growth of the
 # program's run_time_ns divided by the growth of its run_cnt between two
@@ -55,7 +56,7 @@ print(rt, rc)' "$@"
 
 # Tell the programs apart by load order: bpftool here cannot name owners.
 before=$(perf_event_ids)
-"$bpfprof" record -o "$work/bench.pb.gz" 2> "$work/bpfprof.log" & pids+=($!)
+"$bpfprof" record --unwind fp -o "$work/bench.pb.gz" 2> "$work/bpfprof.log" & pids+=($!)
 sleep 2
 ours=$(comm -13 <(echo "$before" | sort) <(perf_event_ids | sort))
 bpftrace -e 'profile:hz:99 { @[kstack, ustack, comm] = count(); }' > "$work/bpftrace.out" 2>&1 &
