@@ -17,7 +17,8 @@
  * into the stack map. With UNWIND_DWARF (code without frame pointers) the
  * program sends the user registers and a snapshot of the top of the user
  * stack through the `snapshots` ring buffer, without waking user space,
- * which unwinds it with CFI.
+ * which unwinds it with CFI. UNWIND_AUTO does the same, but when the ring
+ * is full it falls back to frame pointers rather than dropping the sample.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -160,7 +161,7 @@ static __always_inline void copy_stack(struct stack_event *e)
 /* Sends the sample with its user registers and stack snapshot. The
  * registers are the sample's when it hit user mode, else the ones the task
  * saved on entering the kernel. */
-static __always_inline void send_snapshot(struct bpf_perf_event_data *ctx,
+static __always_inline bool send_snapshot(struct bpf_perf_event_data *ctx,
 					  struct task_struct *task,
 					  const struct sample_key *key)
 {
@@ -170,7 +171,7 @@ static __always_inline void send_snapshot(struct bpf_perf_event_data *ctx,
 	e = bpf_ringbuf_reserve(&snapshots, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(STAT_SNAPSHOT_LOST);
-		return;
+		return false;
 	}
 	if ((long)PT_REGS_IP(&ctx->regs) < 0) {
 		regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -191,6 +192,7 @@ static __always_inline void send_snapshot(struct bpf_perf_event_data *ctx,
 	copy_stack(e);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	stat_inc(STAT_SNAPSHOTS);
+	return true;
 }
 
 SEC("perf_event")
@@ -227,8 +229,8 @@ int do_sample(struct bpf_perf_event_data *ctx)
 
 	if (!task->mm) {
 		key.user_stack_id = -ENOENT;
-	} else if (unwind_mode == UNWIND_DWARF) {
-		send_snapshot(ctx, task, &key);
+	} else if (unwind_mode != UNWIND_FP &&
+		   (send_snapshot(ctx, task, &key) || unwind_mode == UNWIND_DWARF)) {
 		announce_pid(tgid);
 		return 0;
 	} else {

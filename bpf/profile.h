@@ -38,6 +38,7 @@ struct sample_key {
 enum bpfprof_unwind {
 	UNWIND_FP = 0,    /* frame pointers, in the kernel; counted in `counts` */
 	UNWIND_DWARF = 1, /* registers + stack snapshot to user space */
+	UNWIND_AUTO = 2,  /* DWARF; frame pointers when no snapshot can be sent */
 };
 
 #define BPFPROF_SNAPSHOT_MAX (16 * 1024) /* largest stack snapshot */
@@ -68,7 +69,8 @@ enum bpfprof_stat {
 	STAT_COUNTS_FULL,        /* samples dropped: counts map full */
 	STAT_NEW_PID_LOST,       /* new-pid notifications dropped: ring full */
 	STAT_SNAPSHOTS,          /* samples sent with a stack snapshot */
-	STAT_SNAPSHOT_LOST,      /* samples dropped: snapshot ring full */
+	STAT_SNAPSHOT_LOST,      /* snapshot ring full: sample dropped (dwarf)
+	                            or taken with frame pointers (auto) */
 	STAT_MAX,
 };
 

@@ -88,7 +88,8 @@ static void usage(FILE *f)
 "                        CFI (right without frame pointers, like most of\n"
 "                        Debian); 'fp' follows frame pointers in the kernel\n"
 "                        (cheaper; wrong for code built without them);\n"
-"                        'auto' (default) is dwarf\n"
+"                        'auto' (default) is dwarf, falling back to frame\n"
+"                        pointers for samples that find the snapshot ring full\n"
 "      --snapshot-kb KB  user stack copied per sample in dwarf mode: 4, 8, 12\n"
 "                        or 16 (default); deeper stacks end in [truncated]\n"
 "      --debuginfod URLS fetch missing debug info from these debuginfod servers\n"
@@ -174,7 +175,7 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 
 	a->freq_hz = DEFAULT_FREQ_HZ;
 	a->cache_mb = DEFAULT_CACHE_MB;
-	a->unwind = UNWIND_DWARF;
+	a->unwind = UNWIND_AUTO;
 	a->snapshot_kb = DEFAULT_SNAPSHOT_KB;
 	opterr = 0;
 	optind = 1;
@@ -217,8 +218,10 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		case 'U':
 			if (!strcmp(optarg, "fp"))
 				a->unwind = UNWIND_FP;
-			else if (!strcmp(optarg, "dwarf") || !strcmp(optarg, "auto"))
+			else if (!strcmp(optarg, "dwarf"))
 				a->unwind = UNWIND_DWARF;
+			else if (!strcmp(optarg, "auto"))
+				a->unwind = UNWIND_AUTO;
 			else
 				return bad_usage("invalid unwind mode '%s' (fp, dwarf or auto)", optarg);
 			break;
@@ -386,8 +389,9 @@ static int write_profile(struct sampler *s, struct collector *col,
 		"bpfprof: %llu samples, %llu processes, %llu dropped "
 		"(%llu kernel and %llu user stacks lost), wrote %s\n",
 		(unsigned long long)totals.samples, (unsigned long long)totals.processes,
-		(unsigned long long)(stats[STAT_COUNTS_FULL] + stats[STAT_SNAPSHOT_LOST] +
-				     cstats.stacks_dropped),
+		(unsigned long long)(stats[STAT_COUNTS_FULL] + cstats.stacks_dropped +
+				     /* auto takes those with frame pointers */
+				     (a->unwind == UNWIND_DWARF ? stats[STAT_SNAPSHOT_LOST] : 0)),
 		(unsigned long long)stats[STAT_KERNEL_STACK_LOST],
 		(unsigned long long)stats[STAT_USER_STACK_LOST],
 		strcmp(a->output, "-") ? a->output : "to standard output");
@@ -414,7 +418,7 @@ int record_main(int argc, char **argv)
 	libbpf_set_print(a.verbose ? libbpf_log : NULL);
 	col_opts.debuginfod_urls = a.debuginfod_urls;
 	col_opts.cache_bytes = a.cache_mb << 20;
-	col_opts.unwind = a.unwind == UNWIND_DWARF;
+	col_opts.unwind = a.unwind != UNWIND_FP;
 	if (collector_new(&col_opts, &col))
 		return 1;
 	if (a.command) {

@@ -116,7 +116,7 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 	s->skel->rodata->include_idle = opts->include_idle;
 	s->skel->rodata->unwind_mode = opts->unwind;
 	s->skel->rodata->snapshot_bytes = opts->snapshot_bytes;
-	if (opts->unwind != UNWIND_DWARF) /* the ring is unused: smallest size */
+	if (opts->unwind == UNWIND_FP) /* the ring is unused: smallest size */
 		bpf_map__set_max_entries(s->skel->maps.snapshots, (__u32)getpagesize());
 	bpf_program__set_autoload(s->skel->progs.on_fork, opts->follow_forks);
 

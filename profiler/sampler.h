@@ -25,7 +25,7 @@ struct sampler_opts {
 	size_t npids;
 	bool follow_forks;  /* children of filtered processes join the filter */
 	bool include_idle;  /* also sample the idle task (pid 0) */
-	enum bpfprof_unwind unwind; /* UNWIND_DWARF: snapshots to on_snapshot */
+	enum bpfprof_unwind unwind; /* DWARF, AUTO: snapshots to on_snapshot */
 	uint32_t snapshot_bytes;    /* stack copied per sample, multiple of 4096 */
 };
 
