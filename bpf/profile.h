@@ -43,7 +43,7 @@ enum bpfprof_unwind {
 
 #define BPFPROF_SNAPSHOT_MAX (16 * 1024) /* largest stack snapshot */
 #define BPFPROF_RED_ZONE 128             /* x86-64: live data below sp */
-#define BPFPROF_SNAPSHOT_RB (8 * 1024 * 1024)
+#define BPFPROF_SNAPSHOT_RB (8 * 1024 * 1024) /* default; user space sizes it */
 
 /* One sample for DWARF unwinding: user registers and the top of the user
  * stack, copied from stack_base = sp - BPFPROF_RED_ZONE upward, page by page

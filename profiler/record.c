@@ -34,7 +34,6 @@
 #define DEFAULT_CACHE_MB 256
 #define DEFAULT_SNAPSHOT_KB 16
 #define MAX_CACHE_MB (1024 * 1024)
-#define POLL_MS 100 /* longest wait between checks of duration, command, signals */
 
 struct record_args {
 	int freq_hz;
@@ -318,7 +317,7 @@ static void run_session(struct sampler *s, struct collector *col,
 	for (;;) {
 		double elapsed;
 
-		sampler_poll(s, POLL_MS, collector_handlers(col));
+		sampler_poll(s, SAMPLER_POLL_MS, collector_handlers(col));
 		elapsed = seconds_since(&t0);
 		if (cmd && waitpid(cmd->pid, wstatus, WNOHANG) == cmd->pid) {
 			*command_exited = true;

@@ -101,6 +101,21 @@ static int on_snapshot(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* The snapshot ring holds what all CPUs send between two polls, four times
+ * over (polls can be late): a power of two, from 1 MiB to 256 MiB. Unused
+ * with frame pointers: one page. */
+static __u32 snapshot_ring_bytes(enum bpfprof_unwind unwind, int ncpus, int freq_hz)
+{
+	uint64_t need = 4 * (uint64_t)ncpus * (uint64_t)freq_hz * SAMPLER_POLL_MS / 1000 *
+			(sizeof(struct stack_event) + 8), size = 1 << 20;
+
+	if (unwind == UNWIND_FP)
+		return (__u32)getpagesize();
+	while (size < need && size < (256u << 20))
+		size <<= 1;
+	return (__u32)size;
+}
+
 static int load_program(struct sampler *s, const struct sampler_opts *opts)
 {
 	int err;
@@ -116,8 +131,8 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 	s->skel->rodata->include_idle = opts->include_idle;
 	s->skel->rodata->unwind_mode = opts->unwind;
 	s->skel->rodata->snapshot_bytes = opts->snapshot_bytes;
-	if (opts->unwind == UNWIND_FP) /* the ring is unused: smallest size */
-		bpf_map__set_max_entries(s->skel->maps.snapshots, (__u32)getpagesize());
+	bpf_map__set_max_entries(s->skel->maps.snapshots,
+				 snapshot_ring_bytes(opts->unwind, s->ncpus, opts->freq_hz));
 	bpf_program__set_autoload(s->skel->progs.on_fork, opts->follow_forks);
 
 	err = profile_bpf__load(s->skel);

@@ -52,6 +52,9 @@ void sampler_close(struct sampler *s);
 /* Adds a process to the filter (only with opts->pids set). */
 int sampler_add_pid(struct sampler *s, pid_t pid);
 
+/* Callers poll at least this often: the snapshot ring is sized for it. */
+#define SAMPLER_POLL_MS 100
+
 /* Handlers for what sampler_poll() delivers. */
 struct sampler_handlers {
 	sampler_pid_cb on_new_pid;           /* a process seen for the first time */
