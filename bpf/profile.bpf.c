@@ -36,19 +36,29 @@ const volatile bool include_idle = false;
 const volatile __u32 unwind_mode = UNWIND_FP;
 const volatile __u32 snapshot_bytes = BPFPROF_SNAPSHOT_MAX; /* multiple of 4096 */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BPFPROF_MAX_COUNTS);
-	__type(key, struct sample_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+/* Double buffering: samples go to buffer active_buffer (counts + stacks,
+ * or counts_alt + stacks_alt); user space flips it at the end of an
+ * interval and drains the other one, so no sample is lost at the boundary. */
+volatile __u32 active_buffer;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, BPFPROF_MAX_STACKS);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, BPFPROF_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+#define COUNTS_MAP                                                             \
+	{                                                                      \
+		__uint(type, BPF_MAP_TYPE_HASH);                               \
+		__uint(max_entries, BPFPROF_MAX_COUNTS);                       \
+		__type(key, struct sample_key);                                \
+		__type(value, __u64);                                          \
+	}
+#define STACKS_MAP                                                             \
+	{                                                                      \
+		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                        \
+		__uint(max_entries, BPFPROF_MAX_STACKS);                       \
+		__uint(key_size, sizeof(__u32));                               \
+		__uint(value_size, BPFPROF_MAX_STACK_DEPTH * sizeof(__u64));   \
+	}
+struct COUNTS_MAP counts SEC(".maps");
+struct COUNTS_MAP counts_alt SEC(".maps");
+struct STACKS_MAP stacks SEC(".maps");
+struct STACKS_MAP stacks_alt SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -111,20 +121,20 @@ static __always_inline void announce_pid(__u32 tgid)
 
 /* Counts one sample under key. Returns true when key is new: the first
  * sample of a new identity, the only time worth checking for a new process. */
-static __always_inline bool count_sample(struct sample_key *key)
+static __always_inline bool count_sample(void *counts_map, struct sample_key *key)
 {
 	__u64 one = 1, *count;
 	long err;
 
-	count = bpf_map_lookup_elem(&counts, key);
+	count = bpf_map_lookup_elem(counts_map, key);
 	if (count) {
 		__sync_fetch_and_add(count, 1);
 		stat_inc(STAT_SAMPLES);
 		return false;
 	}
-	err = bpf_map_update_elem(&counts, key, &one, BPF_NOEXIST);
+	err = bpf_map_update_elem(counts_map, key, &one, BPF_NOEXIST);
 	if (err == -EEXIST) { /* another CPU inserted it first */
-		count = bpf_map_lookup_elem(&counts, key);
+		count = bpf_map_lookup_elem(counts_map, key);
 		if (count)
 			__sync_fetch_and_add(count, 1);
 		err = count ? 0 : -EEXIST;
@@ -163,7 +173,7 @@ static __always_inline void copy_stack(struct stack_event *e)
  * saved on entering the kernel. */
 static __always_inline bool send_snapshot(struct bpf_perf_event_data *ctx,
 					  struct task_struct *task,
-					  const struct sample_key *key)
+					  const struct sample_key *key, __u32 buffer)
 {
 	struct stack_event *e;
 	struct pt_regs *regs;
@@ -186,6 +196,7 @@ static __always_inline bool send_snapshot(struct bpf_perf_event_data *ctx,
 	e->tgid = key->tgid;
 	e->tid = key->tid;
 	e->kernel_stack_id = key->kernel_stack_id;
+	e->buffer = buffer;
 	__builtin_memcpy(e->comm, key->comm, sizeof(e->comm));
 	__builtin_memcpy(e->thread_name, key->thread_name, sizeof(e->thread_name));
 	e->stack_base = e->sp - BPFPROF_RED_ZONE;
@@ -202,6 +213,8 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct task_struct *task;
 	struct sample_key key = {};
+	__u32 buffer = active_buffer & 1;
+	void *stack_map = buffer ? (void *)&stacks_alt : (void *)&stacks;
 
 	if (tid == 0 && !include_idle)
 		return 0;
@@ -220,7 +233,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	/* Kernel addresses have the top bit set (x86-64, arm64): a sample
 	 * taken in user mode has no kernel stack to walk. */
 	if ((long)PT_REGS_IP(&ctx->regs) < 0) {
-		key.kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		key.kernel_stack_id = bpf_get_stackid(ctx, stack_map, 0);
 		if (key.kernel_stack_id < 0)
 			stat_inc(STAT_KERNEL_STACK_LOST);
 	} else {
@@ -230,18 +243,19 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	if (!task->mm) {
 		key.user_stack_id = -ENOENT;
 	} else if (unwind_mode != UNWIND_FP &&
-		   (send_snapshot(ctx, task, &key) || unwind_mode == UNWIND_DWARF)) {
+		   (send_snapshot(ctx, task, &key, buffer) || unwind_mode == UNWIND_DWARF)) {
 		announce_pid(tgid);
 		return 0;
 	} else {
-		key.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		key.user_stack_id = bpf_get_stackid(ctx, stack_map, BPF_F_USER_STACK);
 		if (key.user_stack_id < 0)
 			stat_inc(STAT_USER_STACK_LOST);
 	}
 
 	/* A process is new only if its sample is a new key; the common case
 	 * (a key seen before) pays no lookup in seen_pids. */
-	if (count_sample(&key) && key.user_stack_id != -ENOENT)
+	if (count_sample(buffer ? (void *)&counts_alt : (void *)&counts, &key) &&
+	    key.user_stack_id != -ENOENT)
 		announce_pid(tgid);
 	return 0;
 }

@@ -54,6 +54,8 @@ struct stack_event {
 	__u32 tid;
 	__s32 kernel_stack_id;
 	__u32 stack_len;
+	__u32 buffer;          /* active_buffer when taken */
+	__u32 pad;
 	__u64 ip, sp, bp;
 	__u64 stack_base;
 	char comm[BPFPROF_COMM_LEN];

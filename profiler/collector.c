@@ -14,7 +14,7 @@
 
 struct collector {
 	struct symbolizer *sym;
-	struct stack_table *stacks;
+	struct stack_table *stacks[2]; /* per sampler buffer */
 	struct sampler_handlers handlers;
 	struct collector_stats stats;
 };
@@ -81,7 +81,7 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	c->stats.snapshots++;
 	c->stats.truncated += result == SYM_UNWIND_TRUNCATED;
 	c->stats.unwind_stopped += result == SYM_UNWIND_STOPPED;
-	if (stack_table_add(c->stacks, &key, pcs, (uint32_t)depth,
+	if (stack_table_add(c->stacks[e->buffer & 1], &key, pcs, (uint32_t)depth,
 			    result == SYM_UNWIND_TRUNCATED))
 		c->stats.stacks_dropped++;
 }
@@ -106,9 +106,9 @@ int collector_new(const struct collector_opts *opts, struct collector **out)
 		.ctx = c,
 	};
 	err = symbolizer_new(&sym_opts, &c->sym);
-	if (!err)
+	for (int i = 0; i < 2 && !err; i++)
 		err = stack_table_new(opts->max_stacks ? opts->max_stacks : DEFAULT_MAX_STACKS,
-				      &c->stacks);
+				      &c->stacks[i]);
 	if (err) {
 		log_error("start symbolizer: %s", strerror(-err));
 		collector_free(c);
@@ -122,7 +122,8 @@ void collector_free(struct collector *c)
 {
 	if (!c)
 		return;
-	stack_table_free(c->stacks);
+	stack_table_free(c->stacks[0]);
+	stack_table_free(c->stacks[1]);
 	symbolizer_free(c->sym);
 	free(c);
 }
@@ -136,7 +137,44 @@ int collector_build(struct collector *c, struct sampler *s,
 		    const struct profile_build_opts *opts, uint8_t **gz,
 		    size_t *gz_len, struct profile_totals *totals)
 {
-	return profile_build(s, c->stacks, c->sym, opts, gz, gz_len, totals);
+	return profile_build(s, c->stacks[opts->buffer & 1], c->sym, opts, gz, gz_len, totals);
+}
+
+struct key_visit {
+	void (*cb)(const struct sample_key *key, void *ctx);
+	void *ctx;
+};
+
+static int visit_sample(const struct sampler_sample *s, void *ctx)
+{
+	struct key_visit *v = ctx;
+
+	v->cb(s->key, v->ctx);
+	return 0;
+}
+
+static int visit_unwound(const struct unwound_stack *u, void *ctx)
+{
+	struct key_visit *v = ctx;
+
+	v->cb(&u->key, v->ctx);
+	return 0;
+}
+
+int collector_for_each_key(struct collector *c, struct sampler *s, unsigned buffer,
+			   void (*cb)(const struct sample_key *key, void *ctx), void *ctx)
+{
+	struct key_visit v = { cb, ctx };
+	int err = sampler_for_each_sample(s, buffer, visit_sample, &v);
+
+	return err ? err : stack_table_for_each(c->stacks[buffer & 1], visit_unwound, &v);
+}
+
+void collector_clear(struct collector *c, struct sampler *s, unsigned buffer)
+{
+	sampler_clear(s, buffer);
+	stack_table_clear(c->stacks[buffer & 1]);
+	symbolizer_forget_exited(c->sym);
 }
 
 void collector_get_stats(const struct collector *c, struct collector_stats *out)

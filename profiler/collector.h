@@ -42,10 +42,19 @@ void collector_free(struct collector *c);
 /* The handlers to pass to sampler_poll(). */
 const struct sampler_handlers *collector_handlers(struct collector *c);
 
-/* Builds the profile of everything collected; see profile_build(). */
+/* Builds the profile of what was collected in sampler buffer opts->buffer;
+ * see profile_build(). */
 int collector_build(struct collector *c, struct sampler *s,
 		    const struct profile_build_opts *opts, uint8_t **gz,
 		    size_t *gz_len, struct profile_totals *totals);
+
+/* Calls cb with the key of every sample collected in buffer. */
+int collector_for_each_key(struct collector *c, struct sampler *s, unsigned buffer,
+			   void (*cb)(const struct sample_key *key, void *ctx), void *ctx);
+
+/* Forgets what was collected in buffer (after its profiles are written)
+ * and the processes that have exited since. */
+void collector_clear(struct collector *c, struct sampler *s, unsigned buffer);
 
 void collector_get_stats(const struct collector *c, struct collector_stats *out);
 

@@ -4,11 +4,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <bpf/libbpf.h>
+
 static bool verbose;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
 
 void log_set_verbose(bool on)
 {
 	verbose = on;
+	libbpf_set_print(on ? libbpf_log : NULL);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

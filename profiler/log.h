@@ -1,7 +1,7 @@
 /* log.h - one line per event on stderr, with a level.
  *
- * "bpfprof: error: open foo: No such file or directory". Debug lines are
- * printed only after log_set_verbose(true).
+ * "bpfprof: error: open foo: No such file or directory". Debug lines, and
+ * libbpf's own messages, are printed only after log_set_verbose(true).
  */
 #ifndef BPFPROF_LOG_H
 #define BPFPROF_LOG_H

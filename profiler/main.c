@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "record.h"
 
 #define BPFPROF_VERSION "0.1.0"
@@ -26,6 +27,7 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	log_set_verbose(false); /* quiet libbpf unless -v */
 	if (!cmd) {
 		usage(stderr);
 		return 2;

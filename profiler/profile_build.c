@@ -11,6 +11,7 @@
 #define KERNEL_PID (-1)
 
 struct build_ctx {
+	const struct profile_build_opts *opts;
 	struct sampler *sampler;
 	struct symbolizer *sym;
 	struct pprof_builder *builder;
@@ -111,6 +112,8 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 	size_t n = 0;
 	int err;
 
+	if (c->opts->keep && !c->opts->keep(k, c->opts->keep_ctx))
+		return 0;
 	err = add_stack(c, KERNEL_PID, s->kernel_ips, s->kernel_depth, &n);
 	if (!err)
 		err = add_stack(c, (pid_t)k->tgid, s->user_ips, s->user_depth, &n);
@@ -141,7 +144,8 @@ static int add_unwound(const struct unwound_stack *u, void *ctx)
 		.key = &u->key,
 		.count = u->count,
 		.kernel_ips = kernel_ips,
-		.kernel_depth = sampler_read_stack(c->sampler, u->key.kernel_stack_id, kernel_ips),
+		.kernel_depth = sampler_read_stack(c->sampler, c->opts->buffer,
+						   u->key.kernel_stack_id, kernel_ips),
 		.user_ips = u->pcs,
 		.user_depth = u->depth,
 		.truncated = u->truncated,
@@ -180,14 +184,14 @@ int profile_build(struct sampler *sampler, const struct stack_table *unwound,
 		.time_nanos = opts->time_nanos,
 		.duration_nanos = opts->duration_nanos,
 	};
-	struct build_ctx c = { .sampler = sampler, .sym = sym, .totals = totals };
+	struct build_ctx c = { .opts = opts, .sampler = sampler, .sym = sym, .totals = totals };
 	int err;
 
 	memset(totals, 0, sizeof(*totals));
 	err = pprof_builder_new(&bopts, &c.builder);
 	if (err)
 		return err;
-	err = sampler_for_each_sample(sampler, add_sample, &c);
+	err = sampler_for_each_sample(sampler, opts->buffer, add_sample, &c);
 	if (!err && unwound)
 		err = stack_table_for_each(unwound, add_unwound, &c);
 	if (err)

@@ -12,6 +12,7 @@
 #ifndef BPFPROF_PROFILE_BUILD_H
 #define BPFPROF_PROFILE_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@ struct profile_build_opts {
 	int64_t period_ns;
 	int64_t time_nanos;
 	int64_t duration_nanos;
+	unsigned buffer;        /* the sampler buffer to read */
+	/* Only samples for which keep() is true (NULL: all). */
+	bool (*keep)(const struct sample_key *key, void *ctx);
+	void *keep_ctx;
 };
 
 struct profile_totals {

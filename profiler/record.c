@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,46 +18,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include "collector.h"
 #include "command.h"
 #include "log.h"
 #include "pprof.h"
 #include "preflight.h"
 #include "sampler.h"
+#include "sampling_args.h"
+#include "signals.h"
 
-#define DEFAULT_FREQ_HZ 99
-#define MAX_FREQ_HZ 10000
 #define MAX_PIDS 1024
-#define DEFAULT_CACHE_MB 256
-#define DEFAULT_SNAPSHOT_KB 16
-#define MAX_CACHE_MB (1024 * 1024)
 
 struct record_args {
-	int freq_hz;
+	struct sampling_args sampling;
 	double duration_s; /* 0: until signal or command exit */
 	pid_t pids[MAX_PIDS];
 	size_t npids;
 	const char *output;
 	char default_output[64];
-	bool include_idle;
-	bool verbose;
-	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS */
-	size_t cache_mb;
-	enum bpfprof_unwind unwind;
-	uint32_t snapshot_kb;
 	char **command; /* NULL-terminated, or NULL */
 };
-
-static volatile sig_atomic_t signals_received;
-static volatile sig_atomic_t last_signal;
-
-static void on_signal(int sig)
-{
-	signals_received++;
-	last_signal = sig;
-}
 
 static void usage(FILE *f)
 {
@@ -73,32 +52,15 @@ static void usage(FILE *f)
 "exits with its status), or on SIGINT/SIGTERM (Ctrl-C).\n"
 "\n"
 "Options:\n"
-"  -F, --frequency HZ    samples per second on each CPU (default %d, max %d)\n"
 "  -d, --duration SECS   stop after SECS seconds (decimals allowed); default:\n"
 "                        until Ctrl-C, or until COMMAND exits\n"
 "  -p, --pid PID[,PID]   only these processes (all their threads); not with\n"
 "                        COMMAND\n"
 "  -o, --output FILE     where to write the profile (default\n"
 "                        bpfprof-YYYYmmdd-HHMMSS.pb.gz in the current\n"
-"                        directory; '-' for standard output)\n"
-"      --include-idle    also sample the idle task (pid 0), left out by default\n"
-"      --unwind MODE     how user stacks are walked: 'dwarf' copies registers\n"
-"                        and the stack's top and unwinds it with the binaries'\n"
-"                        CFI (right without frame pointers, like most of\n"
-"                        Debian); 'fp' follows frame pointers in the kernel\n"
-"                        (cheaper; wrong for code built without them);\n"
-"                        'auto' (default) is dwarf, falling back to frame\n"
-"                        pointers for samples that find the snapshot ring full\n"
-"      --snapshot-kb KB  user stack copied per sample in dwarf mode: 4, 8, 12\n"
-"                        or 16 (default); deeper stacks end in [truncated]\n"
-"      --debuginfod URLS fetch missing debug info from these debuginfod servers\n"
-"                        (space-separated; default $DEBUGINFOD_URLS; '' for\n"
-"                        none). Local debug files (/usr/lib/debug, by build-id\n"
-"                        or .gnu_debuglink) are always used\n"
-"      --symbolizer-cache-mb MB\n"
-"                        cap on parsed symbol tables and debug info kept for\n"
-"                        objects no running process uses (default %d)\n"
-"  -v, --verbose         debug logging, including libbpf's\n"
+"                        directory; '-' for standard output)\n");
+	sampling_args_usage(f);
+	fprintf(f,
 "  -h, --help            show this help\n"
 "\n"
 "Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
@@ -106,16 +68,7 @@ static void usage(FILE *f)
 "Examples:\n"
 "  bpfprof record -d 10 -o machine.pb.gz && go tool pprof -top machine.pb.gz\n"
 "  bpfprof record -o build.pb.gz -- make -j2\n"
-"  bpfprof record -p 1234 -d 30\n",
-		DEFAULT_FREQ_HZ, MAX_FREQ_HZ, DEFAULT_CACHE_MB);
-}
-
-static int bad_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "bpfprof: error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'bpfprof record --help'.\n");
-	return 2;
+"  bpfprof record -p 1234 -d 30\n");
 }
 
 static int parse_pids(const char *list, struct record_args *a)
@@ -132,7 +85,7 @@ static int parse_pids(const char *list, struct record_args *a)
 		errno = 0;
 		pid = strtol(tok, &end, 10);
 		if (errno || *end || end == tok || pid <= 0 || pid > 0x3fffffff) {
-			err = bad_usage("invalid pid '%s'", tok);
+			err = usage_error("record", "invalid pid '%s'", tok);
 			break;
 		}
 		if (kill((pid_t)pid, 0) && errno == ESRCH) {
@@ -141,13 +94,13 @@ static int parse_pids(const char *list, struct record_args *a)
 			break;
 		}
 		if (a->npids == MAX_PIDS) {
-			err = bad_usage("too many pids (at most %s)", "1024");
+			err = usage_error("record", "too many pids (at most %s)", "1024");
 			break;
 		}
 		a->pids[a->npids++] = (pid_t)pid;
 	}
 	if (!err && a->npids == 0)
-		err = bad_usage("no pid in '%s'", list);
+		err = usage_error("record", "no pid in '%s'", list);
 	free(copy);
 	return err;
 }
@@ -156,47 +109,28 @@ static int parse_pids(const char *list, struct record_args *a)
 static int parse_args(int argc, char **argv, struct record_args *a)
 {
 	static const struct option longopts[] = {
-		{ "frequency", required_argument, NULL, 'F' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "include-idle", no_argument, NULL, 'I' },
-		{ "debuginfod", required_argument, NULL, 'D' },
-		{ "symbolizer-cache-mb", required_argument, NULL, 'C' },
-		{ "unwind", required_argument, NULL, 'U' },
-		{ "snapshot-kb", required_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		SAMPLING_LONGOPTS,
 		{ 0 },
 	};
 	char *end;
 	int opt, err;
 
-	a->freq_hz = DEFAULT_FREQ_HZ;
-	a->cache_mb = DEFAULT_CACHE_MB;
-	a->unwind = UNWIND_AUTO;
-	a->snapshot_kb = DEFAULT_SNAPSHOT_KB;
+	sampling_args_init(&a->sampling);
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the first non-option, the command. */
 	while ((opt = getopt_long(argc, argv, "+:F:d:p:o:vh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'F': {
-			long hz;
-
-			errno = 0;
-			hz = strtol(optarg, &end, 10);
-			if (errno || *end || hz < 1 || hz > MAX_FREQ_HZ)
-				return bad_usage("invalid frequency '%s' (1 to 10000 Hz)", optarg);
-			a->freq_hz = (int)hz;
-			break;
-		}
 		case 'd':
 			errno = 0;
 			a->duration_s = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !(a->duration_s > 0) ||
 			    a->duration_s > 1e7)
-				return bad_usage("invalid duration '%s' (seconds, > 0)", optarg);
+				return usage_error("record", "invalid duration '%s' (seconds, > 0)", optarg);
 			break;
 		case 'p':
 			err = parse_pids(optarg, a);
@@ -205,62 +139,27 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 			break;
 		case 'o':
 			if (!*optarg)
-				return bad_usage("empty output path%s", "");
+				return usage_error("record", "empty output path%s", "");
 			a->output = optarg;
-			break;
-		case 'I':
-			a->include_idle = true;
-			break;
-		case 'D':
-			a->debuginfod_urls = optarg;
-			break;
-		case 'U':
-			if (!strcmp(optarg, "fp"))
-				a->unwind = UNWIND_FP;
-			else if (!strcmp(optarg, "dwarf"))
-				a->unwind = UNWIND_DWARF;
-			else if (!strcmp(optarg, "auto"))
-				a->unwind = UNWIND_AUTO;
-			else
-				return bad_usage("invalid unwind mode '%s' (fp, dwarf or auto)", optarg);
-			break;
-		case 'S': {
-			long kb;
-
-			errno = 0;
-			kb = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || kb < 4 || kb > 16 || kb % 4)
-				return bad_usage("invalid snapshot size '%s' (4, 8, 12 or 16 KB)", optarg);
-			a->snapshot_kb = (uint32_t)kb;
-			break;
-		}
-		case 'C': {
-			long mb;
-
-			errno = 0;
-			mb = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || mb < 1 || mb > MAX_CACHE_MB)
-				return bad_usage("invalid cache size '%s' (1 to 1048576 MB)", optarg);
-			a->cache_mb = (size_t)mb;
-			break;
-		}
-		case 'v':
-			a->verbose = true;
-			log_set_verbose(true);
 			break;
 		case 'h':
 			usage(stdout);
 			return -1;
 		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("record", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			err = sampling_args_parse(&a->sampling, opt, optarg, "record");
+			if (err == 1) /* '?': not an option of ours */
+				return usage_error("record", "unknown option '%s'", argv[optind - 1]);
+			if (err)
+				return err;
+			break;
 		}
 	}
 	if (optind < argc)
 		a->command = &argv[optind];
 	if (a->command && a->npids)
-		return bad_usage("-p and a command exclude each other%s", "");
+		return usage_error("record", "-p and a command exclude each other%s", "");
 	if (!a->output) {
 		time_t now = time(NULL);
 		struct tm tm;
@@ -270,11 +169,6 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		a->output = a->default_output;
 	}
 	return 0;
-}
-
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return vfprintf(stderr, fmt, ap);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -325,13 +219,13 @@ static void run_session(struct sampler *s, struct collector *col,
 		}
 		if (a->duration_s > 0 && elapsed >= a->duration_s)
 			break;
-		if (signals_received && !cmd)
+		if (signals_received() && !cmd)
 			break;
-		if (signals_received && cmd) {
-			if (signals_received > 1)
+		if (signals_received() && cmd) {
+			if (signals_received() > 1)
 				break;
 			if (!forwarded++)
-				kill(cmd->pid, last_signal);
+				kill(cmd->pid, signals_last());
 		}
 		if (progress && (int)elapsed != shown_s) {
 			shown_s = (int)elapsed;
@@ -342,21 +236,12 @@ static void run_session(struct sampler *s, struct collector *col,
 		fprintf(stderr, "\r\033[K");
 }
 
-static void install_signal_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 static int write_profile(struct sampler *s, struct collector *col,
 			 const struct record_args *a, int64_t start_ns, int64_t end_ns)
 {
 	struct profile_build_opts opts = {
 		.sz = sizeof(opts),
-		.period_ns = 1000000000LL / a->freq_hz,
+		.period_ns = 1000000000LL / a->sampling.freq_hz,
 		.time_nanos = start_ns,
 		.duration_nanos = end_ns - start_ns,
 	};
@@ -390,7 +275,7 @@ static int write_profile(struct sampler *s, struct collector *col,
 		(unsigned long long)totals.samples, (unsigned long long)totals.processes,
 		(unsigned long long)(stats[STAT_COUNTS_FULL] + cstats.stacks_dropped +
 				     /* auto takes those with frame pointers */
-				     (a->unwind == UNWIND_DWARF ? stats[STAT_SNAPSHOT_LOST] : 0)),
+				     (a->sampling.unwind == UNWIND_DWARF ? stats[STAT_SNAPSHOT_LOST] : 0)),
 		(unsigned long long)stats[STAT_KERNEL_STACK_LOST],
 		(unsigned long long)stats[STAT_USER_STACK_LOST],
 		strcmp(a->output, "-") ? a->output : "to standard output");
@@ -414,10 +299,7 @@ int record_main(int argc, char **argv)
 		return err < 0 ? 0 : err;
 	if (preflight_check())
 		return 1;
-	libbpf_set_print(a.verbose ? libbpf_log : NULL);
-	col_opts.debuginfod_urls = a.debuginfod_urls;
-	col_opts.cache_bytes = a.cache_mb << 20;
-	col_opts.unwind = a.unwind != UNWIND_FP;
+	sampling_args_apply(&a.sampling, &opts, &col_opts);
 	if (collector_new(&col_opts, &col))
 		return 1;
 	if (a.command) {
@@ -431,11 +313,7 @@ int record_main(int argc, char **argv)
 		opts.pids = a.pids;
 		opts.npids = a.npids;
 	}
-	opts.freq_hz = a.freq_hz;
-	opts.include_idle = a.include_idle;
-	opts.unwind = a.unwind;
-	opts.snapshot_bytes = a.snapshot_kb * 1024;
-	install_signal_handlers();
+	signals_install();
 	err = sampler_open(&opts, &s);
 	if (err) {
 		if (a.command)

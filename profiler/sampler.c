@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -279,13 +280,54 @@ int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])
 	return err;
 }
 
-size_t sampler_read_stack(struct sampler *s, int32_t id, uint64_t *ips)
+static struct bpf_map *counts_map(struct sampler *s, unsigned buffer)
+{
+	return buffer ? s->skel->maps.counts_alt : s->skel->maps.counts;
+}
+
+static struct bpf_map *stacks_map(struct sampler *s, unsigned buffer)
+{
+	return buffer ? s->skel->maps.stacks_alt : s->skel->maps.stacks;
+}
+
+/* A program that read the old buffer index before the flip finishes within
+ * microseconds; this leaves it ample time. */
+#define FLIP_GRACE_MS 20
+
+unsigned sampler_flip(struct sampler *s)
+{
+	unsigned old = s->skel->bss->active_buffer & 1;
+
+	__atomic_store_n(&s->skel->bss->active_buffer, !old, __ATOMIC_SEQ_CST);
+	poll(NULL, 0, FLIP_GRACE_MS);
+	return old;
+}
+
+/* Deletes every key of map; keys are taken one at a time from the start,
+ * so deleting as we go is safe. */
+static void clear_map(struct bpf_map *map, void *key, size_t key_size)
+{
+	while (!bpf_map__get_next_key(map, NULL, key, key_size))
+		if (bpf_map__delete_elem(map, key, key_size, 0))
+			break;
+}
+
+void sampler_clear(struct sampler *s, unsigned buffer)
+{
+	struct sample_key key;
+	__u32 id;
+
+	clear_map(counts_map(s, buffer), &key, sizeof(key));
+	clear_map(stacks_map(s, buffer), &id, sizeof(id));
+}
+
+size_t sampler_read_stack(struct sampler *s, unsigned buffer, int32_t id, uint64_t *ips)
 {
 	size_t depth = 0;
 
 	if (id < 0)
 		return 0;
-	if (bpf_map__lookup_elem(s->skel->maps.stacks, &id, sizeof(id), ips,
+	if (bpf_map__lookup_elem(stacks_map(s, buffer), &id, sizeof(id), ips,
 				 BPFPROF_MAX_STACK_DEPTH * sizeof(*ips), 0))
 		return 0;
 	while (depth < BPFPROF_MAX_STACK_DEPTH && ips[depth])
@@ -293,10 +335,11 @@ size_t sampler_read_stack(struct sampler *s, int32_t id, uint64_t *ips)
 	return depth;
 }
 
-int sampler_for_each_sample(struct sampler *s, sampler_sample_cb cb, void *ctx)
+int sampler_for_each_sample(struct sampler *s, unsigned buffer, sampler_sample_cb cb,
+			    void *ctx)
 {
 	uint64_t kernel_ips[BPFPROF_MAX_STACK_DEPTH], user_ips[BPFPROF_MAX_STACK_DEPTH];
-	struct bpf_map *counts = s->skel->maps.counts;
+	struct bpf_map *counts = counts_map(s, buffer);
 	struct sample_key key, next;
 	struct sample_key *prev = NULL;
 	int err;
@@ -309,9 +352,9 @@ int sampler_for_each_sample(struct sampler *s, sampler_sample_cb cb, void *ctx)
 		if (bpf_map__lookup_elem(counts, &next, sizeof(next), &sample.count,
 					 sizeof(sample.count), 0))
 			continue;
-		sample.kernel_depth = sampler_read_stack(s, next.kernel_stack_id, kernel_ips);
+		sample.kernel_depth = sampler_read_stack(s, buffer, next.kernel_stack_id, kernel_ips);
 		sample.kernel_ips = kernel_ips;
-		sample.user_depth = sampler_read_stack(s, next.user_stack_id, user_ips);
+		sample.user_depth = sampler_read_stack(s, buffer, next.user_stack_id, user_ips);
 		sample.user_ips = user_ips;
 		err = cb(&sample, ctx);
 		if (err)

@@ -3,7 +3,8 @@
  * Owns the loaded skeleton and one PERF_COUNT_SW_CPU_CLOCK event per online
  * CPU. While it runs, sampler_poll() reports processes seen for the first
  * time (or after exec) so the caller can snapshot their mappings while they
- * are alive. At the end, sampler_for_each_sample() walks the aggregated
+ * are alive. At the end (of the recording, or of an interval),
+ * sampler_for_each_sample() walks the aggregated
  * counts with their stacks resolved to instruction pointers.
  */
 #ifndef BPFPROF_SAMPLER_H
@@ -68,9 +69,16 @@ struct sampler_handlers {
  * are unwound. */
 int sampler_poll(struct sampler *s, int timeout_ms, const struct sampler_handlers *h);
 
-/* Reads stack `id` of the stack map into ips (BPFPROF_MAX_STACK_DEPTH
+/* Reads stack `id` of buffer's stack map into ips (BPFPROF_MAX_STACK_DEPTH
  * entries); returns its depth, 0 when there is none (id < 0). */
-size_t sampler_read_stack(struct sampler *s, int32_t id, uint64_t *ips);
+size_t sampler_read_stack(struct sampler *s, unsigned buffer, int32_t id, uint64_t *ips);
+
+/* Double buffering (see profile.bpf.c). Samples go to one of two buffers
+ * (0 at the start). sampler_flip() sends new samples to the other buffer
+ * and returns the one that was active, once no sample can still be going
+ * into it; sampler_clear() empties a drained buffer. */
+unsigned sampler_flip(struct sampler *s);
+void sampler_clear(struct sampler *s, unsigned buffer);
 
 /* Stops sampling: detaches the perf events, the maps stay readable. */
 void sampler_stop(struct sampler *s);
@@ -78,8 +86,9 @@ void sampler_stop(struct sampler *s);
 /* Sums the per-CPU counters of enum bpfprof_stat. */
 int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX]);
 
-/* Calls cb for every aggregated sample; stops at the first nonzero return. */
-int sampler_for_each_sample(struct sampler *s, sampler_sample_cb cb,
-			    void *ctx);
+/* Calls cb for every sample counted in buffer; stops at the first nonzero
+ * return. */
+int sampler_for_each_sample(struct sampler *s, unsigned buffer,
+			    sampler_sample_cb cb, void *ctx);
 
 #endif

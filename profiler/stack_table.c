@@ -67,12 +67,20 @@ int stack_table_new(size_t max_entries, struct stack_table **out)
 	return 0;
 }
 
+void stack_table_clear(struct stack_table *t)
+{
+	for (size_t i = 0; i < t->nslots; i++) {
+		free(t->slots[i]);
+		t->slots[i] = NULL;
+	}
+	t->n = 0;
+}
+
 void stack_table_free(struct stack_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nslots; i++)
-		free(t->slots[i]);
+	stack_table_clear(t);
 	free(t->slots);
 	free(t);
 }

@@ -39,6 +39,9 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 
 uint64_t stack_table_dropped(const struct stack_table *t);
 
+/* Forgets every stack (the drop count stays). */
+void stack_table_clear(struct stack_table *t);
+
 typedef int (*stack_table_cb)(const struct unwound_stack *s, void *ctx);
 
 /* Calls cb for each distinct stack; stops at the first nonzero return. */

@@ -1,0 +1,125 @@
+/* sampling_args.c - see sampling_args.h. */
+#include "sampling_args.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define DEFAULT_FREQ_HZ 99
+#define MAX_FREQ_HZ 10000
+#define DEFAULT_CACHE_MB 256
+#define MAX_CACHE_MB (1024 * 1024)
+#define DEFAULT_SNAPSHOT_KB 16
+
+void sampling_args_init(struct sampling_args *a)
+{
+	*a = (struct sampling_args){
+		.freq_hz = DEFAULT_FREQ_HZ,
+		.unwind = UNWIND_AUTO,
+		.snapshot_kb = DEFAULT_SNAPSHOT_KB,
+		.cache_mb = DEFAULT_CACHE_MB,
+	};
+}
+
+int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "bpfprof: error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'bpfprof %s --help'.\n", cmd);
+	return 2;
+}
+
+/* A whole decimal number in [min, max], or -1. */
+static long parse_long(const char *arg, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	return errno || *end || end == arg || v < min || v > max ? -1 : v;
+}
+
+int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
+			const char *cmd)
+{
+	long v;
+
+	switch (opt) {
+	case 'F':
+		if ((v = parse_long(arg, 1, MAX_FREQ_HZ)) < 0)
+			return usage_error(cmd, "invalid frequency '%s' (1 to 10000 Hz)", arg);
+		a->freq_hz = (int)v;
+		return 0;
+	case 'I':
+		a->include_idle = true;
+		return 0;
+	case 'U':
+		if (!strcmp(arg, "fp"))
+			a->unwind = UNWIND_FP;
+		else if (!strcmp(arg, "dwarf"))
+			a->unwind = UNWIND_DWARF;
+		else if (!strcmp(arg, "auto"))
+			a->unwind = UNWIND_AUTO;
+		else
+			return usage_error(cmd, "invalid unwind mode '%s' (fp, dwarf or auto)", arg);
+		return 0;
+	case 'S':
+		if ((v = parse_long(arg, 4, 16)) < 0 || v % 4)
+			return usage_error(cmd, "invalid snapshot size '%s' (4, 8, 12 or 16 KB)", arg);
+		a->snapshot_kb = (uint32_t)v;
+		return 0;
+	case 'D':
+		a->debuginfod_urls = arg;
+		return 0;
+	case 'C':
+		if ((v = parse_long(arg, 1, MAX_CACHE_MB)) < 0)
+			return usage_error(cmd, "invalid cache size '%s' (1 to 1048576 MB)", arg);
+		a->cache_mb = (size_t)v;
+		return 0;
+	case 'v':
+		log_set_verbose(true);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+void sampling_args_usage(FILE *f)
+{
+	fprintf(f,
+"  -F, --frequency HZ    samples per second on each CPU (default %d, max %d)\n"
+"      --unwind MODE     how user stacks are walked: 'dwarf' copies registers\n"
+"                        and the stack's top and unwinds it with the binaries'\n"
+"                        CFI (right without frame pointers, like most of\n"
+"                        Debian); 'fp' follows frame pointers in the kernel\n"
+"                        (cheaper; wrong for code built without them);\n"
+"                        'auto' (default) is dwarf, falling back to frame\n"
+"                        pointers for samples that find the snapshot ring full\n"
+"      --snapshot-kb KB  user stack copied per sample in dwarf mode: 4, 8, 12\n"
+"                        or 16 (default); deeper stacks end in [truncated]\n"
+"      --include-idle    also sample the idle task (pid 0), left out by default\n"
+"      --debuginfod URLS fetch missing debug info from these debuginfod servers\n"
+"                        (space-separated; default $DEBUGINFOD_URLS; '' for\n"
+"                        none). Local debug files (/usr/lib/debug, by build-id\n"
+"                        or .gnu_debuglink) are always used\n"
+"      --symbolizer-cache-mb MB\n"
+"                        cap on parsed symbol tables and debug info kept for\n"
+"                        objects no running process uses (default %d)\n"
+"  -v, --verbose         debug logging, including libbpf's\n",
+		DEFAULT_FREQ_HZ, MAX_FREQ_HZ, DEFAULT_CACHE_MB);
+}
+
+void sampling_args_apply(const struct sampling_args *a, struct sampler_opts *sopts,
+			 struct collector_opts *copts)
+{
+	sopts->freq_hz = a->freq_hz;
+	sopts->include_idle = a->include_idle;
+	sopts->unwind = a->unwind;
+	sopts->snapshot_bytes = a->snapshot_kb * 1024;
+	copts->debuginfod_urls = a->debuginfod_urls;
+	copts->cache_bytes = a->cache_mb << 20;
+	copts->unwind = a->unwind != UNWIND_FP;
+}

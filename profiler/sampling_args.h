@@ -1,0 +1,57 @@
+/* sampling_args.h - the options `record` and `agent` share.
+ *
+ * How to sample (rate, unwinding, the idle task) and how to symbolize
+ * (debuginfod, cache cap): parsed, checked and explained in --help the same
+ * way by both commands, and turned into the sampler's and the collector's
+ * options in one place.
+ */
+#ifndef BPFPROF_SAMPLING_ARGS_H
+#define BPFPROF_SAMPLING_ARGS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "collector.h"
+#include "sampler.h"
+
+struct sampling_args {
+	int freq_hz;
+	bool include_idle;
+	enum bpfprof_unwind unwind;
+	uint32_t snapshot_kb;
+	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS */
+	size_t cache_mb;
+};
+
+/* getopt_long entries for the shared options (short ones: F, v). */
+#define SAMPLING_LONGOPTS                                                      \
+	{ "frequency", required_argument, NULL, 'F' },                         \
+	{ "include-idle", no_argument, NULL, 'I' },                            \
+	{ "unwind", required_argument, NULL, 'U' },                            \
+	{ "snapshot-kb", required_argument, NULL, 'S' },                       \
+	{ "debuginfod", required_argument, NULL, 'D' },                        \
+	{ "symbolizer-cache-mb", required_argument, NULL, 'C' },               \
+	{ "verbose", no_argument, NULL, 'v' }
+
+void sampling_args_init(struct sampling_args *a);
+
+/* Handles one getopt result. Returns 0 when opt was a shared option,
+ * 1 when it is not one, 2 after printing a usage error for a bad value
+ * (naming `cmd`, e.g. "record"). */
+int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
+			const char *cmd);
+
+/* The --help lines of the shared options. */
+void sampling_args_usage(FILE *f);
+
+/* Fills the sampler's and the collector's options from a. */
+void sampling_args_apply(const struct sampling_args *a, struct sampler_opts *sopts,
+			 struct collector_opts *copts);
+
+/* Prints "bpfprof: error: <fmt with arg>" and the --help hint for cmd;
+ * returns 2, the exit status of a usage error. */
+int usage_error(const char *cmd, const char *fmt, const char *arg);
+
+#endif

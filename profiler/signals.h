@@ -1,0 +1,15 @@
+/* signals.h - SIGINT and SIGTERM ask the running command to stop.
+ *
+ * The handlers only count; the command's loop reads the count between
+ * polls (installed without SA_RESTART, so a signal also cuts a wait short).
+ */
+#ifndef BPFPROF_SIGNALS_H
+#define BPFPROF_SIGNALS_H
+
+void signals_install(void);
+
+/* How many SIGINT/SIGTERM arrived so far, and the last one's number. */
+int signals_received(void);
+int signals_last(void);
+
+#endif
