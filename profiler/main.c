@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent.h"
 #include "log.h"
 #include "record.h"
 
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 "\n"
 "Commands:\n"
 "  record     profile the machine, some pids, or a command; write one profile\n"
+"  agent      profile continuously: one profile per service per interval\n"
 "\n"
 "Options:\n"
 "  -h, --help     show this help ('bpfprof record --help' for its options)\n"
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "record"))
 		return record_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "agent"))
+		return agent_main(argc - 1, argv + 1);
 	fprintf(stderr, "bpfprof: error: unknown command '%s'\nTry 'bpfprof --help'.\n", cmd);
 	return 2;
 }

@@ -45,7 +45,8 @@ set(system_tests
   record_go
   record_dwarf_unwind
   record_python
-  record_valgrind)
+  record_valgrind
+  agent_files)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)

@@ -1,0 +1,353 @@
+/* agent.c - `bpfprof agent`: profile the whole machine continuously and
+ * write one profile per service per interval.
+ *
+ * Every interval the sampler's buffers are flipped: samples taken while the
+ * finished interval is drained go to the other buffer, so none is lost at
+ * the boundary and each profile covers exactly its interval (time_nanos,
+ * duration_nanos). The drained buffer is split by service and written as
+ * <service>-<UTC start>.pb.gz into the output directory, atomically, then
+ * retention trims the directory. SIGINT/SIGTERM end the current interval
+ * early, write it, and exit 0.
+ *
+ * A sample's service: --service-name when given, "kernel" for kernel
+ * threads, else the process name.
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "collector.h"
+#include "log.h"
+#include "pprof.h"
+#include "preflight.h"
+#include "retention.h"
+#include "sampler.h"
+#include "sampling_args.h"
+#include "signals.h"
+
+#define DEFAULT_INTERVAL_S 10.0
+#define DEFAULT_RETAIN_FILES 1000
+#define DEFAULT_RETAIN_MB 1024
+#define MAX_SERVICES 4096
+#define KERNEL_SERVICE "kernel"
+
+struct agent_args {
+	struct sampling_args sampling;
+	double interval_s;
+	const char *output_dir;
+	long retain_files;
+	long retain_mb;
+	const char *service_name; /* NULL: per process */
+};
+
+struct agent {
+	const struct agent_args *args;
+	struct sampler *sampler;
+	struct collector *collector;
+	char (*services)[BPFPROF_COMM_LEN]; /* of the interval being written */
+	size_t nservices;
+	uint64_t files_written;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: bpfprof agent --output-dir DIR [OPTIONS]\n"
+"\n"
+"Profile the whole machine continuously. Every interval, write one gzipped\n"
+"pprof profile per service, named SERVICE-YYYYmmddTHHMMSSZ.pb.gz (the\n"
+"interval's start, UTC), atomically. SIGINT/SIGTERM write the interval in\n"
+"progress and exit.\n"
+"\n"
+"Options:\n"
+"      --interval DURATION  length of one profile: 10s (default), 500ms, 1m\n"
+"                           (at least 1s)\n"
+"      --output-dir DIR     where profiles go (created if missing)\n"
+"      --retain-files N     keep at most N profiles in DIR (default %d)\n"
+"      --retain-mb MB       keep at most MB megabytes of them (default %d)\n"
+"      --service-name NAME  one service for everything; default: each\n"
+"                           process's name, kernel threads as '%s'\n",
+		DEFAULT_RETAIN_FILES, DEFAULT_RETAIN_MB, KERNEL_SERVICE);
+	sampling_args_usage(f);
+	fprintf(f,
+"  -h, --help               show this help\n"
+"\n"
+"Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
+"\n"
+"Example:\n"
+"  bpfprof agent --interval 10s --output-dir /var/lib/bpfprof --retain-files 500\n");
+}
+
+/* "10s", "500ms", "2m", "1h" or plain seconds; -1 when malformed. */
+static double parse_duration(const char *arg)
+{
+	static const struct { const char *unit; double seconds; } units[] = {
+		{ "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "", 1 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || !(v > 0))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return v * units[i].seconds;
+	return -1;
+}
+
+static long parse_count(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	return errno || *end || end == arg || v < 1 ? -1 : v;
+}
+
+/* Returns 0, or the exit status for a usage error (-1 after --help). */
+static int parse_args(int argc, char **argv, struct agent_args *a)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "output-dir", required_argument, NULL, 'O' },
+		{ "retain-files", required_argument, NULL, 'R' },
+		{ "retain-mb", required_argument, NULL, 'M' },
+		{ "service-name", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		SAMPLING_LONGOPTS,
+		{ 0 },
+	};
+	int opt, err;
+
+	sampling_args_init(&a->sampling);
+	a->interval_s = DEFAULT_INTERVAL_S;
+	a->retain_files = DEFAULT_RETAIN_FILES;
+	a->retain_mb = DEFAULT_RETAIN_MB;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":F:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			a->interval_s = parse_duration(optarg);
+			if (a->interval_s < 1 || a->interval_s > 86400)
+				return usage_error("agent", "invalid interval '%s' (1s to 24h)", optarg);
+			break;
+		case 'O':
+			if (!*optarg)
+				return usage_error("agent", "empty output directory%s", "");
+			a->output_dir = optarg;
+			break;
+		case 'R':
+			if ((a->retain_files = parse_count(optarg)) < 0)
+				return usage_error("agent", "invalid file count '%s' (>= 1)", optarg);
+			break;
+		case 'M':
+			if ((a->retain_mb = parse_count(optarg)) < 0)
+				return usage_error("agent", "invalid size '%s' (MB, >= 1)", optarg);
+			break;
+		case 'N':
+			if (!*optarg)
+				return usage_error("agent", "empty service name%s", "");
+			a->service_name = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case ':':
+			return usage_error("agent", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			err = sampling_args_parse(&a->sampling, opt, optarg, "agent");
+			if (err == 1)
+				return usage_error("agent", "unknown option '%s'", argv[optind - 1]);
+			if (err)
+				return err;
+			break;
+		}
+	}
+	if (optind < argc)
+		return usage_error("agent", "unexpected argument '%s'", argv[optind]);
+	if (!a->output_dir)
+		return usage_error("agent", "--output-dir is required%s", "");
+	return 0;
+}
+
+static const char *service_of(const struct agent *ag, const struct sample_key *k)
+{
+	if (ag->args->service_name)
+		return ag->args->service_name;
+	return k->user_stack_id == -ENOENT ? KERNEL_SERVICE : k->comm;
+}
+
+static void note_service(const struct sample_key *k, void *ctx)
+{
+	struct agent *ag = ctx;
+	const char *name = service_of(ag, k);
+
+	for (size_t i = 0; i < ag->nservices; i++)
+		if (!strncmp(ag->services[i], name, BPFPROF_COMM_LEN - 1))
+			return;
+	if (ag->nservices == MAX_SERVICES)
+		return;
+	snprintf(ag->services[ag->nservices++], BPFPROF_COMM_LEN, "%s", name);
+}
+
+struct service_filter {
+	const struct agent *agent;
+	const char *service;
+};
+
+static bool in_service(const struct sample_key *k, void *ctx)
+{
+	const struct service_filter *f = ctx;
+
+	return !strncmp(service_of(f->agent, k), f->service, BPFPROF_COMM_LEN - 1);
+}
+
+/* The file name part of a service: letters, digits, '.', '_' and '-'. */
+static void file_safe(const char *service, char *out, size_t size)
+{
+	size_t i = 0;
+
+	for (; service[i] && i + 1 < size; i++) {
+		char c = service[i];
+
+		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'
+			 ? c
+			 : '_';
+	}
+	out[i] = '\0';
+	if (!i || out[0] == '.')
+		snprintf(out, size, "unknown");
+}
+
+static int write_service(struct agent *ag, unsigned buffer, const char *service,
+			 int64_t start_ns, int64_t end_ns)
+{
+	struct service_filter filter = { ag, service };
+	struct profile_build_opts opts = {
+		.sz = sizeof(opts),
+		.period_ns = 1000000000LL / ag->args->sampling.freq_hz,
+		.time_nanos = start_ns,
+		.duration_nanos = end_ns - start_ns,
+		.buffer = buffer,
+		.keep = ag->args->service_name ? NULL : in_service,
+		.keep_ctx = &filter,
+	};
+	char path[4096], name[BPFPROF_COMM_LEN], stamp[32];
+	struct profile_totals totals;
+	time_t start_s = (time_t)(start_ns / 1000000000);
+	uint8_t *gz = NULL;
+	size_t len = 0;
+	struct tm tm;
+	int err;
+
+	file_safe(service, name, sizeof(name));
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&start_s, &tm));
+	snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", ag->args->output_dir, name, stamp);
+	err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
+	if (!err)
+		err = pprof_write_file_atomic(path, gz, len);
+	free(gz);
+	if (err)
+		return err;
+	ag->files_written++;
+	log_debug("wrote %s: %llu samples", path, (unsigned long long)totals.samples);
+	return 0;
+}
+
+/* Writes the profiles of the interval that buffer holds, then empties it. */
+static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
+			   int64_t end_ns)
+{
+	size_t written = 0;
+	int deleted;
+
+	ag->nservices = 0;
+	collector_for_each_key(ag->collector, ag->sampler, buffer, note_service, ag);
+	for (size_t i = 0; i < ag->nservices; i++)
+		written += !write_service(ag, buffer, ag->services[i], start_ns, end_ns);
+	collector_clear(ag->collector, ag->sampler, buffer);
+	deleted = retention_apply(ag->args->output_dir, (size_t)ag->args->retain_files,
+				  (uint64_t)ag->args->retain_mb << 20);
+	log_info("interval of %.1f s: %zu of %zu profiles written%s", (end_ns - start_ns) / 1e9,
+		 written, ag->nservices, deleted > 0 ? ", old ones removed" : "");
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void run(struct agent *ag)
+{
+	const struct sampler_handlers *h = collector_handlers(ag->collector);
+	int64_t interval_ns = (int64_t)(ag->args->interval_s * 1e9);
+	int64_t start = realtime_ns(), next = start + interval_ns;
+
+	for (;;) {
+		int64_t now = realtime_ns();
+		int wait_ms = (int)((next - now) / 1000000);
+		bool stop;
+		unsigned buffer;
+
+		sampler_poll(ag->sampler, wait_ms < 0 ? 0 : wait_ms > SAMPLER_POLL_MS ? SAMPLER_POLL_MS
+								: wait_ms, h);
+		stop = signals_received() > 0;
+		now = realtime_ns();
+		if (now < next && !stop)
+			continue;
+		buffer = sampler_flip(ag->sampler);
+		sampler_poll(ag->sampler, 0, h); /* snapshots still queued for it */
+		write_interval(ag, buffer, start, now);
+		if (stop)
+			return;
+		start = now;
+		while (next <= now) /* keep the cadence; skip intervals we slept through */
+			next += interval_ns;
+	}
+}
+
+int agent_main(int argc, char **argv)
+{
+	static char services[MAX_SERVICES][BPFPROF_COMM_LEN];
+	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
+	struct sampler_opts opts = { .sz = sizeof(opts) };
+	struct agent_args a = { 0 };
+	struct agent ag = { .args = &a, .services = services };
+	int err;
+
+	err = parse_args(argc, argv, &a);
+	if (err)
+		return err < 0 ? 0 : err;
+	if (preflight_check())
+		return 1;
+	if (mkdir(a.output_dir, 0755) && errno != EEXIST) {
+		log_error("create %s: %s", a.output_dir, strerror(errno));
+		return 1;
+	}
+	sampling_args_apply(&a.sampling, &opts, &col_opts);
+	if (collector_new(&col_opts, &ag.collector))
+		return 1;
+	signals_install();
+	err = sampler_open(&opts, &ag.sampler);
+	if (!err) {
+		log_info("profiling every %.0f s into %s", a.interval_s, a.output_dir);
+		run(&ag);
+		log_info("stopped: %llu profiles written", (unsigned long long)ag.files_written);
+	}
+	sampler_close(ag.sampler);
+	collector_free(ag.collector);
+	return err ? 1 : 0;
+}
