@@ -9,8 +9,13 @@
  * retention trims the directory. SIGINT/SIGTERM end the current interval
  * early, write it, and exit 0.
  *
+ * With --pyroscope-url the same profiles go to Pyroscope's /ingest too,
+ * through the spool (uploader.h), so an outage or a restart loses nothing
+ * within --spool-max-mb. Either output or both may be on.
+ *
  * A sample's service: --service-name when given, "kernel" for kernel
- * threads, else the process name.
+ * threads, else the process name. Profiles carry the series labels host
+ * (this machine's name) and every --tag.
  */
 #include "agent.h"
 
@@ -20,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collector.h"
 #include "log.h"
@@ -29,12 +35,19 @@
 #include "sampler.h"
 #include "sampling_args.h"
 #include "signals.h"
+#include "uploader.h"
 
 #define DEFAULT_INTERVAL_S 10.0
 #define DEFAULT_RETAIN_FILES 1000
 #define DEFAULT_RETAIN_MB 1024
 #define MAX_SERVICES 4096
 #define KERNEL_SERVICE "kernel"
+#define DEFAULT_SPOOL_DIR "/var/lib/bpfprof/spool"
+#define DEFAULT_SPOOL_MB 512
+#define MAX_TAGS 16
+#define PASSWORD_ENV "BPFPROF_BASIC_AUTH_PASSWORD"
+#define PUMP_MS 50       /* upload time per loop turn */
+#define FINAL_PUMP_MS 3000 /* at exit */
 
 struct agent_args {
 	struct sampling_args sampling;
@@ -43,12 +56,19 @@ struct agent_args {
 	long retain_files;
 	long retain_mb;
 	const char *service_name; /* NULL: per process */
+	struct ingest_opts ingest; /* url NULL: no uploads */
+	const char *spool_dir;
+	long spool_mb;
+	struct ingest_label labels[MAX_TAGS + 1]; /* host, then the tags */
+	size_t nlabels;
+	char host[256];
 };
 
 struct agent {
 	const struct agent_args *args;
 	struct sampler *sampler;
 	struct collector *collector;
+	struct uploader *uploader; /* NULL: no uploads */
 	char (*services)[BPFPROF_COMM_LEN]; /* of the interval being written */
 	size_t nservices;
 	uint64_t files_written;
@@ -57,12 +77,12 @@ struct agent {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: bpfprof agent --output-dir DIR [OPTIONS]\n"
+"Usage: bpfprof agent [--output-dir DIR] [--pyroscope-url URL] [OPTIONS]\n"
 "\n"
 "Profile the whole machine continuously. Every interval, write one gzipped\n"
 "pprof profile per service, named SERVICE-YYYYmmddTHHMMSSZ.pb.gz (the\n"
-"interval's start, UTC), atomically. SIGINT/SIGTERM write the interval in\n"
-"progress and exit.\n"
+"interval's start, UTC), atomically, and/or upload it to Grafana Pyroscope.\n"
+"SIGINT/SIGTERM write the interval in progress and exit.\n"
 "\n"
 "Options:\n"
 "      --interval DURATION  length of one profile: 10s (default), 500ms, 1m\n"
@@ -71,8 +91,22 @@ static void usage(FILE *f)
 "      --retain-files N     keep at most N profiles in DIR (default %d)\n"
 "      --retain-mb MB       keep at most MB megabytes of them (default %d)\n"
 "      --service-name NAME  one service for everything; default: each\n"
-"                           process's name, kernel threads as '%s'\n",
-		DEFAULT_RETAIN_FILES, DEFAULT_RETAIN_MB, KERNEL_SERVICE);
+"                           process's name, kernel threads as '%s'\n"
+"      --pyroscope-url URL  upload to Pyroscope (POST URL/ingest); HTTPS\n"
+"                           certificates are checked\n"
+"      --pyroscope-ca-file FILE  CA certificates to check the server with\n"
+"      --basic-auth-user USER  HTTP basic auth; the password is read from\n"
+"                           --basic-auth-password-file, else $%s\n"
+"      --basic-auth-password-file FILE\n"
+"      --bearer-token-file FILE  'Authorization: Bearer' token\n"
+"      --tenant-id ID       X-Scope-OrgID, for multi-tenant Pyroscope\n"
+"      --tag KEY=VALUE      a series label on every profile (repeatable, up to\n"
+"                           %d; 'host' is always set)\n"
+"      --spool-dir DIR      profiles waiting for the server (default %s);\n"
+"                           kept across restarts\n"
+"      --spool-max-mb MB    cap on the spool; the oldest go first (default %d)\n",
+		DEFAULT_RETAIN_FILES, DEFAULT_RETAIN_MB, KERNEL_SERVICE, PASSWORD_ENV, MAX_TAGS,
+		DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_MB);
 	sampling_args_usage(f);
 	fprintf(f,
 "  -h, --help               show this help\n"
@@ -121,6 +155,15 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		{ "retain-files", required_argument, NULL, 'R' },
 		{ "retain-mb", required_argument, NULL, 'M' },
 		{ "service-name", required_argument, NULL, 'N' },
+		{ "pyroscope-url", required_argument, NULL, 'P' },
+		{ "pyroscope-ca-file", required_argument, NULL, 'A' },
+		{ "basic-auth-user", required_argument, NULL, 'u' },
+		{ "basic-auth-password-file", required_argument, NULL, 'w' },
+		{ "bearer-token-file", required_argument, NULL, 'b' },
+		{ "tenant-id", required_argument, NULL, 't' },
+		{ "tag", required_argument, NULL, 'T' },
+		{ "spool-dir", required_argument, NULL, 's' },
+		{ "spool-max-mb", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		SAMPLING_LONGOPTS,
 		{ 0 },
@@ -131,6 +174,11 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	a->interval_s = DEFAULT_INTERVAL_S;
 	a->retain_files = DEFAULT_RETAIN_FILES;
 	a->retain_mb = DEFAULT_RETAIN_MB;
+	a->spool_dir = DEFAULT_SPOOL_DIR;
+	a->spool_mb = DEFAULT_SPOOL_MB;
+	if (gethostname(a->host, sizeof(a->host) - 1))
+		snprintf(a->host, sizeof(a->host), "unknown");
+	a->labels[a->nlabels++] = (struct ingest_label){ "host", a->host };
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":F:vh", longopts, NULL)) != -1) {
@@ -158,6 +206,40 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 				return usage_error("agent", "empty service name%s", "");
 			a->service_name = optarg;
 			break;
+		case 'P':
+			a->ingest.url = optarg;
+			break;
+		case 'A':
+			a->ingest.ca_file = optarg;
+			break;
+		case 'u':
+			a->ingest.basic_user = optarg;
+			break;
+		case 'w':
+			a->ingest.basic_password_file = optarg;
+			break;
+		case 'b':
+			a->ingest.bearer_token_file = optarg;
+			break;
+		case 't':
+			a->ingest.tenant_id = optarg;
+			break;
+		case 'T': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || a->nlabels > MAX_TAGS)
+				return usage_error("agent", "invalid tag '%s' (KEY=VALUE, at most 16)", optarg);
+			*eq = '\0';
+			a->labels[a->nlabels++] = (struct ingest_label){ optarg, eq + 1 };
+			break;
+		}
+		case 's':
+			a->spool_dir = optarg;
+			break;
+		case 'm':
+			if ((a->spool_mb = parse_count(optarg)) < 0)
+				return usage_error("agent", "invalid spool size '%s' (MB, >= 1)", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -174,8 +256,11 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	}
 	if (optind < argc)
 		return usage_error("agent", "unexpected argument '%s'", argv[optind]);
-	if (!a->output_dir)
-		return usage_error("agent", "--output-dir is required%s", "");
+	if (!a->output_dir && !a->ingest.url)
+		return usage_error("agent", "nowhere to put profiles: give --output-dir or "
+				   "--pyroscope-url%s", "");
+	if (a->ingest.basic_user && !a->ingest.basic_password_file)
+		a->ingest.basic_password_env = PASSWORD_ENV;
 	return 0;
 }
 
@@ -251,16 +336,31 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 	int err;
 
 	file_safe(service, name, sizeof(name));
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&start_s, &tm));
-	snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", ag->args->output_dir, name, stamp);
-	err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
-	if (!err)
-		err = pprof_write_file_atomic(path, gz, len);
-	free(gz);
-	if (err)
-		return err;
+	if (ag->args->output_dir) {
+		err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&start_s, &tm));
+		snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", ag->args->output_dir, name, stamp);
+		if (!err)
+			err = pprof_write_file_atomic(path, gz, len);
+		free(gz);
+		if (err)
+			return err;
+		log_debug("wrote %s: %llu samples", path, (unsigned long long)totals.samples);
+	}
+	if (ag->uploader) {
+		/* Pyroscope makes every distinct set of string sample labels a
+		 * series of its own and drops numeric ones: uploads go without. */
+		opts.no_sample_labels = true;
+		err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
+		if (!err)
+			err = uploader_queue(ag->uploader, name, start_s,
+					     (end_ns + 999999999) / 1000000000,
+					     (uint32_t)ag->args->sampling.freq_hz, gz, len);
+		free(gz);
+		if (err)
+			return err;
+	}
 	ag->files_written++;
-	log_debug("wrote %s: %llu samples", path, (unsigned long long)totals.samples);
 	return 0;
 }
 
@@ -276,7 +376,8 @@ static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
 	for (size_t i = 0; i < ag->nservices; i++)
 		written += !write_service(ag, buffer, ag->services[i], start_ns, end_ns);
 	collector_clear(ag->collector, ag->sampler, buffer);
-	deleted = retention_apply(ag->args->output_dir, (size_t)ag->args->retain_files,
+	deleted = !ag->args->output_dir ? 0 :
+		  retention_apply(ag->args->output_dir, (size_t)ag->args->retain_files,
 				  (uint64_t)ag->args->retain_mb << 20);
 	log_info("interval of %.1f s: %zu of %zu profiles written%s", (end_ns - start_ns) / 1e9,
 		 written, ag->nservices, deleted > 0 ? ", old ones removed" : "");
@@ -304,6 +405,8 @@ static void run(struct agent *ag)
 
 		sampler_poll(ag->sampler, wait_ms < 0 ? 0 : wait_ms > SAMPLER_POLL_MS ? SAMPLER_POLL_MS
 								: wait_ms, h);
+		if (ag->uploader)
+			uploader_pump(ag->uploader, PUMP_MS);
 		stop = signals_received() > 0;
 		now = realtime_ns();
 		if (now < next && !stop)
@@ -311,12 +414,58 @@ static void run(struct agent *ag)
 		buffer = sampler_flip(ag->sampler);
 		sampler_poll(ag->sampler, 0, h); /* snapshots still queued for it */
 		write_interval(ag, buffer, start, now);
-		if (stop)
+		if (stop) {
+			if (ag->uploader)
+				uploader_pump(ag->uploader, FINAL_PUMP_MS);
 			return;
+		}
 		start = now;
 		while (next <= now) /* keep the cadence; skip intervals we slept through */
 			next += interval_ns;
 	}
+}
+
+static void log_upload_stats(const struct uploader *u)
+{
+	struct uploader_stats st;
+
+	if (!u)
+		return;
+	uploader_get_stats(u, &st);
+	log_info("uploads: %llu sent, %llu retried, %llu rejected, %llu too old; "
+		 "%llu waiting in the spool, %llu dropped over its cap",
+		 (unsigned long long)st.sent, (unsigned long long)st.retried,
+		 (unsigned long long)st.set_aside, (unsigned long long)st.expired,
+		 (unsigned long long)st.spool_entries, (unsigned long long)st.spool_dropped);
+}
+
+static int start_uploader(const struct agent_args *a, struct uploader **out)
+{
+	struct uploader_opts opts = {
+		.sz = sizeof(opts),
+		.ingest = a->ingest,
+		.spool_dir = a->spool_dir,
+		.spool_max_bytes = (uint64_t)a->spool_mb << 20,
+		.labels = a->labels,
+		.nlabels = a->nlabels,
+	};
+	struct ingest_meta probe = {
+		.service = "bpfprof", .labels = a->labels, .nlabels = a->nlabels,
+		.from = 1000000000, .until = 1000000000,
+	};
+	char why[256];
+	int err;
+
+	if (ingest_check_meta(&probe, why, sizeof(why))) {
+		log_error("%s", why);
+		return -EINVAL;
+	}
+	opts.ingest.connect_timeout_ms = 3000; /* uploads run between polls */
+	opts.ingest.timeout_ms = 10000;
+	err = uploader_new(&opts, out);
+	if (err)
+		log_error("start uploads to %s: %s", a->ingest.url, strerror(-err));
+	return err;
 }
 
 int agent_main(int argc, char **argv)
@@ -333,21 +482,27 @@ int agent_main(int argc, char **argv)
 		return err < 0 ? 0 : err;
 	if (preflight_check())
 		return 1;
-	if (mkdir(a.output_dir, 0755) && errno != EEXIST) {
+	if (a.output_dir && mkdir(a.output_dir, 0755) && errno != EEXIST) {
 		log_error("create %s: %s", a.output_dir, strerror(errno));
 		return 1;
 	}
+	if (a.ingest.url && start_uploader(&a, &ag.uploader))
+		return 1;
 	sampling_args_apply(&a.sampling, &opts, &col_opts);
 	if (collector_new(&col_opts, &ag.collector))
 		return 1;
 	signals_install();
 	err = sampler_open(&opts, &ag.sampler);
 	if (!err) {
-		log_info("profiling every %.0f s into %s", a.interval_s, a.output_dir);
+		log_info("profiling every %.0f s into %s%s%s", a.interval_s,
+			 a.output_dir ? a.output_dir : "", a.output_dir && a.ingest.url ? " and " : "",
+			 a.ingest.url ? a.ingest.url : "");
 		run(&ag);
 		log_info("stopped: %llu profiles written", (unsigned long long)ag.files_written);
+		log_upload_stats(ag.uploader);
 	}
 	sampler_close(ag.sampler);
 	collector_free(ag.collector);
+	uploader_free(ag.uploader);
 	return err ? 1 : 0;
 }

@@ -126,8 +126,8 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 		c->location_ids[n++] = (uint64_t)id;
 	}
 	if (!err)
-		err = pprof_add_sample(c->builder, c->location_ids, n, (int64_t)s->count,
-				       labels, sizeof(labels) / sizeof(labels[0]));
+		err = pprof_add_sample(c->builder, c->location_ids, n, (int64_t)s->count, labels,
+				       c->opts->no_sample_labels ? 0 : sizeof(labels) / sizeof(labels[0]));
 	if (!err)
 		err = remember_tgid(c, k->tgid);
 	if (err)

@@ -26,6 +26,7 @@ struct profile_build_opts {
 	int64_t time_nanos;
 	int64_t duration_nanos;
 	unsigned buffer;        /* the sampler buffer to read */
+	bool no_sample_labels;  /* leave out pid, tid, comm, thread_name */
 	/* Only samples for which keep() is true (NULL: all). */
 	bool (*keep)(const struct sample_key *key, void *ctx);
 	void *keep_ctx;

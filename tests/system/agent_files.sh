@@ -3,7 +3,8 @@
 #  1. two services for 3+ intervals of 2 s: one profile per service per
 #     interval, each readable by go tool pprof, named by service and start;
 #  2. nothing lost at rollover: the fixture's samples over all its files sum
-#     to 99 Hz x the agent's whole window +-5%;
+#     to 99 Hz x the CPU time it used while the agent ran, +-5% (its CPU
+#     time, not the wall clock: the agent's start-up takes CPU too);
 #  3. SIGTERM writes the interval in progress and exits 0;
 #  4. retention keeps exactly --retain-files profiles, and no partial file
 #     is ever visible under a profile's name.
@@ -16,11 +17,15 @@ calltree=$FIXTURE_PID
 "$FIXTURES/threads_nofp" 12 & CHILDREN+=($!)
 sleep 0.3
 
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 "$BPFPROF" agent --interval 2s --output-dir "$out" 2> "$WORK/agent.log" &
 agent=$!
 CHILDREN+=("$agent")
+for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.01; done
+ticks0=$(cpu_ticks "$calltree")
 sleep 7.2
-stop_at=$(date +%s.%N)
+ticks1=$(cpu_ticks "$calltree")
 kill -TERM "$agent"
 wait "$agent"; rc=$?
 cat "$WORK/agent.log"
@@ -36,18 +41,16 @@ ls "$out" | grep -vE '^[A-Za-z0-9._-]+-[0-9]{8}T[0-9]{6}Z\.pb\.gz$' &&
 
 # Samples of the call-tree fixture, interval by interval.
 total=0
-first=
 for f in $(ls "$out"/calltree_fp-*.pb.gz | sort); do
   pprof_check "$f"
-  t=$(awk '/^Time:/ { print $2 " " $3; exit }' "$WORK/raw.txt")
-  [ -n "$first" ] || first=$(date -d "$t UTC" +%s.%N)
   pprof_traces "$f" > "$WORK/traces"
   n=$(sum_traces "\$2 == \"pid=$calltree\"" "$WORK/traces")
   echo "  $(basename "$f"): $n samples"
   total=$((total + n))
 done
-want=$(awk -v a="$first" -v b="$stop_at" 'BEGIN { printf "%d", (b - a) * 99 }')
-echo "calltree_fp: $total samples over all intervals, want $want (99 Hz x the window) +-5%"
+want=$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN { printf "%d", (b - a) / hz * 99 }')
+echo "calltree_fp: $total samples over all intervals, want $want (99 Hz x its CPU time) +-5%"
 awk -v n="$total" -v w="$want" 'BEGIN { exit !(n >= w * 0.95 && n <= w * 1.05) }' ||
   fail "samples lost or doubled at interval boundaries: $total vs $want"
 

@@ -46,7 +46,8 @@ set(system_tests
   record_dwarf_unwind
   record_python
   record_valgrind
-  agent_files)
+  agent_files
+  agent_pyroscope)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `bpfprof agent --pyroscope-url` against a strict fake of Pyroscope's
+# /ingest (tests/ingest_server/pyroscope_ingest.py) on 127.0.0.1:
+#  1. 3 intervals with two services: one upload per service per interval,
+#     readable by go tool pprof, with the right service_name and times;
+#  2. the server down for 3 intervals, then back: every interval arrives,
+#     in order, none twice;
+#  3. the agent killed with SIGKILL while profiles are spooled, started
+#     again: they still arrive.
+source "$(dirname "$0")/lib.sh"
+require_bpf
+server_py=$(dirname "$0")/../ingest_server/pyroscope_ingest.py
+store=$WORK/store
+mkdir "$store"
+
+start_server() { # [PORT]
+  python3 "$server_py" --store "$store" --port "${1:-0}" --quiet > "$WORK/port" 2>> "$WORK/server.log" &
+  server=$!
+  CHILDREN+=("$server")
+  for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+  port=$(head -1 "$WORK/port")
+  [ -n "$port" ] || fail "the ingest server did not start: $(cat "$WORK/server.log")"
+}
+start_agent() {
+  "$BPFPROF" agent --interval 2s --pyroscope-url "http://127.0.0.1:$port" \
+    --spool-dir "$WORK/spool" --tag env=test 2>> "$WORK/agent.log" &
+  agent=$!
+  CHILDREN+=("$agent")
+}
+# uploads: "SERVICE FROM UNTIL" per stored upload, in arrival order.
+uploads() {
+  python3 - "$store" <<'PY'
+import json, glob, sys
+for f in sorted(glob.glob(sys.argv[1] + "/*.json")):
+    d = json.load(open(f))
+    print(d["labels"]["service_name"], d["query"]["from"], d["query"]["until"])
+PY
+}
+# wait_spool_empty SECONDS
+wait_spool_empty() {
+  for _ in $(seq $(( $1 * 10 ))); do
+    [ -z "$(find "$WORK/spool" -maxdepth 1 -type f -name '[0-9]*' 2>/dev/null)" ] && return 0
+    sleep 0.1
+  done
+  fail "profiles still spooled after $1 s: $(ls "$WORK/spool")"
+}
+# check_series SERVICE: its uploads are in order, none twice.
+check_series() {
+  uploads | awk -v s="$1" '$1 == s { print $2 }' > "$WORK/from.$1"
+  sort -n -u "$WORK/from.$1" | cmp -s - "$WORK/from.$1" ||
+    fail "$1: uploads out of order or twice: $(tr '\n' ' ' < "$WORK/from.$1")"
+}
+
+start_server
+start_calltree 60
+"$FIXTURES/threads_nofp" 60 & CHILDREN+=($!)
+start_agent
+sleep 6.5
+uploads > "$WORK/first"
+cat "$WORK/first"
+for svc in calltree_fp threads_nofp; do
+  n=$(awk -v s="$svc" '$1 == s' "$WORK/first" | wc -l)
+  [ "$n" -ge 3 ] || fail "$svc: $n uploads after 3 intervals, want 3"
+  awk -v s="$svc" '$1 == s && ($3 - $2 < 1 || $3 - $2 > 3) { bad = 1 } END { exit bad }' \
+    "$WORK/first" || fail "$svc: an upload does not span its 2 s interval"
+done
+for f in "$store"/*.pprof; do pprof_check "$f"; done
+go tool pprof -top -sample_index=samples "$(ls "$store"/*.pprof | tail -1)" > /dev/null 2>&1 ||
+  fail "go tool pprof cannot read an upload"
+
+# 2. Down for 3 intervals.
+kill "$server"; wait "$server" 2>/dev/null
+sleep 6.5
+before=$(uploads | wc -l)
+start_server "$port"
+wait_spool_empty 30
+after=$(uploads | wc -l)
+echo "server back: $((after - before)) uploads arrived from the spool"
+[ $((after - before)) -ge 6 ] || fail "only $((after - before)) of the outage's profiles arrived"
+check_series calltree_fp
+check_series threads_nofp
+
+# 3. SIGKILL with profiles spooled.
+kill "$server"; wait "$server" 2>/dev/null
+sleep 4.5
+spooled=$(find "$WORK/spool" -maxdepth 1 -type f -name '[0-9]*' | wc -l)
+kill -KILL "$agent"; wait "$agent" 2>/dev/null
+echo "killed the agent with $spooled profiles spooled"
+[ "$spooled" -ge 2 ] || fail "only $spooled profiles spooled while the server was down"
+before=$(uploads | wc -l)
+start_server "$port"
+start_agent
+wait_spool_empty 30
+after=$(uploads | wc -l)
+echo "after the restart: $((after - before)) uploads"
+[ $((after - before)) -ge "$spooled" ] || fail "spooled profiles lost across SIGKILL"
+check_series calltree_fp
+check_series threads_nofp
+kill -TERM "$agent"; wait "$agent" || fail "agent exited $? after SIGTERM"
+tail -3 "$WORK/agent.log"
+pass "agent uploads: per service per interval, outage and SIGKILL lose nothing"
