@@ -17,9 +17,9 @@ start_server() { # [PORT]
   python3 "$server_py" --store "$store" --port "${1:-0}" --quiet > "$WORK/port" 2>> "$WORK/server.log" &
   server=$!
   CHILDREN+=("$server")
-  for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+  for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.1; done
   port=$(head -1 "$WORK/port")
-  [ -n "$port" ] || fail "the ingest server did not start: $(cat "$WORK/server.log")"
+  [ -n "$port" ] || fail "the ingest server did not start (port ${1:-0}): $(cat "$WORK/server.log")"
 }
 start_agent() {
   "$BPFPROF" agent --interval 2s --pyroscope-url "http://127.0.0.1:$port" \
