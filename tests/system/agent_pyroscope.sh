@@ -14,7 +14,10 @@ store=$WORK/store
 mkdir "$store"
 
 start_server() { # [PORT]
-  python3 "$server_py" --store "$store" --port "${1:-0}" --quiet > "$WORK/port" 2>> "$WORK/server.log" &
+  # Emptied here, not by the background job's redirection, which may
+  # happen only after the wait below has read the previous port.
+  : > "$WORK/port"
+  python3 "$server_py" --store "$store" --port "${1:-0}" --quiet >> "$WORK/port" 2>> "$WORK/server.log" &
   server=$!
   CHILDREN+=("$server")
   for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.1; done
