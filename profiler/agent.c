@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "log.h"
 #include "pprof.h"
@@ -243,12 +244,8 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		case 'h':
 			usage(stdout);
 			return -1;
-		case ':':
-			return usage_error("agent", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			err = sampling_args_parse(&a->sampling, opt, optarg, "agent");
-			if (err == 1)
-				return usage_error("agent", "unknown option '%s'", argv[optind - 1]);
+			err = sampling_args_parse(&a->sampling, opt, optarg, argv[optind - 1], "agent");
 			if (err)
 				return err;
 			break;
@@ -381,14 +378,6 @@ static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
 				  (uint64_t)ag->args->retain_mb << 20);
 	log_info("interval of %.1f s: %zu of %zu profiles written%s", (end_ns - start_ns) / 1e9,
 		 written, ag->nservices, deleted > 0 ? ", old ones removed" : "");
-}
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void run(struct agent *ag)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "command.h"
 #include "log.h"
@@ -145,12 +146,8 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		case 'h':
 			usage(stdout);
 			return -1;
-		case ':':
-			return usage_error("record", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			err = sampling_args_parse(&a->sampling, opt, optarg, "record");
-			if (err == 1) /* '?': not an option of ours */
-				return usage_error("record", "unknown option '%s'", argv[optind - 1]);
+			err = sampling_args_parse(&a->sampling, opt, optarg, argv[optind - 1], "record");
 			if (err)
 				return err;
 			break;
@@ -177,14 +174,6 @@ static double seconds_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void show_progress(struct sampler *s, double elapsed)

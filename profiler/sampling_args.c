@@ -43,7 +43,7 @@ static long parse_long(const char *arg, long min, long max)
 }
 
 int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
-			const char *cmd)
+			const char *text, const char *cmd)
 {
 	long v;
 
@@ -82,8 +82,10 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 	case 'v':
 		log_set_verbose(true);
 		return 0;
+	case ':':
+		return usage_error(cmd, "option '%s' needs a value", text);
 	default:
-		return 1;
+		return usage_error(cmd, "unknown option '%s'", text);
 	}
 }
 

@@ -37,11 +37,12 @@ struct sampling_args {
 
 void sampling_args_init(struct sampling_args *a);
 
-/* Handles one getopt result. Returns 0 when opt was a shared option,
- * 1 when it is not one, 2 after printing a usage error for a bad value
- * (naming `cmd`, e.g. "record"). */
+/* Handles a getopt_long result the command did not: a shared option, or
+ * the errors ':' (no value) and '?' (unknown). text is the option as
+ * typed (argv[optind - 1]). Returns 0, or 2 after printing a usage error
+ * that names cmd (e.g. "record"). */
 int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
-			const char *cmd);
+			const char *text, const char *cmd);
 
 /* The --help lines of the shared options. */
 void sampling_args_usage(FILE *f);

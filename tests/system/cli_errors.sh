@@ -20,6 +20,18 @@ for flag in --frequency --duration --pid --output --include-idle --unwind --snap
   grep -q -- "$flag" "$WORK/rhelp" || fail "record --help does not explain $flag"
 done
 
+"$BPFPROF" agent --help > "$WORK/ahelp" || fail "bpfprof agent --help failed"
+for flag in --interval --output-dir --retain-files --retain-mb --service-name --pyroscope-url \
+    --pyroscope-ca-file --basic-auth-user --basic-auth-password-file --bearer-token-file \
+    --tenant-id --tag --spool-dir --spool-max-mb --frequency --unwind --verbose --help; do
+  grep -q -- "$flag" "$WORK/ahelp" || fail "agent --help does not explain $flag"
+done
+expect_error 2 "nowhere to put profiles" "$BPFPROF" agent
+expect_error 2 "invalid interval" "$BPFPROF" agent --interval 0 --output-dir "$WORK/a"
+expect_error 2 "invalid interval" "$BPFPROF" agent --interval 10x --output-dir "$WORK/a"
+expect_error 2 "invalid tag" "$BPFPROF" agent --tag novalue --output-dir "$WORK/a"
+expect_error 2 "unknown option '--bogus'" "$BPFPROF" agent --bogus
+
 expect_error 2 "unknown option '--bogus'" "$BPFPROF" record --bogus
 expect_error 2 "unknown command" "$BPFPROF" frobnicate
 expect_error 2 "invalid frequency" "$BPFPROF" record -F 0
