@@ -14,8 +14,10 @@
  * within --spool-max-mb. Either output or both may be on.
  *
  * A sample's service: --service-name when given, "kernel" for kernel
- * threads, else the process name. Profiles carry the series labels host
- * (this machine's name) and every --tag.
+ * threads, else the process's container or systemd unit (service.h), else
+ * its name. The cgroup is read when the interval is written, so a process
+ * that exited before that falls back to its name. Profiles carry the series
+ * labels host (this machine's name) and every --tag.
  */
 #include "agent.h"
 
@@ -35,6 +37,7 @@
 #include "retention.h"
 #include "sampler.h"
 #include "sampling_args.h"
+#include "service.h"
 #include "signals.h"
 #include "uploader.h"
 
@@ -48,6 +51,7 @@
 #define MAX_TAGS 16
 #define PASSWORD_ENV "BPFPROF_BASIC_AUTH_PASSWORD"
 #define PUMP_MS 50       /* upload time per loop turn */
+#define PROCESS_SLOTS 16384 /* per-interval cache of processes' services */
 #define FINAL_PUMP_MS 3000 /* at exit */
 
 struct agent_args {
@@ -65,13 +69,21 @@ struct agent_args {
 	char host[256];
 };
 
+/* A process's service from its cgroup; "" when it has none (its name is
+ * used). Open addressing by tgid; emptied every interval. */
+struct process_service {
+	uint32_t tgid; /* 0: free */
+	char service[SERVICE_NAME_MAX];
+};
+
 struct agent {
 	const struct agent_args *args;
 	struct sampler *sampler;
 	struct collector *collector;
 	struct uploader *uploader; /* NULL: no uploads */
-	char (*services)[BPFPROF_COMM_LEN]; /* of the interval being written */
+	char (*services)[SERVICE_NAME_MAX]; /* of the interval being written */
 	size_t nservices;
+	struct process_service *processes;  /* PROCESS_SLOTS, by tgid */
 	uint64_t files_written;
 };
 
@@ -92,7 +104,8 @@ static void usage(FILE *f)
 "      --retain-files N     keep at most N profiles in DIR (default %d)\n"
 "      --retain-mb MB       keep at most MB megabytes of them (default %d)\n"
 "      --service-name NAME  one service for everything; default: each\n"
-"                           process's name, kernel threads as '%s'\n"
+"                           process's container id or systemd unit, else its\n"
+"                           name; kernel threads as '%s'\n"
 "      --pyroscope-url URL  upload to Pyroscope (POST URL/ingest); HTTPS\n"
 "                           certificates are checked\n"
 "      --pyroscope-ca-file FILE  CA certificates to check the server with\n"
@@ -261,11 +274,36 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	return 0;
 }
 
-static const char *service_of(const struct agent *ag, const struct sample_key *k)
+/* The cgroup service of tgid, "" when none; read once per interval. */
+static const char *cgroup_service(struct agent *ag, uint32_t tgid)
 {
+	size_t i = (tgid * 2654435761u) % PROCESS_SLOTS;
+
+	for (size_t n = 0; n < PROCESS_SLOTS; n++, i = (i + 1) % PROCESS_SLOTS) {
+		struct process_service *p = &ag->processes[i];
+
+		if (p->tgid == tgid)
+			return p->service;
+		if (!p->tgid) {
+			p->tgid = tgid;
+			if (service_of_pid((pid_t)tgid, p->service))
+				p->service[0] = '\0';
+			return p->service;
+		}
+	}
+	return ""; /* table full: names only for the rest of the interval */
+}
+
+static const char *service_of(struct agent *ag, const struct sample_key *k)
+{
+	const char *s;
+
 	if (ag->args->service_name)
 		return ag->args->service_name;
-	return k->user_stack_id == -ENOENT ? KERNEL_SERVICE : k->comm;
+	if (k->user_stack_id == -ENOENT)
+		return KERNEL_SERVICE;
+	s = cgroup_service(ag, k->tgid);
+	return s[0] ? s : k->comm;
 }
 
 static void note_service(const struct sample_key *k, void *ctx)
@@ -274,15 +312,15 @@ static void note_service(const struct sample_key *k, void *ctx)
 	const char *name = service_of(ag, k);
 
 	for (size_t i = 0; i < ag->nservices; i++)
-		if (!strncmp(ag->services[i], name, BPFPROF_COMM_LEN - 1))
+		if (!strncmp(ag->services[i], name, SERVICE_NAME_MAX - 1))
 			return;
 	if (ag->nservices == MAX_SERVICES)
 		return;
-	snprintf(ag->services[ag->nservices++], BPFPROF_COMM_LEN, "%s", name);
+	snprintf(ag->services[ag->nservices++], SERVICE_NAME_MAX, "%s", name);
 }
 
 struct service_filter {
-	const struct agent *agent;
+	struct agent *agent;
 	const char *service;
 };
 
@@ -290,7 +328,7 @@ static bool in_service(const struct sample_key *k, void *ctx)
 {
 	const struct service_filter *f = ctx;
 
-	return !strncmp(service_of(f->agent, k), f->service, BPFPROF_COMM_LEN - 1);
+	return !strncmp(service_of(f->agent, k), f->service, SERVICE_NAME_MAX - 1);
 }
 
 /* The file name part of a service: letters, digits, '.', '_' and '-'. */
@@ -324,7 +362,7 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 		.keep = ag->args->service_name ? NULL : in_service,
 		.keep_ctx = &filter,
 	};
-	char path[4096], name[BPFPROF_COMM_LEN], stamp[32];
+	char path[4096], name[SERVICE_NAME_MAX], stamp[32];
 	struct profile_totals totals;
 	time_t start_s = (time_t)(start_ns / 1000000000);
 	uint8_t *gz = NULL;
@@ -369,6 +407,7 @@ static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
 	int deleted;
 
 	ag->nservices = 0;
+	memset(ag->processes, 0, PROCESS_SLOTS * sizeof(*ag->processes));
 	collector_for_each_key(ag->collector, ag->sampler, buffer, note_service, ag);
 	for (size_t i = 0; i < ag->nservices; i++)
 		written += !write_service(ag, buffer, ag->services[i], start_ns, end_ns);
@@ -459,11 +498,12 @@ static int start_uploader(const struct agent_args *a, struct uploader **out)
 
 int agent_main(int argc, char **argv)
 {
-	static char services[MAX_SERVICES][BPFPROF_COMM_LEN];
+	static char services[MAX_SERVICES][SERVICE_NAME_MAX];
+	static struct process_service processes[PROCESS_SLOTS];
 	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
 	struct sampler_opts opts = { .sz = sizeof(opts) };
 	struct agent_args a = { 0 };
-	struct agent ag = { .args = &a, .services = services };
+	struct agent ag = { .args = &a, .services = services, .processes = processes };
 	int err;
 
 	err = parse_args(argc, argv, &a);

@@ -47,7 +47,8 @@ set(system_tests
   record_python
   record_valgrind
   agent_files
-  agent_pyroscope)
+  agent_pyroscope
+  agent_services)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)
