@@ -64,6 +64,7 @@ struct agent_args {
 	struct ingest_opts ingest; /* url NULL: no uploads */
 	const char *spool_dir;
 	long spool_mb;
+	unsigned upload_labels;    /* PROFILE_LABEL_* on uploaded samples */
 	struct ingest_label labels[MAX_TAGS + 1]; /* host, then the tags */
 	size_t nlabels;
 	char host[256];
@@ -118,7 +119,11 @@ static void usage(FILE *f)
 "                           %d; 'host' is always set)\n"
 "      --spool-dir DIR      profiles waiting for the server (default %s);\n"
 "                           kept across restarts\n"
-"      --spool-max-mb MB    cap on the spool; the oldest go first (default %d)\n",
+"      --spool-max-mb MB    cap on the spool; the oldest go first (default %d)\n"
+"      --upload-labels LIST per-sample labels to upload: comm, thread_name\n"
+"                           (comma-separated; default none: Pyroscope makes a\n"
+"                           series of every distinct set of them; files always\n"
+"                           have pid, tid, comm and thread_name)\n",
 		DEFAULT_RETAIN_FILES, DEFAULT_RETAIN_MB, KERNEL_SERVICE, PASSWORD_ENV, MAX_TAGS,
 		DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_MB);
 	sampling_args_usage(f);
@@ -160,6 +165,27 @@ static long parse_count(const char *arg)
 	return errno || *end || end == arg || v < 1 ? -1 : v;
 }
 
+/* "comm,thread_name" into PROFILE_LABEL_* bits. pid and tid are refused:
+ * Pyroscope deletes numeric labels. */
+static int parse_upload_labels(const char *list, unsigned *mask)
+{
+	const char *p = list;
+
+	*mask = 0;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 4 && !strncmp(p, "comm", 4))
+			*mask |= PROFILE_LABEL_COMM;
+		else if (len == 11 && !strncmp(p, "thread_name", 11))
+			*mask |= PROFILE_LABEL_THREAD_NAME;
+		else
+			return -EINVAL;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
 /* Returns 0, or the exit status for a usage error (-1 after --help). */
 static int parse_args(int argc, char **argv, struct agent_args *a)
 {
@@ -178,6 +204,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		{ "tag", required_argument, NULL, 'T' },
 		{ "spool-dir", required_argument, NULL, 's' },
 		{ "spool-max-mb", required_argument, NULL, 'm' },
+		{ "upload-labels", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		SAMPLING_LONGOPTS,
 		{ 0 },
@@ -249,6 +276,11 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		}
 		case 's':
 			a->spool_dir = optarg;
+			break;
+		case 'L':
+			if (parse_upload_labels(optarg, &a->upload_labels))
+				return usage_error("agent", "invalid --upload-labels '%s' (comm, "
+						   "thread_name, comma-separated)", optarg);
 			break;
 		case 'm':
 			if ((a->spool_mb = parse_count(optarg)) < 0)
@@ -361,6 +393,7 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 		.buffer = buffer,
 		.keep = ag->args->service_name ? NULL : in_service,
 		.keep_ctx = &filter,
+		.sample_labels = PROFILE_LABELS_ALL,
 	};
 	char path[4096], name[SERVICE_NAME_MAX], stamp[32];
 	struct profile_totals totals;
@@ -384,8 +417,9 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 	}
 	if (ag->uploader) {
 		/* Pyroscope makes every distinct set of string sample labels a
-		 * series of its own and drops numeric ones: uploads go without. */
-		opts.no_sample_labels = true;
+		 * series of its own and drops numeric ones: uploads carry only
+		 * those asked for. */
+		opts.sample_labels = ag->args->upload_labels;
 		err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
 		if (!err)
 			err = uploader_queue(ag->uploader, name, start_s,

@@ -103,13 +103,14 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 {
 	struct build_ctx *c = ctx;
 	const struct sample_key *k = s->key;
-	struct pprof_label labels[] = {
+	const struct pprof_label all[] = { /* in PROFILE_LABEL_* bit order */
 		{ .key = "pid", .num = k->tgid },
 		{ .key = "tid", .num = k->tid },
 		{ .key = "comm", .str = k->comm },
 		{ .key = "thread_name", .str = k->thread_name },
 	};
-	size_t n = 0;
+	struct pprof_label labels[4];
+	size_t n = 0, nlabels = 0;
 	int err;
 
 	if (c->opts->keep && !c->opts->keep(k, c->opts->keep_ctx))
@@ -125,9 +126,12 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 			return (int)id;
 		c->location_ids[n++] = (uint64_t)id;
 	}
+	for (unsigned i = 0; i < 4; i++)
+		if (c->opts->sample_labels & (1u << i))
+			labels[nlabels++] = all[i];
 	if (!err)
 		err = pprof_add_sample(c->builder, c->location_ids, n, (int64_t)s->count, labels,
-				       c->opts->no_sample_labels ? 0 : sizeof(labels) / sizeof(labels[0]));
+				       nlabels);
 	if (!err)
 		err = remember_tgid(c, k->tgid);
 	if (err)

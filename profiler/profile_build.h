@@ -20,13 +20,20 @@
 #include "stack_table.h"
 #include "symbolizer.h"
 
+/* Per-sample labels. */
+#define PROFILE_LABEL_PID (1u << 0)         /* numeric */
+#define PROFILE_LABEL_TID (1u << 1)         /* numeric */
+#define PROFILE_LABEL_COMM (1u << 2)        /* the process name */
+#define PROFILE_LABEL_THREAD_NAME (1u << 3)
+#define PROFILE_LABELS_ALL 0xfu
+
 struct profile_build_opts {
 	size_t sz;              /* sizeof(struct profile_build_opts) */
 	int64_t period_ns;
 	int64_t time_nanos;
 	int64_t duration_nanos;
 	unsigned buffer;        /* the sampler buffer to read */
-	bool no_sample_labels;  /* leave out pid, tid, comm, thread_name */
+	unsigned sample_labels; /* PROFILE_LABEL_* to put on every sample */
 	/* Only samples for which keep() is true (NULL: all). */
 	bool (*keep)(const struct sample_key *key, void *ctx);
 	void *keep_ctx;

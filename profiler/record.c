@@ -233,6 +233,7 @@ static int write_profile(struct sampler *s, struct collector *col,
 		.period_ns = 1000000000LL / a->sampling.freq_hz,
 		.time_nanos = start_ns,
 		.duration_nanos = end_ns - start_ns,
+		.sample_labels = PROFILE_LABELS_ALL,
 	};
 	struct profile_totals totals;
 	struct collector_stats cstats;

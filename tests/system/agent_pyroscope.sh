@@ -6,7 +6,8 @@
 #  2. the server down for 3 intervals, then back: every interval arrives,
 #     in order, none twice;
 #  3. the agent killed with SIGKILL while profiles are spooled, started
-#     again: they still arrive.
+#     again: they still arrive;
+#  4. uploads carry no per-sample labels, unless --upload-labels asks.
 source "$(dirname "$0")/lib.sh"
 require_bpf
 server_py=$(dirname "$0")/../ingest_server/pyroscope_ingest.py
@@ -24,9 +25,9 @@ start_server() { # [PORT]
   port=$(head -1 "$WORK/port")
   [ -n "$port" ] || fail "the ingest server did not start (port ${1:-0}): $(cat "$WORK/server.log")"
 }
-start_agent() {
+start_agent() { # [more agent flags]
   "$BPFPROF" agent --interval 2s --pyroscope-url "http://127.0.0.1:$port" \
-    --spool-dir "$WORK/spool" --tag env=test 2>> "$WORK/agent.log" &
+    --spool-dir "$WORK/spool" --tag env=test "$@" 2>> "$WORK/agent.log" &
   agent=$!
   CHILDREN+=("$agent")
 }
@@ -67,7 +68,10 @@ for svc in calltree_fp threads_nofp; do
   awk -v s="$svc" '$1 == s && ($3 - $2 < 1 || $3 - $2 > 3) { bad = 1 } END { exit bad }' \
     "$WORK/first" || fail "$svc: an upload does not span its 2 s interval"
 done
-for f in "$store"/*.pprof; do pprof_check "$f"; done
+for f in "$store"/*.pprof; do
+  pprof_check "$f"
+  grep -qE 'comm:|thread_name:' "$WORK/raw.txt" && fail "$f carries per-sample labels"
+done
 go tool pprof -top -sample_index=samples "$(ls "$store"/*.pprof | tail -1)" > /dev/null 2>&1 ||
   fail "go tool pprof cannot read an upload"
 
@@ -92,7 +96,7 @@ echo "killed the agent with $spooled profiles spooled"
 [ "$spooled" -ge 2 ] || fail "only $spooled profiles spooled while the server was down"
 before=$(uploads | wc -l)
 start_server "$port"
-start_agent
+start_agent --upload-labels comm
 wait_spool_empty 30
 after=$(uploads | wc -l)
 echo "after the restart: $((after - before)) uploads"
@@ -100,5 +104,7 @@ echo "after the restart: $((after - before)) uploads"
 check_series calltree_fp
 check_series threads_nofp
 kill -TERM "$agent"; wait "$agent" || fail "agent exited $? after SIGTERM"
+pprof_check "$(ls "$store"/*.pprof | tail -1)"
+grep -q 'comm:' "$WORK/raw.txt" || fail "--upload-labels comm: no comm label uploaded"
 tail -3 "$WORK/agent.log"
 pass "agent uploads: per service per interval, outage and SIGKILL lose nothing"

@@ -23,13 +23,15 @@ done
 "$BPFPROF" agent --help > "$WORK/ahelp" || fail "bpfprof agent --help failed"
 for flag in --interval --output-dir --retain-files --retain-mb --service-name --pyroscope-url \
     --pyroscope-ca-file --basic-auth-user --basic-auth-password-file --bearer-token-file \
-    --tenant-id --tag --spool-dir --spool-max-mb --frequency --unwind --verbose --help; do
+    --tenant-id --tag --spool-dir --spool-max-mb --upload-labels --frequency --unwind \
+    --verbose --help; do
   grep -q -- "$flag" "$WORK/ahelp" || fail "agent --help does not explain $flag"
 done
 expect_error 2 "nowhere to put profiles" "$BPFPROF" agent
 expect_error 2 "invalid interval" "$BPFPROF" agent --interval 0 --output-dir "$WORK/a"
 expect_error 2 "invalid interval" "$BPFPROF" agent --interval 10x --output-dir "$WORK/a"
 expect_error 2 "invalid tag" "$BPFPROF" agent --tag novalue --output-dir "$WORK/a"
+expect_error 2 "invalid --upload-labels" "$BPFPROF" agent --upload-labels pid --output-dir "$WORK/a"
 expect_error 2 "unknown option '--bogus'" "$BPFPROF" agent --bogus
 
 expect_error 2 "unknown option '--bogus'" "$BPFPROF" record --bogus
