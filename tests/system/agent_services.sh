@@ -41,7 +41,18 @@ container_files=$(find "$out" -name "${id:0:12}-*.pb.gz" | wc -l)
 echo "bpfproftest: $unit_files profiles; container ${id:0:12}: $container_files profiles"
 [ "$unit_files" -ge 2 ] || fail "no profiles for the systemd unit's service"
 [ "$container_files" -ge 2 ] || fail "no profiles for the container's service"
-find "$out" -name 'calltree_fp-*' -o -name 'threads_nofp-*' | grep -q . &&
-  fail "processes in a unit or a container were named by their process name"
-pprof_check "$(find "$out" -name 'bpfproftest-*.pb.gz' | head -1)"
+# The moved processes' samples are in their unit's and container's files,
+# none under their process names (other processes of those names may run).
+unit_samples=0
+for f in "$out"/bpfproftest-*.pb.gz; do
+  pprof_check "$f"
+  pprof_traces "$f" > "$WORK/traces"
+  unit_samples=$((unit_samples + $(sum_traces "\$2 == \"pid=$FIXTURE_PID\"" "$WORK/traces")))
+done
+[ "$unit_samples" -gt 0 ] || fail "the unit's files have no samples of pid $FIXTURE_PID"
+for f in $(find "$out" -name 'calltree_fp-*' -o -name 'threads_nofp-*'); do
+  pprof_traces "$f" > "$WORK/traces"
+  [ "$(sum_traces "\$2 == \"pid=$FIXTURE_PID\"" "$WORK/traces")" -eq 0 ] ||
+    fail "pid $FIXTURE_PID, in a unit, was named by its process name in $f"
+done
 pass "services from systemd units and containers"
