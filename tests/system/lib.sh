@@ -56,6 +56,21 @@ pprof_traces() {
     END { flush() }'
 }
 
+# user_traces < TRACES: TRACES with each stack's leading kernel frames (the
+# names in /proc/kallsyms) removed, for assertions on the user leaf that
+# must also hold for samples taken in a syscall or an interrupt (a Go
+# program's asynchronous preemption signals, say).
+user_traces() {
+  awk -F'\t' -v OFS='\t' '
+    FNR == NR { split($0, sym, " "); kernel[sym[3]] = 1; next }
+    {
+      n = split($3, f, ";"); i = 1
+      while (i < n && (f[i] in kernel)) i++
+      s = f[i]; for (j = i + 1; j <= n; j++) s = s ";" f[j]
+      $3 = s; print
+    }' /proc/kallsyms -
+}
+
 # sum_traces FILTER TRACES: sum of counts of the lines of TRACES matching
 # the awk condition FILTER (on $1 count, $2 pid=, $3 stack, $4 comm=).
 sum_traces() { awk -F'\t' "$1 { s += \$1 } END { print s + 0 }" "$2"; }

@@ -26,7 +26,7 @@ a=$(share a); b=$(share b)
 awk -v a="$a" -v b="$b" 'BEGIN { exit !(a >= 61.67 && a <= 71.67 && b >= 28.33 && b <= 38.33) }' ||
   fail "shares a=$a% b=$b%, want 66.7 and 33.3 within 5 points"
 
-pprof_traces "$out" > "$WORK/traces"
+pprof_traces "$out" | user_traces > "$WORK/traces"
 total=$(sum_traces 1 "$WORK/traces")
 complete=$(sum_traces '$3 ~ /^(a|b);work;main(;|$)/' "$WORK/traces")
 echo "samples: $total, complete a|b;work;main: $complete"

@@ -11,7 +11,7 @@ require_bpf
 
 # complete_share FILE: "COMPLETE TOTAL a% b%" for the call-tree fixture.
 complete_share() {
-  pprof_traces "$1" > "$WORK/traces"
+  pprof_traces "$1" | user_traces > "$WORK/traces"
   go tool pprof -top -sample_index=samples "$1" 2>/dev/null > "$WORK/top"
   local total complete a b
   total=$(sum_traces 1 "$WORK/traces")

@@ -10,7 +10,7 @@ out=$WORK/exited.pb.gz
   fail "record failed"
 pid=$(cat "$WORK/pid")
 pprof_check "$out"
-pprof_traces "$out" > "$WORK/traces"
+pprof_traces "$out" | user_traces > "$WORK/traces"
 mine=$(sum_traces "\$2 == \"pid=$pid\"" "$WORK/traces")
 named=$(sum_traces "\$2 == \"pid=$pid\" && \$3 ~ /^(a|b);work;main(;|$)/" "$WORK/traces")
 echo "exited pid $pid: $mine samples, $named symbolized down to main"

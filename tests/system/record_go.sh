@@ -12,7 +12,7 @@ out=$WORK/go.pb.gz
 "$BPFPROF" record -o "$out" -- "$WORK/gohot" 2 > "$WORK/go.pid" || fail "record failed"
 pid=$(cat "$WORK/go.pid")
 pprof_check "$out"
-pprof_traces "$out" > "$WORK/traces"
+pprof_traces "$out" | user_traces > "$WORK/traces"
 mine=$(sum_traces "\$2 == \"pid=$pid\"" "$WORK/traces")
 hot=$(sum_traces "\$2 == \"pid=$pid\" && \$3 ~ /^(main\\.mix;)?main\\.hotLoop;/" "$WORK/traces")
 echo "go pid $pid: $mine samples, $hot in main.hotLoop"
