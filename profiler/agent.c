@@ -23,15 +23,18 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_metrics.h"
 #include "clock.h"
 #include "collector.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "pprof.h"
 #include "preflight.h"
 #include "retention.h"
@@ -53,6 +56,8 @@
 #define PUMP_MS 50       /* upload time per loop turn */
 #define PROCESS_SLOTS 16384 /* per-interval cache of processes' services */
 #define FINAL_PUMP_MS 3000 /* at exit */
+#define MMAP_THRESHOLD (256 << 10)
+#define METRICS_EVERY_NS 1000000000LL /* metrics rendered once a second */
 
 struct agent_args {
 	struct sampling_args sampling;
@@ -68,6 +73,7 @@ struct agent_args {
 	struct ingest_label labels[MAX_TAGS + 1]; /* host, then the tags */
 	size_t nlabels;
 	char host[256];
+	const char *metrics_addr;  /* NULL: no metrics server */
 };
 
 /* A process's service from its cgroup; "" when it has none (its name is
@@ -85,7 +91,9 @@ struct agent {
 	char (*services)[SERVICE_NAME_MAX]; /* of the interval being written */
 	size_t nservices;
 	struct process_service *processes;  /* PROCESS_SLOTS, by tgid */
-	uint64_t files_written;
+	struct metrics_server *metrics;     /* NULL: no --metrics-addr */
+	int64_t metrics_published_ns;
+	uint64_t profiles_written, profiles_failed, intervals;
 };
 
 static void usage(FILE *f)
@@ -123,7 +131,9 @@ static void usage(FILE *f)
 "      --upload-labels LIST per-sample labels to upload: comm, thread_name\n"
 "                           (comma-separated; default none: Pyroscope makes a\n"
 "                           series of every distinct set of them; files always\n"
-"                           have pid, tid, comm and thread_name)\n",
+"                           have pid, tid, comm and thread_name)\n"
+"      --metrics-addr HOST:PORT  serve Prometheus metrics at /metrics, e.g.\n"
+"                           127.0.0.1:9091 (off by default)\n",
 		DEFAULT_RETAIN_FILES, DEFAULT_RETAIN_MB, KERNEL_SERVICE, PASSWORD_ENV, MAX_TAGS,
 		DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_MB);
 	sampling_args_usage(f);
@@ -205,6 +215,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		{ "spool-dir", required_argument, NULL, 's' },
 		{ "spool-max-mb", required_argument, NULL, 'm' },
 		{ "upload-labels", required_argument, NULL, 'L' },
+		{ "metrics-addr", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		SAMPLING_LONGOPTS,
 		{ 0 },
@@ -286,6 +297,16 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 			if ((a->spool_mb = parse_count(optarg)) < 0)
 				return usage_error("agent", "invalid spool size '%s' (MB, >= 1)", optarg);
 			break;
+		case 'X': {
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (metrics_server_parse_addr(optarg, &ss, &len))
+				return usage_error("agent", "invalid --metrics-addr '%s' (HOST:PORT, "
+						   "e.g. 127.0.0.1:9091)", optarg);
+			a->metrics_addr = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -401,7 +422,7 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 	uint8_t *gz = NULL;
 	size_t len = 0;
 	struct tm tm;
-	int err;
+	int err = 0;
 
 	file_safe(service, name, sizeof(name));
 	if (ag->args->output_dir) {
@@ -411,26 +432,25 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 		if (!err)
 			err = pprof_write_file_atomic(path, gz, len);
 		free(gz);
-		if (err)
-			return err;
-		log_debug("wrote %s: %llu samples", path, (unsigned long long)totals.samples);
+		if (!err)
+			log_debug("wrote %s: %llu samples", path, (unsigned long long)totals.samples);
 	}
-	if (ag->uploader) {
+	if (ag->uploader) { /* even when the file failed: the outputs are independent */
+		int up_err;
+
 		/* Pyroscope makes every distinct set of string sample labels a
 		 * series of its own and drops numeric ones: uploads carry only
 		 * those asked for. */
 		opts.sample_labels = ag->args->upload_labels;
-		err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
-		if (!err)
-			err = uploader_queue(ag->uploader, name, start_s,
-					     (end_ns + 999999999) / 1000000000,
-					     (uint32_t)ag->args->sampling.freq_hz, gz, len);
+		up_err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
+		if (!up_err)
+			up_err = uploader_queue(ag->uploader, name, start_s,
+						(end_ns + 999999999) / 1000000000,
+						(uint32_t)ag->args->sampling.freq_hz, gz, len);
 		free(gz);
-		if (err)
-			return err;
+		err = err ? err : up_err;
 	}
-	ag->files_written++;
-	return 0;
+	return err;
 }
 
 /* Writes the profiles of the interval that buffer holds, then empties it. */
@@ -443,14 +463,48 @@ static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
 	ag->nservices = 0;
 	memset(ag->processes, 0, PROCESS_SLOTS * sizeof(*ag->processes));
 	collector_for_each_key(ag->collector, ag->sampler, buffer, note_service, ag);
-	for (size_t i = 0; i < ag->nservices; i++)
-		written += !write_service(ag, buffer, ag->services[i], start_ns, end_ns);
+	for (size_t i = 0; i < ag->nservices; i++) {
+		int err = write_service(ag, buffer, ag->services[i], start_ns, end_ns);
+
+		if (err)
+			log_error("profile of %s for this interval lost: %s", ag->services[i],
+				  strerror(-err));
+		written += !err;
+	}
+	ag->profiles_written += written;
+	ag->profiles_failed += ag->nservices - written;
+	ag->intervals++;
 	collector_clear(ag->collector, ag->sampler, buffer);
+	malloc_trim(0); /* what the interval's profiles and exited processes held */
 	deleted = !ag->args->output_dir ? 0 :
 		  retention_apply(ag->args->output_dir, (size_t)ag->args->retain_files,
 				  (uint64_t)ag->args->retain_mb << 20);
 	log_info("interval of %.1f s: %zu of %zu profiles written%s", (end_ns - start_ns) / 1e9,
 		 written, ag->nservices, deleted > 0 ? ", old ones removed" : "");
+}
+
+/* Hands the metrics server fresh figures, at most once a second. */
+static void publish_metrics(struct agent *ag, int64_t now)
+{
+	struct agent_metrics_source src = {
+		.sampler = ag->sampler,
+		.unwind = ag->args->sampling.unwind,
+		.collector = ag->collector,
+		.uploader = ag->uploader,
+		.profiles_written = ag->profiles_written,
+		.profiles_failed = ag->profiles_failed,
+		.intervals = ag->intervals,
+	};
+	struct metrics_text t;
+
+	if (!ag->metrics || now - ag->metrics_published_ns < METRICS_EVERY_NS)
+		return;
+	ag->metrics_published_ns = now;
+	metrics_text_init(&t);
+	agent_metrics_render(&src, &t);
+	if (!t.err)
+		metrics_server_publish(ag->metrics, t.buf, t.len);
+	metrics_text_free(&t);
 }
 
 static void run(struct agent *ag)
@@ -471,6 +525,7 @@ static void run(struct agent *ag)
 			uploader_pump(ag->uploader, PUMP_MS);
 		stop = signals_received() > 0;
 		now = realtime_ns();
+		publish_metrics(ag, now);
 		if (now < next && !stop)
 			continue;
 		buffer = sampler_flip(ag->sampler);
@@ -543,6 +598,11 @@ int agent_main(int argc, char **argv)
 	err = parse_args(argc, argv, &a);
 	if (err)
 		return err < 0 ? 0 : err;
+	/* A daemon's peak RSS: glibc raises its mmap threshold each time a big
+	 * block is freed, so the next big ones (a DWARF index being built, an
+	 * interval's profile) come from the heap and stay there. A fixed
+	 * threshold gives them back when freed. */
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	if (preflight_check())
 		return 1;
 	if (a.output_dir && mkdir(a.output_dir, 0755) && errno != EEXIST) {
@@ -555,15 +615,25 @@ int agent_main(int argc, char **argv)
 	if (collector_new(&col_opts, &ag.collector))
 		return 1;
 	signals_install();
+	if (a.metrics_addr && (err = metrics_server_start(a.metrics_addr, &ag.metrics))) {
+		log_error("serve metrics on %s: %s", a.metrics_addr, strerror(-err));
+		collector_free(ag.collector);
+		uploader_free(ag.uploader);
+		return 1;
+	}
+	if (ag.metrics)
+		log_info("metrics served on %s, port %d, at /metrics", a.metrics_addr,
+			 metrics_server_port(ag.metrics));
 	err = sampler_open(&opts, &ag.sampler);
 	if (!err) {
 		log_info("profiling every %.0f s into %s%s%s", a.interval_s,
 			 a.output_dir ? a.output_dir : "", a.output_dir && a.ingest.url ? " and " : "",
 			 a.ingest.url ? a.ingest.url : "");
 		run(&ag);
-		log_info("stopped: %llu profiles written", (unsigned long long)ag.files_written);
+		log_info("stopped: %llu profiles written", (unsigned long long)ag.profiles_written);
 		log_upload_stats(ag.uploader);
 	}
+	metrics_server_stop(ag.metrics);
 	sampler_close(ag.sampler);
 	collector_free(ag.collector);
 	uploader_free(ag.uploader);

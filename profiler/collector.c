@@ -180,4 +180,6 @@ void collector_clear(struct collector *c, struct sampler *s, unsigned buffer)
 void collector_get_stats(const struct collector *c, struct collector_stats *out)
 {
 	*out = c->stats;
+	out->symbols.sz = sizeof(out->symbols);
+	symbolizer_get_stats(c->sym, &out->symbols);
 }

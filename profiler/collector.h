@@ -15,6 +15,7 @@
 
 #include "profile_build.h"
 #include "sampler.h"
+#include "symbolizer.h"
 
 struct collector;
 
@@ -34,6 +35,7 @@ struct collector_stats {
 	uint64_t snapshot_bytes;    /* stack bytes copied, over all snapshots */
 	uint64_t frames;            /* frames unwound, over all snapshots */
 	uint64_t unwind_ns;         /* time spent in symbolizer_unwind() */
+	struct symbolizer_stats symbols; /* the symbolizer's caches */
 };
 
 int collector_new(const struct collector_opts *opts, struct collector **out);

@@ -1,6 +1,6 @@
 /* dwarf_index.c - see dwarf_index.h.
  *
- * Building, per compile unit (dwarf_get_units):
+ * Building, per compile unit (through a Dwarf handle reopened now and then, see build()):
  *  1. the line table: every row becomes a raw row (address, file, line,
  *     order read); end-of-sequence rows are gaps (file NONE, line 0);
  *  2. the DIE tree, descending only into what can hold code (subprograms,
@@ -68,10 +68,10 @@ struct raw_range {
 	uint32_t node, depth;
 };
 
-struct raw_row {
+struct raw_row {             /* 24 bytes: a big object has millions */
 	uint64_t addr;
-	uint64_t order;     /* position read, for a stable sort */
 	uint32_t file, line;
+	uint32_t order;     /* position read, for a stable sort */
 	bool end;
 };
 
@@ -163,7 +163,7 @@ static int begin_cu(struct build *b, Dwarf_Die *cu)
 	memset(b->file_off, 0xff, b->nfiles * sizeof(*b->file_off)); /* NONE */
 	for (size_t i = 0; i < nlines; i++) {
 		Dwarf_Line *l = dwarf_onesrcline(lines, i);
-		struct raw_row r = { .file = NONE, .order = b->nrows };
+		struct raw_row r = { .file = NONE, .order = (uint32_t)b->nrows };
 		Dwarf_Files *files;
 		Dwarf_Addr addr;
 		size_t idx;
@@ -181,7 +181,8 @@ static int begin_cu(struct build *b, Dwarf_Die *cu)
 					return err;
 			}
 		}
-		if (reserve((void **)&b->rows, &b->rows_cap, b->nrows, sizeof(*b->rows)))
+		if (b->nrows == UINT32_MAX ||
+		    reserve((void **)&b->rows, &b->rows_cap, b->nrows, sizeof(*b->rows)))
 			return -ENOMEM;
 		b->rows[b->nrows++] = r;
 	}
@@ -410,22 +411,52 @@ static int finish_segments(struct build *b)
 	return 0;
 }
 
-static int build(Dwarf *dw, struct dwarf_index *ix)
+/* libdw keeps every CU's line table and abbreviations until dwarf_end():
+ * for libc's debug file that is 18 MB on top of the index being built. So
+ * the units are read through a Dwarf handle reopened every ROWS_PER_HANDLE
+ * line rows, which bounds that memory; the Elf, with the sections it has
+ * read and decompressed, stays open, so reopening costs little. Nothing
+ * from libdw is kept past a unit: names are interned into the index. */
+#define ROWS_PER_HANDLE 65536
+
+static int build(Elf *elf, struct dwarf_index *ix)
 {
 	struct build b = { .ix = ix };
-	Dwarf_CU *cu = NULL;
-	Dwarf_Die cudie, subdie;
-	Dwarf_Half version;
-	uint8_t unit_type;
+	Dwarf *dw = NULL;
+	Dwarf_Off off = 0, next;
+	size_t header_size, rows_at_open = 0;
 	int err = 0;
 
-	while (!err && dwarf_get_units(dw, cu, &cu, &version, &unit_type, &cudie, &subdie) == 0) {
-		if (unit_type != DW_UT_compile && unit_type != DW_UT_partial)
-			continue; /* type units; split units need their .dwo */
-		err = begin_cu(&b, &cudie);
-		if (!err)
-			err = walk(&b, &cudie, NONE, 0);
+	while (!err) {
+		Dwarf_Die cudie;
+		uint8_t unit_type;
+
+		if (!dw || b.nrows - rows_at_open >= ROWS_PER_HANDLE) {
+			if (dw)
+				dwarf_end(dw);
+			dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+			if (!dw) {
+				err = -EINVAL;
+				break;
+			}
+			rows_at_open = b.nrows;
+		}
+		if (dwarf_next_unit(dw, off, &next, &header_size, NULL, NULL, NULL, NULL, NULL,
+				    NULL))
+			break;
+		/* compile and partial units only: type units have no code, split
+		 * units need their .dwo */
+		if (dwarf_offdie(dw, off + header_size, &cudie) &&
+		    !dwarf_cu_info(cudie.cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) &&
+		    (unit_type == DW_UT_compile || unit_type == DW_UT_partial)) {
+			err = begin_cu(&b, &cudie);
+			if (!err)
+				err = walk(&b, &cudie, NONE, 0);
+		}
+		off = next;
 	}
+	if (dw)
+		dwarf_end(dw);
 	if (!err) {
 		finish_rows(&b);
 		err = finish_segments(&b);
@@ -445,7 +476,6 @@ static int build(Dwarf *dw, struct dwarf_index *ix)
 int dwarf_index_open(int fd, struct dwarf_index **out)
 {
 	struct dwarf_index *ix = NULL;
-	Dwarf *dw = NULL;
 	Elf *elf;
 	int err;
 
@@ -459,16 +489,9 @@ int dwarf_index_open(int fd, struct dwarf_index **out)
 		err = -ENODATA;
 		goto out;
 	}
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!dw) {
-		err = -EINVAL;
-		goto out;
-	}
 	ix = calloc(1, sizeof(*ix));
-	err = ix ? build(dw, ix) : -ENOMEM;
+	err = ix ? build(elf, ix) : -ENOMEM;
 out:
-	if (dw)
-		dwarf_end(dw);
 	elf_end(elf);
 	if (err) {
 		dwarf_index_free(ix);

@@ -48,7 +48,8 @@ set(system_tests
   record_valgrind
   agent_files
   agent_pyroscope
-  agent_services)
+  agent_services
+  agent_metrics)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)

@@ -1,5 +1,6 @@
-# Unit tests of the agent's upload parts: profiler/ingest.c, spool.c and
-# backoff.c. Included by tests/CMakeLists.txt. The profiler/ sources are
+# Unit tests of the agent's upload parts - profiler/ingest.c, spool.c and
+# backoff.c - and of its metrics endpoint, metrics_text.c and
+# metrics_server.c. Included by tests/CMakeLists.txt. The profiler/ sources are
 # compiled into the bpfprof executable, not a library, so each test compiles
 # the ones it needs (plus log.c).
 #
@@ -13,6 +14,11 @@
 # unit.test_spool   FIFO order, restart, cap, leftover temp files, corrupt
 #                   entries, set-aside, a lock per spool, and a fuzz loop over
 #                   the entry parser.
+# unit.test_metrics the Prometheus text format (escaping, numbers), metrics
+#                   addresses, the HTTP request parser (every prefix, bad
+#                   lines, a fuzz loop) and the server on 127.0.0.1 port 0:
+#                   503 before a publish, 200/HEAD/404/405/400/431/408, a
+#                   silent client, a client leaving mid-body, stop.
 #
 # Needs: pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl) at the top,
 # and python3 on PATH when the test runs.
@@ -40,3 +46,10 @@ bpfprof_unit_test(test_spool
           ${agent_src}/spool.c ${agent_src}/log.c
   LIBS PkgConfig::ZLIB PkgConfig::LIBBPF)
 target_include_directories(test_spool PRIVATE ${agent_src})
+
+find_package(Threads REQUIRED)
+bpfprof_unit_test(test_metrics
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_metrics.c
+          ${agent_src}/metrics_text.c ${agent_src}/metrics_server.c ${agent_src}/log.c
+  LIBS Threads::Threads PkgConfig::LIBBPF)
+target_include_directories(test_metrics PRIVATE ${agent_src})

@@ -1,0 +1,131 @@
+/* agent_metrics.c - see agent_metrics.h. */
+#include "agent_metrics.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void counter(struct metrics_text *t, const char *name, const char *help, double v)
+{
+	metrics_text_family(t, name, "counter", help);
+	metrics_text_sample(t, name, NULL, NULL, v);
+}
+
+static void gauge(struct metrics_text *t, const char *name, const char *help, double v)
+{
+	metrics_text_family(t, name, "gauge", help);
+	metrics_text_sample(t, name, NULL, NULL, v);
+}
+
+/* Resident set size in bytes from /proc/self/statm ("size resident ..."
+ * in pages); 0 when it cannot be read. */
+static double resident_bytes(void)
+{
+	char buf[128];
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	char *p;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	strtoull(buf, &p, 10); /* total size */
+	return (double)strtoull(p, NULL, 10) * (double)sysconf(_SC_PAGESIZE);
+}
+
+static void render_sampling(const struct agent_metrics_source *src, struct metrics_text *t)
+{
+	uint64_t st[STAT_MAX] = { 0 };
+	struct collector_stats cs;
+	const char *lost = "bpfprof_samples_lost_total";
+	const char *stacks = "bpfprof_stacks_lost_total";
+
+	sampler_read_stats(src->sampler, st);
+	collector_get_stats(src->collector, &cs);
+	counter(t, "bpfprof_samples_total",
+		"Samples taken: counted in the kernel, or sent with a stack snapshot.",
+		(double)(st[STAT_SAMPLES] + st[STAT_SNAPSHOTS]));
+	metrics_text_family(t, lost, "counter", "Samples lost, by reason.");
+	metrics_text_sample(t, lost, "reason", "counts_map_full", (double)st[STAT_COUNTS_FULL]);
+	/* with --unwind auto, a sample whose snapshot finds the ring full is
+	 * counted with its frame-pointer stack instead: not lost */
+	metrics_text_sample(t, lost, "reason", "snapshot_ring_full",
+			    src->unwind == UNWIND_DWARF ? (double)st[STAT_SNAPSHOT_LOST] : 0);
+	metrics_text_sample(t, lost, "reason", "stack_table_full", (double)cs.stacks_dropped);
+	metrics_text_family(t, stacks, "counter",
+			    "Samples kept without their kernel or user stack (stack map "
+			    "collision or full).");
+	metrics_text_sample(t, stacks, "kind", "kernel", (double)st[STAT_KERNEL_STACK_LOST]);
+	metrics_text_sample(t, stacks, "kind", "user", (double)st[STAT_USER_STACK_LOST]);
+	counter(t, "bpfprof_new_process_events_lost_total",
+		"New-process notifications lost (ring full); those processes are "
+		"read when first symbolized.", (double)st[STAT_NEW_PID_LOST]);
+	counter(t, "bpfprof_stack_snapshots_total", "User stacks unwound from snapshots (DWARF mode).",
+		(double)cs.snapshots);
+
+	gauge(t, "bpfprof_symbolizer_cache_bytes", "Memory held by parsed objects.",
+	      (double)cs.symbols.cache_bytes);
+	gauge(t, "bpfprof_symbolizer_cache_limit_bytes", "Cap on that memory (--symbolizer-cache-mb).",
+	      (double)cs.symbols.cache_cap_bytes);
+	gauge(t, "bpfprof_symbolizer_cache_objects", "Objects in the cache.",
+	      (double)cs.symbols.objects);
+	counter(t, "bpfprof_symbolizer_cache_hits_total", "Mappings whose object was cached.",
+		(double)cs.symbols.object_hits);
+	counter(t, "bpfprof_symbolizer_cache_misses_total", "Mappings whose object was parsed.",
+		(double)cs.symbols.object_misses);
+	gauge(t, "bpfprof_symbolizer_cache_hit_ratio", "Hits over hits and misses, since the start.",
+	      cs.symbols.object_hits + cs.symbols.object_misses
+		      ? (double)cs.symbols.object_hits /
+				(double)(cs.symbols.object_hits + cs.symbols.object_misses)
+		      : 0);
+	counter(t, "bpfprof_symbolizer_cache_evictions_total", "Objects freed to stay under the cap.",
+		(double)cs.symbols.evictions);
+	gauge(t, "bpfprof_processes_tracked", "Processes whose mappings are known.",
+	      (double)cs.symbols.processes);
+}
+
+static void render_uploads(const struct uploader *u, struct metrics_text *t)
+{
+	const char *uploads = "bpfprof_uploads_total";
+	struct uploader_stats st;
+
+	uploader_get_stats(u, &st);
+	metrics_text_family(t, uploads, "counter",
+			    "Profiles done with: ok (accepted), rejected (refused for good, "
+			    "set aside), expired (older than the ingestion window).");
+	metrics_text_sample(t, uploads, "result", "ok", (double)st.sent);
+	metrics_text_sample(t, uploads, "result", "rejected", (double)st.set_aside);
+	metrics_text_sample(t, uploads, "result", "expired", (double)st.expired);
+	counter(t, "bpfprof_upload_retries_total", "Failed attempts to be retried after a backoff.",
+		(double)st.retried);
+	gauge(t, "bpfprof_spool_profiles", "Profiles waiting in the spool.",
+	      (double)st.spool_entries);
+	gauge(t, "bpfprof_spool_bytes", "Bytes of profiles waiting in the spool.",
+	      (double)st.spool_bytes);
+	counter(t, "bpfprof_spool_dropped_total", "Oldest profiles dropped over --spool-max-mb.",
+		(double)st.spool_dropped);
+}
+
+void agent_metrics_render(const struct agent_metrics_source *src, struct metrics_text *t)
+{
+	struct rusage ru;
+
+	render_sampling(src, t);
+	counter(t, "bpfprof_intervals_total", "Intervals finished.", (double)src->intervals);
+	counter(t, "bpfprof_profiles_written_total",
+		"Profiles written (files) or queued for upload.", (double)src->profiles_written);
+	counter(t, "bpfprof_profiles_failed_total", "Profiles that could not be written or queued.",
+		(double)src->profiles_failed);
+	if (src->uploader)
+		render_uploads(src->uploader, t);
+	getrusage(RUSAGE_SELF, &ru);
+	counter(t, "process_cpu_seconds_total", "CPU time of the agent, user and system.",
+		(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+			(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	gauge(t, "process_resident_memory_bytes", "Resident set size.", resident_bytes());
+	gauge(t, "bpfprof_resident_memory_peak_bytes", "Peak resident set size since the start.",
+	      (double)ru.ru_maxrss * 1024);
+}

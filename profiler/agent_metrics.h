@@ -1,0 +1,33 @@
+/* agent_metrics.h - the agent's self-metrics as Prometheus text.
+ *
+ * Rendered by the agent's main loop about once a second from the counters
+ * its parts already keep (the BPF stats map, the collector and symbolizer,
+ * the uploader and spool) plus the process's own CPU time and memory, and
+ * handed to the metrics server (metrics_server.h). Names follow Prometheus'
+ * conventions: bpfprof_* for the profiler, *_total for counters, the
+ * standard process_cpu_seconds_total and process_resident_memory_bytes.
+ */
+#ifndef BPFPROF_AGENT_METRICS_H
+#define BPFPROF_AGENT_METRICS_H
+
+#include <stdint.h>
+
+#include "collector.h"
+#include "metrics_text.h"
+#include "sampler.h"
+#include "uploader.h"
+
+struct agent_metrics_source {
+	struct sampler *sampler;
+	enum bpfprof_unwind unwind;      /* --unwind */
+	const struct collector *collector;
+	const struct uploader *uploader; /* NULL: no uploads */
+	uint64_t profiles_written;       /* files, or profiles queued for upload */
+	uint64_t profiles_failed;        /* profiles that could not be written */
+	uint64_t intervals;              /* intervals finished */
+};
+
+/* Appends every metric to t (check t->err once after). */
+void agent_metrics_render(const struct agent_metrics_source *src, struct metrics_text *t);
+
+#endif
