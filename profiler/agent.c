@@ -32,6 +32,7 @@
 
 #include "agent_metrics.h"
 #include "clock.h"
+#include "env_args.h"
 #include "collector.h"
 #include "log.h"
 #include "metrics_server.h"
@@ -123,8 +124,8 @@ static void usage(FILE *f)
 "      --basic-auth-password-file FILE\n"
 "      --bearer-token-file FILE  'Authorization: Bearer' token\n"
 "      --tenant-id ID       X-Scope-OrgID, for multi-tenant Pyroscope\n"
-"      --tag KEY=VALUE      a series label on every profile (repeatable, up to\n"
-"                           %d; 'host' is always set)\n"
+"      --tag KEY=VALUE[,KEY=VALUE...]  series labels on every profile\n"
+"                           (repeatable, up to %d; 'host' is always set)\n"
 "      --spool-dir DIR      profiles waiting for the server (default %s);\n"
 "                           kept across restarts\n"
 "      --spool-max-mb MB    cap on the spool; the oldest go first (default %d)\n"
@@ -139,6 +140,10 @@ static void usage(FILE *f)
 	sampling_args_usage(f);
 	fprintf(f,
 "  -h, --help               show this help\n"
+"\n"
+"Every option can also be set in the environment: --some-flag VALUE as\n"
+"BPFPROF_SOME_FLAG=VALUE, a flag as BPFPROF_SOME_FLAG=1; the command line\n"
+"wins (e.g. BPFPROF_INTERVAL=30s, BPFPROF_TAG=env=prod,team=db).\n"
 "\n"
 "Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
 "\n"
@@ -196,30 +201,46 @@ static int parse_upload_labels(const char *list, unsigned *mask)
 	return 0;
 }
 
+static const struct option agent_longopts[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "output-dir", required_argument, NULL, 'O' },
+	{ "retain-files", required_argument, NULL, 'R' },
+	{ "retain-mb", required_argument, NULL, 'M' },
+	{ "service-name", required_argument, NULL, 'N' },
+	{ "pyroscope-url", required_argument, NULL, 'P' },
+	{ "pyroscope-ca-file", required_argument, NULL, 'A' },
+	{ "basic-auth-user", required_argument, NULL, 'u' },
+	{ "basic-auth-password-file", required_argument, NULL, 'w' },
+	{ "bearer-token-file", required_argument, NULL, 'b' },
+	{ "tenant-id", required_argument, NULL, 't' },
+	{ "tag", required_argument, NULL, 'T' },
+	{ "spool-dir", required_argument, NULL, 's' },
+	{ "spool-max-mb", required_argument, NULL, 'm' },
+	{ "upload-labels", required_argument, NULL, 'L' },
+	{ "metrics-addr", required_argument, NULL, 'X' },
+	{ "help", no_argument, NULL, 'h' },
+	SAMPLING_LONGOPTS,
+	{ 0 },
+};
+
+/* "k=v" or "k1=v1,k2=v2" into a->labels, in place. */
+static int parse_tags(char *list, struct agent_args *a)
+{
+	for (char *save = NULL, *tag = strtok_r(list, ",", &save); tag;
+	     tag = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tag, '=');
+
+		if (!eq || eq == tag || a->nlabels > MAX_TAGS)
+			return -EINVAL;
+		*eq = '\0';
+		a->labels[a->nlabels++] = (struct ingest_label){ tag, eq + 1 };
+	}
+	return 0;
+}
+
 /* Returns 0, or the exit status for a usage error (-1 after --help). */
 static int parse_args(int argc, char **argv, struct agent_args *a)
 {
-	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "output-dir", required_argument, NULL, 'O' },
-		{ "retain-files", required_argument, NULL, 'R' },
-		{ "retain-mb", required_argument, NULL, 'M' },
-		{ "service-name", required_argument, NULL, 'N' },
-		{ "pyroscope-url", required_argument, NULL, 'P' },
-		{ "pyroscope-ca-file", required_argument, NULL, 'A' },
-		{ "basic-auth-user", required_argument, NULL, 'u' },
-		{ "basic-auth-password-file", required_argument, NULL, 'w' },
-		{ "bearer-token-file", required_argument, NULL, 'b' },
-		{ "tenant-id", required_argument, NULL, 't' },
-		{ "tag", required_argument, NULL, 'T' },
-		{ "spool-dir", required_argument, NULL, 's' },
-		{ "spool-max-mb", required_argument, NULL, 'm' },
-		{ "upload-labels", required_argument, NULL, 'L' },
-		{ "metrics-addr", required_argument, NULL, 'X' },
-		{ "help", no_argument, NULL, 'h' },
-		SAMPLING_LONGOPTS,
-		{ 0 },
-	};
 	int opt, err;
 
 	sampling_args_init(&a->sampling);
@@ -233,7 +254,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	a->labels[a->nlabels++] = (struct ingest_label){ "host", a->host };
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":F:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":F:vh", agent_longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			a->interval_s = parse_duration(optarg);
@@ -276,15 +297,11 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		case 't':
 			a->ingest.tenant_id = optarg;
 			break;
-		case 'T': {
-			char *eq = strchr(optarg, '=');
-
-			if (!eq || eq == optarg || a->nlabels > MAX_TAGS)
-				return usage_error("agent", "invalid tag '%s' (KEY=VALUE, at most 16)", optarg);
-			*eq = '\0';
-			a->labels[a->nlabels++] = (struct ingest_label){ optarg, eq + 1 };
+		case 'T':
+			if (parse_tags(optarg, a))
+				return usage_error("agent", "invalid tag '%s' (KEY=VALUE[,KEY=VALUE...], "
+						   "at most 16)", optarg);
 			break;
-		}
 		case 's':
 			a->spool_dir = optarg;
 			break;
@@ -585,7 +602,7 @@ static int start_uploader(const struct agent_args *a, struct uploader **out)
 	return err;
 }
 
-int agent_main(int argc, char **argv)
+static int agent(int argc, char **argv)
 {
 	static char services[MAX_SERVICES][SERVICE_NAME_MAX];
 	static struct process_service processes[PROCESS_SLOTS];
@@ -638,4 +655,16 @@ int agent_main(int argc, char **argv)
 	collector_free(ag.collector);
 	uploader_free(ag.uploader);
 	return err ? 1 : 0;
+}
+
+int agent_main(int argc, char **argv)
+{
+	char **args;
+	int nargs, err = env_args_merge("agent", agent_longopts, argc, argv, &nargs, &args);
+
+	if (err)
+		return err == -EINVAL ? 2 : 1;
+	err = agent(nargs, args);
+	env_args_free(nargs, args);
+	return err;
 }

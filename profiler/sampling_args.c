@@ -82,6 +82,14 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 	case 'v':
 		log_set_verbose(true);
 		return 0;
+	case 'G':
+		if (!strcmp(arg, "json"))
+			log_set_format(LOG_FORMAT_JSON);
+		else if (!strcmp(arg, "text"))
+			log_set_format(LOG_FORMAT_TEXT);
+		else
+			return usage_error(cmd, "invalid log format '%s' (text or json)", arg);
+		return 0;
 	case ':':
 		return usage_error(cmd, "option '%s' needs a value", text);
 	default:
@@ -110,6 +118,8 @@ void sampling_args_usage(FILE *f)
 "      --symbolizer-cache-mb MB\n"
 "                        cap on parsed symbol tables and debug info kept for\n"
 "                        objects no running process uses (default %d)\n"
+"      --log-format FMT  'text' (default): 'bpfprof: warning: ...' lines;\n"
+"                        'json': one object per line with time, level, msg\n"
 "  -v, --verbose         debug logging, including libbpf's\n",
 		DEFAULT_FREQ_HZ, MAX_FREQ_HZ, DEFAULT_CACHE_MB);
 }

@@ -33,6 +33,7 @@ struct sampling_args {
 	{ "snapshot-kb", required_argument, NULL, 'S' },                       \
 	{ "debuginfod", required_argument, NULL, 'D' },                        \
 	{ "symbolizer-cache-mb", required_argument, NULL, 'C' },               \
+	{ "log-format", required_argument, NULL, 'G' },                        \
 	{ "verbose", no_argument, NULL, 'v' }
 
 void sampling_args_init(struct sampling_args *a);

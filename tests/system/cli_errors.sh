@@ -23,8 +23,8 @@ done
 "$BPFPROF" agent --help > "$WORK/ahelp" || fail "bpfprof agent --help failed"
 for flag in --interval --output-dir --retain-files --retain-mb --service-name --pyroscope-url \
     --pyroscope-ca-file --basic-auth-user --basic-auth-password-file --bearer-token-file \
-    --tenant-id --tag --spool-dir --spool-max-mb --upload-labels --frequency --unwind \
-    --verbose --help; do
+    --tenant-id --tag --spool-dir --spool-max-mb --upload-labels --metrics-addr --frequency \
+    --unwind --log-format --verbose --help BPFPROF_SOME_FLAG; do
   grep -q -- "$flag" "$WORK/ahelp" || fail "agent --help does not explain $flag"
 done
 expect_error 2 "nowhere to put profiles" "$BPFPROF" agent
@@ -33,6 +33,32 @@ expect_error 2 "invalid interval" "$BPFPROF" agent --interval 10x --output-dir "
 expect_error 2 "invalid tag" "$BPFPROF" agent --tag novalue --output-dir "$WORK/a"
 expect_error 2 "invalid --upload-labels" "$BPFPROF" agent --upload-labels pid --output-dir "$WORK/a"
 expect_error 2 "unknown option '--bogus'" "$BPFPROF" agent --bogus
+expect_error 2 "invalid --metrics-addr" "$BPFPROF" agent --metrics-addr nohost --output-dir "$WORK/a"
+expect_error 2 "invalid log format" "$BPFPROF" agent --log-format xml --output-dir "$WORK/a"
+# Settings from BPFPROF_* variables, checked like the flags; flags win.
+BPFPROF_INTERVAL=10x expect_error 2 "invalid interval '10x'" "$BPFPROF" agent --output-dir "$WORK/a"
+BPFPROF_INCLUDE_IDLE=maybe expect_error 2 "invalid BPFPROF_INCLUDE_IDLE" "$BPFPROF" agent \
+  --output-dir "$WORK/a"
+BPFPROF_OUTPUT_DIR=$WORK/env BPFPROF_INTERVAL=30s BPFPROF_LOG_FORMAT=json \
+  "$BPFPROF" agent --interval 1s --service-name envtest 2> "$WORK/json.log" &
+agent=$!
+CHILDREN+=("$agent")
+sleep 2.5
+kill -TERM "$agent"; wait "$agent" || fail "agent set up from the environment exited $?"
+ls "$WORK/env"/envtest-*.pb.gz > /dev/null || fail "no profiles in BPFPROF_OUTPUT_DIR"
+# --log-format json: every line an object with time, level and msg.
+python3 - "$WORK/json.log" "$WORK/env" <<'PY' || fail "log lines not JSON: $(cat "$WORK/json.log")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) >= 3, lines
+for l in lines:
+    o = json.loads(l)
+    assert set(o) == {"time", "level", "msg"} and o["level"] in ("info", "warning", "error"), o
+    assert o["time"].endswith("Z"), o
+msgs = [json.loads(l)["msg"] for l in lines]
+assert "profiling every 1 s into " + sys.argv[2] in msgs, msgs  # the flag won
+assert any(m.startswith("stopped:") for m in msgs), msgs
+PY
 
 expect_error 2 "unknown option '--bogus'" "$BPFPROF" record --bogus
 expect_error 2 "unknown command" "$BPFPROF" frobnicate
