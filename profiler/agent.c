@@ -54,9 +54,8 @@
 #define DEFAULT_SPOOL_MB 512
 #define MAX_TAGS 16
 #define PASSWORD_ENV "BPFPROF_BASIC_AUTH_PASSWORD"
-#define PUMP_MS 50       /* upload time per loop turn */
 #define PROCESS_SLOTS 16384 /* per-interval cache of processes' services */
-#define FINAL_PUMP_MS 3000 /* at exit */
+#define FINAL_UPLOAD_MS 3000 /* at exit, for what is pending */
 #define MMAP_THRESHOLD (256 << 10)
 #define METRICS_EVERY_NS 1000000000LL /* metrics rendered once a second */
 
@@ -538,8 +537,6 @@ static void run(struct agent *ag)
 
 		sampler_poll(ag->sampler, wait_ms < 0 ? 0 : wait_ms > SAMPLER_POLL_MS ? SAMPLER_POLL_MS
 								: wait_ms, h);
-		if (ag->uploader)
-			uploader_pump(ag->uploader, PUMP_MS);
 		stop = signals_received() > 0;
 		now = realtime_ns();
 		publish_metrics(ag, now);
@@ -550,7 +547,7 @@ static void run(struct agent *ag)
 		write_interval(ag, buffer, start, now);
 		if (stop) {
 			if (ag->uploader)
-				uploader_pump(ag->uploader, FINAL_PUMP_MS);
+				uploader_drain(ag->uploader, FINAL_UPLOAD_MS);
 			return;
 		}
 		start = now;
@@ -559,7 +556,7 @@ static void run(struct agent *ag)
 	}
 }
 
-static void log_upload_stats(const struct uploader *u)
+static void log_upload_stats(struct uploader *u)
 {
 	struct uploader_stats st;
 
@@ -594,7 +591,7 @@ static int start_uploader(const struct agent_args *a, struct uploader **out)
 		log_error("%s", why);
 		return -EINVAL;
 	}
-	opts.ingest.connect_timeout_ms = 3000; /* uploads run between polls */
+	opts.ingest.connect_timeout_ms = 3000;
 	opts.ingest.timeout_ms = 10000;
 	err = uploader_new(&opts, out);
 	if (err)

@@ -87,7 +87,7 @@ static void render_sampling(const struct agent_metrics_source *src, struct metri
 	      (double)cs.symbols.processes);
 }
 
-static void render_uploads(const struct uploader *u, struct metrics_text *t)
+static void render_uploads(struct uploader *u, struct metrics_text *t)
 {
 	const char *uploads = "bpfprof_uploads_total";
 	struct uploader_stats st;

@@ -21,7 +21,7 @@ struct agent_metrics_source {
 	struct sampler *sampler;
 	enum bpfprof_unwind unwind;      /* --unwind */
 	const struct collector *collector;
-	const struct uploader *uploader; /* NULL: no uploads */
+	struct uploader *uploader;       /* NULL: no uploads */
 	uint64_t profiles_written;       /* files, or profiles queued for upload */
 	uint64_t profiles_failed;        /* profiles that could not be written */
 	uint64_t intervals;              /* intervals finished */

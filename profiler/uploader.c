@@ -1,7 +1,16 @@
-/* uploader.c - see uploader.h. */
+/* uploader.c - see uploader.h.
+ *
+ * The thread loops: take the oldest pending profile (under the lock), send
+ * it (without the lock), record the outcome (under the lock). It sleeps on
+ * a condition variable while the spool is empty or a backoff runs, and is
+ * woken by uploader_queue (a new profile), uploader_drain and
+ * uploader_free. */
 #include "uploader.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,8 +27,14 @@ struct uploader {
 	struct spool *spool;
 	const struct ingest_label *labels;
 	size_t nlabels;
+	pthread_t thread;
+	bool running;             /* thread started and not joined */
+	pthread_mutex_t lock;     /* guards everything below */
+	pthread_cond_t wake;      /* CLOCK_MONOTONIC */
+	bool stop;                /* the thread must return */
+	uint64_t drain_until_ms;  /* nonzero: return once empty or at this time */
 	struct backoff backoff;
-	uint64_t not_before_ms; /* no sending before (monotonic) */
+	uint64_t not_before_ms;   /* no sending before (monotonic) */
 	struct uploader_stats stats;
 };
 
@@ -31,62 +46,24 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int uploader_new(const struct uploader_opts *opts, struct uploader **out)
+/* Waits on u->wake until woken or until deadline_ms (0: no deadline). */
+static void wait_until(struct uploader *u, uint64_t deadline_ms)
 {
-	struct uploader *u;
-	int err;
+	struct timespec ts;
 
-	if (!opts || opts->sz < sizeof(*opts) || !out)
-		return -EINVAL;
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	u->labels = opts->labels;
-	u->nlabels = opts->nlabels;
-	backoff_init(&u->backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, 0);
-	err = ingest_client_new(&opts->ingest, &u->client);
-	if (!err) {
-		err = spool_open(opts->spool_dir, opts->spool_max_bytes, &u->spool);
-		if (err)
-			log_error("open spool %s: %s", opts->spool_dir, strerror(-err));
-	}
-	if (err) {
-		uploader_free(u);
-		return err;
-	}
-	*out = u;
-	return 0;
-}
-
-void uploader_free(struct uploader *u)
-{
-	if (!u)
+	if (!deadline_ms) {
+		pthread_cond_wait(&u->wake, &u->lock);
 		return;
-	spool_close(u->spool);
-	ingest_client_free(u->client);
-	free(u);
+	}
+	ts.tv_sec = (time_t)(deadline_ms / 1000);
+	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
+	pthread_cond_timedwait(&u->wake, &u->lock, &ts);
 }
 
-int uploader_queue(struct uploader *u, const char *service, int64_t from_s,
-		   int64_t until_s, uint32_t sample_rate, const void *gz, size_t len)
-{
-	struct ingest_meta meta = {
-		.service = service,
-		.labels = u->labels,
-		.nlabels = u->nlabels,
-		.from = from_s,
-		.until = until_s,
-		.sample_rate = sample_rate,
-	};
-	int err = spool_push(u->spool, &meta, gz, len);
-
-	if (err)
-		log_error("spool profile of %s: %s", service, strerror(-err));
-	return err;
-}
-
-/* Sends the oldest pending profile. Returns 1 when one was taken care of
- * (sent or set aside), 0 when the spool is empty or sending must wait. */
+/* Sends the oldest pending profile; called with the lock held, which it
+ * drops during the request. Returns 1 when one was taken care of (sent or
+ * set aside), 0 when sending must wait (backoff), -ENOENT when the spool
+ * has nothing to send. */
 static int send_oldest(struct uploader *u)
 {
 	struct ingest_result res;
@@ -94,7 +71,7 @@ static int send_oldest(struct uploader *u)
 	int err = spool_peek_oldest(u->spool, &e);
 
 	if (err)
-		return 0;
+		return -ENOENT;
 	if (ingest_outside_window(e.meta.from, (int64_t)time(NULL))) {
 		log_warn("profile of %s from %lld is outside Pyroscope's ingestion window: set aside",
 			 e.meta.service, (long long)e.meta.from);
@@ -103,7 +80,9 @@ static int send_oldest(struct uploader *u)
 		spool_entry_free(&e);
 		return 1;
 	}
+	pthread_mutex_unlock(&u->lock);
 	err = ingest_upload(u->client, &e.meta, e.body, e.body_len, &res);
+	pthread_mutex_lock(&u->lock);
 	if (err || res.status == INGEST_RETRY) {
 		uint64_t delay = backoff_next(&u->backoff);
 
@@ -123,7 +102,7 @@ static int send_oldest(struct uploader *u)
 		spool_set_aside(u->spool, e.seq, res.message);
 		u->stats.set_aside++;
 	} else {
-		spool_remove(u->spool, e.seq);
+		spool_remove(u->spool, e.seq); /* -ENOENT if the cap took it meanwhile */
 		u->stats.sent++;
 		if (u->backoff.attempt)
 			log_info("uploads resumed");
@@ -133,20 +112,160 @@ static int send_oldest(struct uploader *u)
 	return 1;
 }
 
-void uploader_pump(struct uploader *u, int budget_ms)
+static void *upload_thread(void *arg)
 {
-	uint64_t end = now_ms() + (uint64_t)(budget_ms > 0 ? budget_ms : 0);
+	struct uploader *u = arg;
 
-	while (now_ms() >= u->not_before_ms && send_oldest(u) && now_ms() < end)
-		;
+	pthread_mutex_lock(&u->lock);
+	while (!u->stop) {
+		uint64_t now = now_ms(), drain = u->drain_until_ms;
+
+		if (drain && now >= drain)
+			break;
+		if (now < u->not_before_ms) {
+			wait_until(u, drain && drain < u->not_before_ms ? drain : u->not_before_ms);
+			continue;
+		}
+		if (send_oldest(u) == -ENOENT) {
+			if (drain)
+				break; /* all sent */
+			wait_until(u, 0);
+		}
+	}
+	pthread_mutex_unlock(&u->lock);
+	return NULL;
 }
 
-void uploader_get_stats(const struct uploader *u, struct uploader_stats *out)
+/* The thread takes no signals: SIGINT and SIGTERM must interrupt the main
+ * loop's waits. */
+static int start_thread(struct uploader *u)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&u->thread, NULL, upload_thread, u);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	u->running = !err;
+	return err;
+}
+
+static int init_sync(struct uploader *u)
+{
+	pthread_condattr_t attr;
+	int err;
+
+	if (pthread_condattr_init(&attr))
+		return -ENOMEM;
+	err = -pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!err)
+		err = -pthread_cond_init(&u->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (!err && (err = -pthread_mutex_init(&u->lock, NULL)))
+		pthread_cond_destroy(&u->wake);
+	return err;
+}
+
+int uploader_new(const struct uploader_opts *opts, struct uploader **out)
+{
+	struct uploader *u;
+	int err;
+
+	if (!opts || opts->sz < sizeof(*opts) || !out)
+		return -EINVAL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	err = init_sync(u);
+	if (err) {
+		free(u);
+		return err;
+	}
+	u->labels = opts->labels;
+	u->nlabels = opts->nlabels;
+	backoff_init(&u->backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, 0);
+	err = ingest_client_new(&opts->ingest, &u->client);
+	if (!err) {
+		err = spool_open(opts->spool_dir, opts->spool_max_bytes, &u->spool);
+		if (err)
+			log_error("open spool %s: %s", opts->spool_dir, strerror(-err));
+	}
+	if (!err)
+		err = start_thread(u);
+	if (err) {
+		uploader_free(u);
+		return err;
+	}
+	*out = u;
+	return 0;
+}
+
+/* Wakes the thread with what the caller set and waits for it to return. */
+static void join_thread(struct uploader *u)
+{
+	if (!u->running)
+		return;
+	pthread_cond_signal(&u->wake);
+	pthread_mutex_unlock(&u->lock);
+	pthread_join(u->thread, NULL);
+	pthread_mutex_lock(&u->lock);
+	u->running = false;
+}
+
+void uploader_drain(struct uploader *u, int budget_ms)
+{
+	pthread_mutex_lock(&u->lock);
+	u->drain_until_ms = now_ms() + (uint64_t)(budget_ms > 0 ? budget_ms : 1);
+	join_thread(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uploader_free(struct uploader *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_lock(&u->lock);
+	u->stop = true;
+	join_thread(u);
+	pthread_mutex_unlock(&u->lock);
+	spool_close(u->spool);
+	ingest_client_free(u->client);
+	pthread_cond_destroy(&u->wake);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
+
+int uploader_queue(struct uploader *u, const char *service, int64_t from_s,
+		   int64_t until_s, uint32_t sample_rate, const void *gz, size_t len)
+{
+	struct ingest_meta meta = {
+		.service = service,
+		.labels = u->labels,
+		.nlabels = u->nlabels,
+		.from = from_s,
+		.until = until_s,
+		.sample_rate = sample_rate,
+	};
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = spool_push(u->spool, &meta, gz, len);
+	pthread_cond_signal(&u->wake);
+	pthread_mutex_unlock(&u->lock);
+	if (err)
+		log_error("spool profile of %s: %s", service, strerror(-err));
+	return err;
+}
+
+void uploader_get_stats(struct uploader *u, struct uploader_stats *out)
 {
 	struct spool_stats st;
 
+	pthread_mutex_lock(&u->lock);
 	spool_get_stats(u->spool, &st);
 	*out = u->stats;
+	pthread_mutex_unlock(&u->lock);
 	out->spool_entries = st.entries;
 	out->spool_bytes = st.bytes;
 	out->spool_dropped = st.dropped;

@@ -2,8 +2,10 @@
  *
  * Every profile is first pushed to the on-disk spool (spool.h), so a
  * server outage, or the agent being killed, loses nothing within the
- * spool's cap; uploader_pump() then sends the oldest pending profiles in
- * order (ingest.h). A profile the server may accept later (no answer, 5xx,
+ * spool's cap; the uploader's own thread sends the oldest pending profiles
+ * in order (ingest.h), so a slow or silent server never holds up sampling.
+ * A mutex guards the spool and the counters; it is not held while a
+ * request is in flight. A profile the server may accept later (no answer, 5xx,
  * 408, 429) stays first in line and sending pauses for an exponential
  * backoff with jitter; one it refuses for good (another 4xx), or one older
  * than Pyroscope's ingestion window, is set aside and counted, so it does
@@ -33,6 +35,7 @@ struct uploader_stats {
 	uint64_t spool_entries, spool_bytes, spool_dropped;
 };
 
+/* Opens the spool and starts the thread. */
 int uploader_new(const struct uploader_opts *opts, struct uploader **out);
 void uploader_free(struct uploader *u);
 
@@ -40,10 +43,11 @@ void uploader_free(struct uploader *u);
 int uploader_queue(struct uploader *u, const char *service, int64_t from_s,
 		   int64_t until_s, uint32_t sample_rate, const void *gz, size_t len);
 
-/* Sends pending profiles, oldest first, until the spool is empty, the
- * server asks to wait, or budget_ms is spent. */
-void uploader_pump(struct uploader *u, int budget_ms);
+/* At exit: sends what is pending for at most budget_ms (more only to finish
+ * a request in flight), then stops the thread. What is left stays spooled
+ * for the next start. */
+void uploader_drain(struct uploader *u, int budget_ms);
 
-void uploader_get_stats(const struct uploader *u, struct uploader_stats *out);
+void uploader_get_stats(struct uploader *u, struct uploader_stats *out);
 
 #endif

@@ -11,24 +11,6 @@
 source "$(dirname "$0")/lib.sh"
 require_bpf
 
-# scrape PATH: prints "STATUS CONTENT-TYPE" then the body.
-scrape() {
-  python3 - "$port" "$1" <<'EOF'
-import sys, urllib.request, urllib.error
-try:
-    r = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}{sys.argv[2]}", timeout=5)
-    print(r.status, r.headers["Content-Type"]); sys.stdout.write(r.read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code, e.headers["Content-Type"])
-EOF
-}
-# metric NAME [LABELS] < TEXT: the value of the sample NAME{LABELS}.
-metric() {
-  local k=$1
-  [ -z "${2:-}" ] || k="$1{$2}"
-  awk -v k="$k" '$1 == k { print $2; f = 1 } END { exit !f }'
-}
-
 "$BPFPROF" agent --output-dir "$WORK/x" --metrics-addr 127.0.0.1 > /dev/null 2>&1
 [ $? -eq 2 ] || fail "--metrics-addr without a port is not a usage error"
 
@@ -39,13 +21,12 @@ start_calltree 8
 agent=$!
 CHILDREN+=("$agent")
 for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.01; done
-port=$(sed -n 's/.*metrics served on .*, port \([0-9]*\),.*/\1/p' "$WORK/agent.log")
-[ -n "$port" ] || fail "no metrics port in the log: $(cat "$WORK/agent.log")"
+port=$(metrics_port "$WORK/agent.log") || fail "no metrics port in the log: $(cat "$WORK/agent.log")"
 sleep 2.5
-scrape /metrics > "$WORK/m1"
+scrape "$port" /metrics > "$WORK/m1"
 sleep 2
-scrape /metrics > "$WORK/m2"
-read -r status404 _ < <(scrape /nope)
+scrape "$port" /metrics > "$WORK/m2"
+read -r status404 _ < <(scrape "$port" /nope)
 kill -TERM "$agent"; wait "$agent" || fail "agent exited $?"
 cat "$WORK/agent.log"
 head -1 "$WORK/m1"

@@ -58,7 +58,7 @@ check_series() {
 start_server
 start_calltree 60
 "$FIXTURES/threads_nofp" 60 & CHILDREN+=($!)
-start_agent
+start_agent --metrics-addr 127.0.0.1:0
 sleep 6.5
 uploads > "$WORK/first"
 cat "$WORK/first"
@@ -86,6 +86,17 @@ echo "server back: $((after - before)) uploads arrived from the spool"
 [ $((after - before)) -ge 6 ] || fail "only $((after - before)) of the outage's profiles arrived"
 check_series calltree_fp
 check_series threads_nofp
+# The agent's metrics saw the outage: retries, then the profiles sent.
+sleep 1.2 # metrics are published once a second
+mport=$(metrics_port "$WORK/agent.log") || fail "no metrics port in the log"
+scrape "$mport" /metrics > "$WORK/metrics"
+ok=$(metric bpfprof_uploads_total 'result="ok"' < "$WORK/metrics")
+retries=$(metric bpfprof_upload_retries_total < "$WORK/metrics")
+spool=$(metric bpfprof_spool_profiles < "$WORK/metrics")
+received=$(uploads | wc -l)
+echo "metrics: $ok uploads ok, $retries retries, $spool spooled; the server has $after to $received"
+[ "$retries" -ge 1 ] && [ "$ok" -ge "$after" ] && [ "$ok" -le "$received" ] ||
+  fail "metrics disagree: $ok uploads ok (server: $after to $received), $retries retries"
 
 # 3. SIGKILL with profiles spooled.
 kill "$server"; wait "$server" 2>/dev/null

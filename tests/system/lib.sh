@@ -71,6 +71,30 @@ user_traces() {
     }' /proc/kallsyms -
 }
 
+# metrics_port AGENT_LOG: the port of the agent's --metrics-addr, from its
+# log; fails when the log has none.
+metrics_port() {
+  sed -n 's/.*metrics served on .*, port \([0-9]*\),.*/\1/p' "$1" | grep .
+}
+
+# scrape PORT PATH: prints "STATUS CONTENT-TYPE" then the body.
+scrape() {
+  python3 - "$1" "$2" <<'EOF'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}{sys.argv[2]}", timeout=5)
+    print(r.status, r.headers["Content-Type"]); sys.stdout.write(r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.headers["Content-Type"])
+EOF
+}
+# metric NAME [LABELS] < TEXT: the value of the sample NAME{LABELS}.
+metric() {
+  local k=$1
+  [ -z "${2:-}" ] || k="$1{$2}"
+  awk -v k="$k" '$1 == k { print $2; f = 1 } END { exit !f }'
+}
+
 # sum_traces FILTER TRACES: sum of counts of the lines of TRACES matching
 # the awk condition FILTER (on $1 count, $2 pid=, $3 stack, $4 comm=).
 sum_traces() { awk -F'\t' "$1 { s += \$1 } END { print s + 0 }" "$2"; }
