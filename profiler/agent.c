@@ -57,6 +57,8 @@
 #define PROCESS_SLOTS 16384 /* per-interval cache of processes' services */
 #define FINAL_UPLOAD_MS 3000 /* at exit, for what is pending */
 #define MMAP_THRESHOLD (256 << 10)
+#define MAX_UPLOAD_PARTS 64
+#define UPLOAD_HEADROOM_BYTES (16 << 10) /* the burst counts labels too */
 #define METRICS_EVERY_NS 1000000000LL /* metrics rendered once a second */
 
 struct agent_args {
@@ -74,6 +76,8 @@ struct agent_args {
 	size_t nlabels;
 	char host[256];
 	const char *metrics_addr;  /* NULL: no metrics server */
+	long upload_max_samples;   /* split uploads above these */
+	long upload_max_kb;
 };
 
 /* A process's service from its cgroup; "" when it has none (its name is
@@ -132,10 +136,14 @@ static void usage(FILE *f)
 "                           (comma-separated; default none: Pyroscope makes a\n"
 "                           series of every distinct set of them; files always\n"
 "                           have pid, tid, comm and thread_name)\n"
+"      --upload-max-samples N  split an upload into parts of at most N\n"
+"                           distinct stacks (default %d, Pyroscope's limit)\n"
+"      --upload-max-kb KB   ... and at most KB KiB before gzip (default %u,\n"
+"                           Pyroscope's ingestion burst)\n"
 "      --metrics-addr HOST:PORT  serve Prometheus metrics at /metrics, e.g.\n"
 "                           127.0.0.1:9091 (off by default)\n",
 		DEFAULT_RETAIN_FILES, DEFAULT_RETAIN_MB, KERNEL_SERVICE, PASSWORD_ENV, MAX_TAGS,
-		DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_MB);
+		DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_MB, INGEST_MAX_SAMPLES, INGEST_BURST_BYTES >> 10);
 	sampling_args_usage(f);
 	fprintf(f,
 "  -h, --help               show this help\n"
@@ -217,6 +225,8 @@ static const struct option agent_longopts[] = {
 	{ "spool-max-mb", required_argument, NULL, 'm' },
 	{ "upload-labels", required_argument, NULL, 'L' },
 	{ "metrics-addr", required_argument, NULL, 'X' },
+	{ "upload-max-samples", required_argument, NULL, 'x' },
+	{ "upload-max-kb", required_argument, NULL, 'k' },
 	{ "help", no_argument, NULL, 'h' },
 	SAMPLING_LONGOPTS,
 	{ 0 },
@@ -248,6 +258,8 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	a->retain_mb = DEFAULT_RETAIN_MB;
 	a->spool_dir = DEFAULT_SPOOL_DIR;
 	a->spool_mb = DEFAULT_SPOOL_MB;
+	a->upload_max_samples = INGEST_MAX_SAMPLES;
+	a->upload_max_kb = INGEST_BURST_BYTES >> 10;
 	if (gethostname(a->host, sizeof(a->host) - 1))
 		snprintf(a->host, sizeof(a->host), "unknown");
 	a->labels[a->nlabels++] = (struct ingest_label){ "host", a->host };
@@ -323,6 +335,14 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 			a->metrics_addr = optarg;
 			break;
 		}
+		case 'x':
+			if ((a->upload_max_samples = parse_count(optarg)) < 0)
+				return usage_error("agent", "invalid sample count '%s' (>= 1)", optarg);
+			break;
+		case 'k':
+			if ((a->upload_max_kb = parse_count(optarg)) < 64)
+				return usage_error("agent", "invalid size '%s' (KiB, >= 64)", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -418,6 +438,54 @@ static void file_safe(const char *service, char *out, size_t size)
 		snprintf(out, size, "unknown");
 }
 
+static bool within_limits(const struct agent_args *a, const struct profile_totals *t)
+{
+	return t->sample_messages <= (uint64_t)a->upload_max_samples &&
+	       t->raw_bytes + UPLOAD_HEADROOM_BYTES <= (uint64_t)a->upload_max_kb << 10;
+}
+
+/* Queues the upload of one service's interval. Pyroscope refuses a profile
+ * over its sample-count or size limits (one above the ingestion burst is
+ * throttled forever), so a profile over them is sent as several profiles of
+ * the same interval and series, each with a share of the samples (Pyroscope
+ * adds them up); the number of parts doubles until every part fits. */
+static int queue_upload(struct agent *ag, struct profile_build_opts *opts, const char *name,
+			int64_t from_s, int64_t until_s)
+{
+	struct { uint8_t *gz; size_t len; } parts[MAX_UPLOAD_PARTS] = { 0 };
+	struct profile_totals totals;
+	unsigned n = 1, built = 0;
+	bool fits;
+	int err = 0;
+
+	for (;;) {
+		opts->parts = n;
+		fits = true;
+		/* the last try builds every part, fitting or not */
+		for (built = 0; built < n && !err && (fits || n == MAX_UPLOAD_PARTS); built++) {
+			opts->part = built;
+			err = collector_build(ag->collector, ag->sampler, opts, &parts[built].gz,
+					      &parts[built].len, &totals);
+			fits = fits && !err && within_limits(ag->args, &totals);
+		}
+		if (err || fits || n == MAX_UPLOAD_PARTS)
+			break;
+		for (unsigned i = 0; i < built; i++)
+			free(parts[i].gz);
+		memset(parts, 0, sizeof(parts));
+		n *= 2;
+	}
+	if (!err && n > 1)
+		log_info("profile of %s over the upload limits: sent in %u parts%s", name, n,
+			 fits ? "" : " (some still over them)");
+	for (unsigned i = 0; i < built && !err; i++)
+		err = uploader_queue(ag->uploader, name, from_s, until_s,
+				     (uint32_t)ag->args->sampling.freq_hz, parts[i].gz, parts[i].len);
+	for (unsigned i = 0; i < built; i++)
+		free(parts[i].gz);
+	return err;
+}
+
 static int write_service(struct agent *ag, unsigned buffer, const char *service,
 			 int64_t start_ns, int64_t end_ns)
 {
@@ -452,18 +520,12 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 			log_debug("wrote %s: %llu samples", path, (unsigned long long)totals.samples);
 	}
 	if (ag->uploader) { /* even when the file failed: the outputs are independent */
-		int up_err;
-
 		/* Pyroscope makes every distinct set of string sample labels a
 		 * series of its own and drops numeric ones: uploads carry only
 		 * those asked for. */
 		opts.sample_labels = ag->args->upload_labels;
-		up_err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
-		if (!up_err)
-			up_err = uploader_queue(ag->uploader, name, start_s,
-						(end_ns + 999999999) / 1000000000,
-						(uint32_t)ag->args->sampling.freq_hz, gz, len);
-		free(gz);
+		int up_err = queue_upload(ag, &opts, name, start_s, (end_ns + 999999999) / 1000000000);
+
 		err = err ? err : up_err;
 	}
 	return err;

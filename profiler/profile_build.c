@@ -19,6 +19,7 @@ struct build_ctx {
 	uint32_t *tgids; /* one per sample, for counting processes */
 	size_t ntgids, tgids_cap;
 	struct profile_totals *totals;
+	uint64_t kept; /* samples kept so far, for opts->parts */
 };
 
 static int64_t add_mapping(struct pprof_builder *b, const struct sym_mapping *m)
@@ -115,6 +116,8 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 
 	if (c->opts->keep && !c->opts->keep(k, c->opts->keep_ctx))
 		return 0;
+	if (c->opts->parts > 1 && c->kept++ % c->opts->parts != c->opts->part)
+		return 0;
 	err = add_stack(c, KERNEL_PID, s->kernel_ips, s->kernel_depth, &n);
 	if (!err)
 		err = add_stack(c, (pid_t)k->tgid, s->user_ips, s->user_depth, &n);
@@ -201,7 +204,8 @@ int profile_build(struct sampler *sampler, const struct stack_table *unwound,
 	if (err)
 		log_error("build profile: %s", strerror(-err));
 	else
-		err = pprof_builder_encode_gz(c.builder, gz, gz_len);
+		err = pprof_builder_encode_gz(c.builder, gz, gz_len, &totals->raw_bytes);
+	totals->sample_messages = pprof_builder_sample_count(c.builder);
 	totals->processes = count_distinct(c.tgids, c.ntgids);
 	free(c.tgids);
 	pprof_builder_free(c.builder);

@@ -37,11 +37,18 @@ struct profile_build_opts {
 	/* Only samples for which keep() is true (NULL: all). */
 	bool (*keep)(const struct sample_key *key, void *ctx);
 	void *keep_ctx;
+	/* With parts > 1, only part number `part` of the kept samples: the
+	 * i-th one read (the order is the same on every build of a buffer)
+	 * belongs to part i % parts. A profile too big for its receiver is
+	 * sent as parts profiles of the same interval. */
+	unsigned part, parts;
 };
 
 struct profile_totals {
 	uint64_t samples;   /* samples written */
 	uint64_t processes; /* distinct processes among them */
+	uint64_t sample_messages; /* pprof Samples: distinct stacks and label sets */
+	size_t raw_bytes;   /* the profile's size before gzip */
 };
 
 /* Builds the profile; unwound may be NULL. *gz (malloc'ed, caller frees)

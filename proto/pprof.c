@@ -90,6 +90,7 @@ struct pprof_builder {
 
 	struct sample_rec *samples;
 	size_t nsamples, samples_cap;
+	struct pp_htab sample_index; /* by locations and labels: aggregation */
 
 	struct line_rec *lines; /* pool: lines of all locations */
 	size_t nlines, lines_cap;
@@ -270,6 +271,7 @@ void pprof_builder_free(struct pprof_builder *b)
 	pp_htab_free(&b->function_index);
 	free(b->locations);
 	pp_htab_free(&b->location_index);
+	pp_htab_free(&b->sample_index);
 	free(b->samples);
 	free(b->lines);
 	free(b->sample_locs);
@@ -512,11 +514,55 @@ fail:
 
 /* ---- samples ---- */
 
+/* A sample being added: its location ids and its labels, already in the
+ * pools past their used ends. */
+struct sample_key {
+	const uint64_t *locs;
+	size_t nlocs;
+	const struct label_rec *labels;
+	size_t nlabels;
+};
+
+static uint32_t sample_hash(const struct sample_key *k)
+{
+	uint64_t h = pp_fnv1a(PP_FNV_INIT, k->locs, k->nlocs * sizeof(*k->locs));
+
+	return pp_hash32(pp_fnv1a(h, k->labels, k->nlabels * sizeof(*k->labels)));
+}
+
+static bool sample_eq(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct pprof_builder *b = ctx;
+	const struct sample_rec *r = &b->samples[idx];
+	const struct sample_key *k = key;
+
+	return r->nlocs == k->nlocs && r->nlabels == k->nlabels &&
+	       !memcmp(&b->sample_locs[r->loc_off], k->locs, k->nlocs * sizeof(*k->locs)) &&
+	       !memcmp(&b->labels[r->label_off], k->labels, k->nlabels * sizeof(*k->labels));
+}
+
+/* Adds value to the sample equal to k when there is one: 1, else 0. */
+static int aggregate(struct pprof_builder *b, const struct sample_key *k, uint32_t hash,
+		     const int64_t value[2])
+{
+	int64_t idx = pp_htab_find(&b->sample_index, hash, sample_eq, b, k);
+	int64_t *v;
+
+	if (idx < 0)
+		return 0;
+	v = b->samples[idx].value;
+	if (__builtin_add_overflow(v[0], value[0], &v[0]) ||
+	    __builtin_add_overflow(v[1], value[1], &v[1]))
+		return -EOVERFLOW;
+	return 1;
+}
+
 int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 		     size_t nlocations, int64_t count,
 		     const struct pprof_label *labels, size_t nlabels)
 {
 	struct sample_rec rec = { .value = { count } };
+	uint32_t hash;
 	int err;
 
 	if (!b || (nlocations && !location_ids) || (nlabels && !labels)) {
@@ -570,14 +616,24 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 			.num = labels[i].str ? 0 : labels[i].num,
 		};
 	}
+	if (!err && nlocations)
+		memcpy(&b->sample_locs[b->nsample_locs], location_ids,
+		       nlocations * sizeof(*location_ids));
+	if (!err) {
+		struct sample_key k = { &b->sample_locs[b->nsample_locs], nlocations,
+					&b->labels[b->nlabels], nlabels };
+
+		hash = sample_hash(&k);
+		err = aggregate(b, &k, hash, rec.value);
+		if (err > 0)
+			return 0; /* counted in an equal sample: the pools' tails are reused */
+		if (!err)
+			err = pp_htab_insert(&b->sample_index, hash, (uint32_t)b->nsamples);
+	}
 	if (err) {
 		LOG("add sample: %s", strerror(-err));
 		return err;
 	}
-
-	if (nlocations)
-		memcpy(&b->sample_locs[b->nsample_locs], location_ids,
-		       nlocations * sizeof(*location_ids));
 	rec.loc_off = b->nsample_locs;
 	rec.nlocs = nlocations;
 	rec.label_off = b->nlabels;
@@ -825,11 +881,16 @@ static int gzip_bytes(const uint8_t *in, size_t len, uint8_t **out,
 	return 0;
 }
 
+size_t pprof_builder_sample_count(const struct pprof_builder *b)
+{
+	return b->nsamples;
+}
+
 int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
-			    size_t *out_len)
+			    size_t *out_len, size_t *raw_len)
 {
 	uint8_t *raw = NULL;
-	size_t raw_len = 0;
+	size_t len = 0;
 	int err;
 
 	if (!b || !out || !out_len) {
@@ -838,9 +899,11 @@ int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
 	}
 	*out = NULL;
 	*out_len = 0;
-	err = encode_raw(b, &raw, &raw_len);
+	err = encode_raw(b, &raw, &len);
 	if (!err)
-		err = gzip_bytes(raw, raw_len, out, out_len);
+		err = gzip_bytes(raw, len, out, out_len);
+	if (!err && raw_len)
+		*raw_len = len;
 	free(raw);
 	return err;
 }

@@ -82,14 +82,20 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 
 /* location_ids leaf first, each an id returned by pprof_add_location (none
  * at all is allowed); count >= 1 samples (-EOVERFLOW if count * period does
- * not fit in int64); labels copied. */
+ * not fit in int64); labels copied. A sample with the same locations and
+ * labels (in the same order) as an earlier one is added to it: one Sample
+ * message per distinct stack and label set, as Pyroscope wants. */
 int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 		     size_t nlocations, int64_t count,
 		     const struct pprof_label *labels, size_t nlabels);
 
-/* Encode the profile and gzip it. *out is malloc'ed; the caller frees it. */
+/* Sample messages so far (distinct stacks and label sets). */
+size_t pprof_builder_sample_count(const struct pprof_builder *b);
+
+/* Encode the profile and gzip it. *out is malloc'ed; the caller frees it.
+ * raw_len (may be NULL) gets the size before compression. */
 int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
-			    size_t *out_len);
+			    size_t *out_len, size_t *raw_len);
 
 /* Write buf to path atomically: a temporary file in the same directory,
  * fsync, rename (the temporary file is removed on any error). The file keeps

@@ -49,7 +49,8 @@ set(system_tests
   agent_files
   agent_pyroscope
   agent_services
-  agent_metrics)
+  agent_metrics
+  agent_upload_split)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)

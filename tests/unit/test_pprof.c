@@ -79,7 +79,7 @@ static Profile *encode_decode(struct pprof_builder *b)
 	uint8_t *gz = NULL, *raw;
 	size_t gz_len = 0, raw_len = 0;
 	Profile *p;
-	int err = pprof_builder_encode_gz(b, &gz, &gz_len);
+	int err = pprof_builder_encode_gz(b, &gz, &gz_len, NULL);
 
 	CHECK(err == 0, "encode_gz: %d", err);
 	if (err)
@@ -634,10 +634,10 @@ static void test_bad_input(void)
 
 	uint8_t *out = (uint8_t *)&good;
 	size_t len = 1;
-	CHECK(pprof_builder_encode_gz(NULL, &out, &len) == -EINVAL,
+	CHECK(pprof_builder_encode_gz(NULL, &out, &len, NULL) == -EINVAL,
 	      "encode: NULL builder");
-	CHECK(pprof_builder_encode_gz(b, NULL, &len) == -EINVAL, "encode: NULL out");
-	CHECK(pprof_builder_encode_gz(b, &out, NULL) == -EINVAL,
+	CHECK(pprof_builder_encode_gz(b, NULL, &len, NULL) == -EINVAL, "encode: NULL out");
+	CHECK(pprof_builder_encode_gz(b, &out, NULL, NULL) == -EINVAL,
 	      "encode: NULL out_len");
 
 	CHECK(pprof_write_file_atomic(NULL, "x", 1) == -EINVAL, "write: NULL path");
@@ -714,6 +714,49 @@ static void test_many(void)
 		      p->n_location, p->n_function, p->n_string_table);
 		perftools__profiles__profile__free_unpacked(p, NULL);
 	}
+	pprof_builder_free(b);
+}
+
+/* Equal stacks with equal labels become one Sample with the counts summed;
+ * another label value, another stack or a prefix stack stay apart. */
+static void test_aggregation(void)
+{
+	struct pprof_builder *b = new_builder();
+	struct pprof_mapping_info m = { .start = 0x1000, .limit = 0x2000, .filename = "/bin/x" };
+	struct pprof_label comm_a = { .key = "comm", .str = "a" }, comm_b = { .key = "comm", .str = "b" };
+	struct pprof_label pid = { .key = "pid", .num = 7 };
+	uint64_t ab[2] = { 1, 2 }, ba[2] = { 2, 1 };
+	size_t raw_len = 0, gz_len = 0;
+	uint8_t *gz = NULL;
+
+	if (!b)
+		return;
+	pprof_add_mapping(b, &m);
+	pprof_add_location(b, 1, 0x1100, NULL, 0);
+	pprof_add_location(b, 1, 0x1200, NULL, 0);
+	CHECK(!pprof_add_sample(b, ab, 2, 3, &comm_a, 1) && !pprof_add_sample(b, ab, 2, 4, &comm_a, 1) &&
+		      !pprof_add_sample(b, ab, 2, 5, &comm_b, 1) && !pprof_add_sample(b, ba, 2, 1, &comm_a, 1) &&
+		      !pprof_add_sample(b, ab, 1, 1, &comm_a, 1) && !pprof_add_sample(b, ab, 2, 2, &pid, 1) &&
+		      !pprof_add_sample(b, ab, 2, 6, &pid, 1) && !pprof_add_sample(b, ab, 2, 1, NULL, 0) &&
+		      !pprof_add_sample(b, ab, 2, 1, NULL, 0),
+	      "adding samples failed");
+	CHECK(pprof_builder_sample_count(b) == 6, "%zu samples, want 6", pprof_builder_sample_count(b));
+
+	Profile *p = encode_decode(b);
+	if (p) {
+		int64_t want[6][2] = { { 7, 7 * PERIOD }, { 5, 5 * PERIOD }, { 1, PERIOD },
+				       { 1, PERIOD }, { 8, 8 * PERIOD }, { 2, 2 * PERIOD } };
+
+		check_invariants(p);
+		for (size_t i = 0; i < p->n_sample && i < 6; i++)
+			CHECK(p->sample[i]->value[0] == want[i][0] && p->sample[i]->value[1] == want[i][1],
+			      "sample %zu: %lld, %lld", i, (long long)p->sample[i]->value[0],
+			      (long long)p->sample[i]->value[1]);
+		perftools__profiles__profile__free_unpacked(p, NULL);
+	}
+	CHECK(pprof_builder_encode_gz(b, &gz, &gz_len, &raw_len) == 0 && raw_len > gz_len / 2 &&
+		      raw_len > 0, "raw length %zu (gzip %zu)", raw_len, gz_len);
+	free(gz);
 	pprof_builder_free(b);
 }
 
@@ -838,8 +881,8 @@ int main(int argc, char **argv)
 		/* encoding again gives the same bytes */
 		uint8_t *a = NULL, *c = NULL;
 		size_t alen = 0, clen = 0;
-		CHECK(pprof_builder_encode_gz(b, &a, &alen) == 0 &&
-			      pprof_builder_encode_gz(b, &c, &clen) == 0 &&
+		CHECK(pprof_builder_encode_gz(b, &a, &alen, NULL) == 0 &&
+			      pprof_builder_encode_gz(b, &c, &clen, NULL) == 0 &&
 			      alen == clen && memcmp(a, c, alen) == 0,
 		      "encoding twice differs");
 		if (argc > 1 && a) {
@@ -853,6 +896,7 @@ int main(int argc, char **argv)
 	test_empty();
 	test_bad_input();
 	test_many();
+	test_aggregation();
 	test_write_atomic();
 	return check_summary();
 }
