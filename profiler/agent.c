@@ -591,6 +591,8 @@ static void run(struct agent *ag)
 	int64_t interval_ns = (int64_t)(ag->args->interval_s * 1e9);
 	int64_t start = realtime_ns(), next = start + interval_ns;
 
+	publish_metrics(ag, start); /* scrapes get figures from the start */
+
 	for (;;) {
 		int64_t now = realtime_ns();
 		int wait_ms = (int)((next - now) / 1000000);

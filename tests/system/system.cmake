@@ -50,7 +50,8 @@ set(system_tests
   agent_pyroscope
   agent_services
   agent_metrics
-  agent_upload_split)
+  agent_upload_split
+  agent_valgrind)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)
