@@ -10,21 +10,9 @@
 #  4. uploads carry no per-sample labels, unless --upload-labels asks.
 source "$(dirname "$0")/lib.sh"
 require_bpf
-server_py=$(dirname "$0")/../ingest_server/pyroscope_ingest.py
 store=$WORK/store
 mkdir "$store"
 
-start_server() { # [PORT]
-  # Emptied here, not by the background job's redirection, which may
-  # happen only after the wait below has read the previous port.
-  : > "$WORK/port"
-  python3 "$server_py" --store "$store" --port "${1:-0}" --quiet >> "$WORK/port" 2>> "$WORK/server.log" &
-  server=$!
-  CHILDREN+=("$server")
-  for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-  port=$(head -1 "$WORK/port")
-  [ -n "$port" ] || fail "the ingest server did not start (port ${1:-0}): $(cat "$WORK/server.log")"
-}
 start_agent() { # [more agent flags]
   "$BPFPROF" agent --interval 2s --pyroscope-url "http://127.0.0.1:$port" \
     --spool-dir "$WORK/spool" --tag env=test "$@" 2>> "$WORK/agent.log" &
@@ -55,7 +43,7 @@ check_series() {
     fail "$1: uploads out of order or twice: $(tr '\n' ' ' < "$WORK/from.$1")"
 }
 
-start_server
+start_ingest_server "$store"
 start_calltree 60
 "$FIXTURES/threads_nofp" 60 & CHILDREN+=($!)
 start_agent --metrics-addr 127.0.0.1:0
@@ -79,7 +67,7 @@ go tool pprof -top -sample_index=samples "$(ls "$store"/*.pprof | tail -1)" > /d
 kill "$server"; wait "$server" 2>/dev/null
 sleep 6.5
 before=$(uploads | wc -l)
-start_server "$port"
+start_ingest_server "$store" "$port"
 wait_spool_empty 30
 after=$(uploads | wc -l)
 echo "server back: $((after - before)) uploads arrived from the spool"
@@ -106,7 +94,7 @@ kill -KILL "$agent"; wait "$agent" 2>/dev/null
 echo "killed the agent with $spooled profiles spooled"
 [ "$spooled" -ge 2 ] || fail "only $spooled profiles spooled while the server was down"
 before=$(uploads | wc -l)
-start_server "$port"
+start_ingest_server "$store" "$port"
 start_agent --upload-labels comm
 wait_spool_empty 30
 after=$(uploads | wc -l)

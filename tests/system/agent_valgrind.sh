@@ -8,12 +8,7 @@ require_bpf
 command -v valgrind >/dev/null || skip_or_fail "valgrind is missing: run scripts/setup"
 
 store=$WORK/store
-python3 "$(dirname "$0")/../ingest_server/pyroscope_ingest.py" --store "$store" --port 0 \
-  --quiet > "$WORK/port" 2> "$WORK/server.log" &
-CHILDREN+=($!)
-for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-port=$(head -1 "$WORK/port")
-[ -n "$port" ] || fail "the ingest server did not start: $(cat "$WORK/server.log")"
+start_ingest_server "$store"
 
 start_calltree 30
 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \

@@ -95,6 +95,22 @@ metric() {
   awk -v k="$k" '$1 == k { print $2; f = 1 } END { exit !f }'
 }
 
+# start_ingest_server STORE [PORT]: the strict fake of Pyroscope's /ingest
+# (tests/ingest_server) in the background, keeping what it receives in
+# STORE; sets port and server.
+start_ingest_server() {
+  # Emptied here, not by the background job's redirection, which may
+  # happen only after the wait below has read the previous port.
+  : > "$WORK/port"
+  python3 "$(dirname "${BASH_SOURCE[0]}")/../ingest_server/pyroscope_ingest.py" \
+    --store "$1" --port "${2:-0}" --quiet >> "$WORK/port" 2>> "$WORK/server.log" &
+  server=$!
+  CHILDREN+=("$server")
+  for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+  port=$(head -1 "$WORK/port")
+  [ -n "$port" ] || fail "the ingest server did not start (port ${2:-0}): $(cat "$WORK/server.log")"
+}
+
 # sum_traces FILTER TRACES: sum of counts of the lines of TRACES matching
 # the awk condition FILTER (on $1 count, $2 pid=, $3 stack, $4 comm=).
 sum_traces() { awk -F'\t' "$1 { s += \$1 } END { print s + 0 }" "$2"; }
