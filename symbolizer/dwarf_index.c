@@ -9,9 +9,12 @@
  *     raw range (lo, hi, node, DIE depth).
  * File indexes of a CU (line rows, DW_AT_call_file) are interned once per
  * CU through a small cache. Then:
- *  - raw rows are sorted by (address, end-of-sequence first, order read)
- *    and collapsed: at one address the last row wins (as in llvm's line
- *    lookup), and a row repeating its predecessor's file:line is dropped;
+ *  - each CU's raw rows are sorted by (address, end-of-sequence first,
+ *    order read) and collapsed: at one address the last row wins (as in
+ *    llvm's line lookup), and a row repeating its predecessor's file:line
+ *    is dropped; at the end all CUs' rows are sorted and collapsed again
+ *    (only collapsed rows are kept while reading: a big object's line
+ *    tables do not sit in memory whole);
  *  - raw ranges are sorted by (lo, hi descending, depth) and swept with a
  *    stack of open ranges, emitting for each stretch of addresses the
  *    innermost open range's node: the segments. Adjacent segments with the
@@ -68,7 +71,7 @@ struct raw_range {
 	uint32_t node, depth;
 };
 
-struct raw_row {             /* 24 bytes: a big object has millions */
+struct raw_row {             /* a row of the CU being read */
 	uint64_t addr;
 	uint32_t file, line;
 	uint32_t order;     /* position read, for a stable sort */
@@ -80,8 +83,11 @@ struct build {
 	size_t nodes_cap, segs_cap;
 	struct raw_range *ranges;
 	size_t nranges, ranges_cap;
-	struct raw_row *rows;
+	struct raw_row *cu_rows;  /* the current CU's line table */
+	size_t ncu_rows, cu_rows_cap;
+	struct row *rows;         /* every CU's, each CU's sorted and collapsed */
 	size_t nrows, rows_cap;
+	size_t rows_read;         /* over all CUs, before collapsing */
 	/* the current CU's file table and its interned names (NONE: not yet) */
 	Dwarf_Files *files;
 	size_t nfiles;
@@ -121,6 +127,85 @@ static void *trim(void *p, size_t n, size_t elem)
 	return q ? q : p;
 }
 
+static int raw_row_cmp(const void *pa, const void *pb)
+{
+	const struct raw_row *a = pa, *b = pb;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	if (a->end != b->end)
+		return a->end ? -1 : 1;
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+/* Between CUs: by address, a gap before a line at the same address. */
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	bool a_gap = a->file == NONE && !a->line, b_gap = b->file == NONE && !b->line;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return (int)b_gap - (int)a_gap;
+}
+
+/* Collapses the sorted rows[start, n) in place: at one address the last
+ * row wins (as in llvm's line lookup), and a row repeating its
+ * predecessor's file:line is dropped. Returns the new end. */
+static size_t collapse_rows(struct row *rows, size_t start, size_t n)
+{
+	size_t out = start;
+
+	for (size_t i = start; i < n; i++) {
+		struct row w = rows[i];
+
+		if (out > start && rows[out - 1].addr == w.addr)
+			out--; /* the last row at an address wins */
+		if (out > start && rows[out - 1].file == w.file && rows[out - 1].line == w.line)
+			continue;
+		rows[out++] = w;
+	}
+	return out;
+}
+
+/* Sorts the current CU's rows (end-of-sequence first at an address, else
+ * in the order read) and appends them, collapsed, to b->rows: what is kept
+ * of a big object's line tables is the collapsed rows, not every row read. */
+static int add_cu_rows(struct build *b)
+{
+	size_t start = b->nrows;
+
+	if (!b->ncu_rows)
+		return 0;
+	qsort(b->cu_rows, b->ncu_rows, sizeof(*b->cu_rows), raw_row_cmp);
+	for (size_t i = 0; i < b->ncu_rows; i++) {
+		const struct raw_row *r = &b->cu_rows[i];
+
+		if (reserve((void **)&b->rows, &b->rows_cap, b->nrows, sizeof(*b->rows)))
+			return -ENOMEM;
+		b->rows[b->nrows++] = r->end ? (struct row){ r->addr, NONE, 0 }
+					     : (struct row){ r->addr, r->file, r->line };
+	}
+	b->nrows = collapse_rows(b->rows, start, b->nrows);
+	return 0;
+}
+
+/* Sorts every CU's rows together, collapses them into ix->rows. */
+static void finish_rows(struct build *b)
+{
+	struct dwarf_index *ix = b->ix;
+
+	if (b->nrows)
+		qsort(b->rows, b->nrows, sizeof(*b->rows), row_cmp);
+	b->nrows = collapse_rows(b->rows, 0, b->nrows);
+	for (size_t i = 0; i < b->nrows && !(ix->flags & DWARF_INDEX_LINES); i++)
+		if (b->rows[i].file != NONE || b->rows[i].line)
+			ix->flags |= DWARF_INDEX_LINES;
+	ix->rows = trim(b->rows, b->nrows, sizeof(*b->rows));
+	ix->nrows = b->nrows;
+	b->rows = NULL;
+}
+
 /* Interned name of file idx of the current CU, NONE when unknown. */
 static int cu_file(struct build *b, uint64_t idx, uint32_t *off)
 {
@@ -150,6 +235,7 @@ static int begin_cu(struct build *b, Dwarf_Die *cu)
 
 	b->files = NULL;
 	b->nfiles = 0;
+	b->ncu_rows = 0;
 	if (dwarf_getsrclines(cu, &lines, &nlines) || dwarf_getsrcfiles(cu, &b->files, &b->nfiles))
 		return 0; /* no line table: no files either */
 	if (b->nfiles > b->file_off_cap) {
@@ -163,7 +249,7 @@ static int begin_cu(struct build *b, Dwarf_Die *cu)
 	memset(b->file_off, 0xff, b->nfiles * sizeof(*b->file_off)); /* NONE */
 	for (size_t i = 0; i < nlines; i++) {
 		Dwarf_Line *l = dwarf_onesrcline(lines, i);
-		struct raw_row r = { .file = NONE, .order = (uint32_t)b->nrows };
+		struct raw_row r = { .file = NONE, .order = (uint32_t)b->ncu_rows };
 		Dwarf_Files *files;
 		Dwarf_Addr addr;
 		size_t idx;
@@ -181,12 +267,13 @@ static int begin_cu(struct build *b, Dwarf_Die *cu)
 					return err;
 			}
 		}
-		if (b->nrows == UINT32_MAX ||
-		    reserve((void **)&b->rows, &b->rows_cap, b->nrows, sizeof(*b->rows)))
+		if (b->ncu_rows == UINT32_MAX ||
+		    reserve((void **)&b->cu_rows, &b->cu_rows_cap, b->ncu_rows, sizeof(*b->cu_rows)))
 			return -ENOMEM;
-		b->rows[b->nrows++] = r;
+		b->cu_rows[b->ncu_rows++] = r;
 	}
-	return 0;
+	b->rows_read += b->ncu_rows;
+	return add_cu_rows(b);
 }
 
 /* DW_AT_linkage_name, else DW_AT_name, through abstract origins and
@@ -291,51 +378,6 @@ static int walk(struct build *b, Dwarf_Die *die, uint32_t node, uint32_t depth)
 	return err; /* a DIE libdw cannot read ends this level, not the index */
 }
 
-static int row_cmp(const void *pa, const void *pb)
-{
-	const struct raw_row *a = pa, *b = pb;
-
-	if (a->addr != b->addr)
-		return a->addr < b->addr ? -1 : 1;
-	if (a->end != b->end)
-		return a->end ? -1 : 1;
-	return (a->order > b->order) - (a->order < b->order);
-}
-
-static bool same_line(const struct row *r, const struct raw_row *w)
-{
-	return r->file == w->file && r->line == w->line;
-}
-
-/* Sorts and collapses the raw rows into ix->rows (reusing their memory:
- * a row is smaller than a raw row, and output never overtakes input). */
-static void finish_rows(struct build *b)
-{
-	struct dwarf_index *ix = b->ix;
-	struct row *out = (struct row *)b->rows;
-	size_t n = 0;
-
-	if (b->nrows)
-		qsort(b->rows, b->nrows, sizeof(*b->rows), row_cmp);
-	for (size_t i = 0; i < b->nrows; i++) {
-		struct raw_row w = b->rows[i];
-
-		if (!w.end && (w.file != NONE || w.line))
-			ix->flags |= DWARF_INDEX_LINES;
-		if (n && out[n - 1].addr == w.addr) {
-			n--; /* the last row at an address wins */
-			if (n && same_line(&out[n - 1], &w))
-				continue;
-		} else if (n && same_line(&out[n - 1], &w)) {
-			continue;
-		}
-		out[n++] = (struct row){ w.addr, w.file, w.line };
-	}
-	ix->rows = trim(b->rows, n, sizeof(*out));
-	ix->nrows = n;
-	b->rows = NULL;
-}
-
 static int range_cmp(const void *pa, const void *pb)
 {
 	const struct raw_range *a = pa, *b = pb;
@@ -431,7 +473,7 @@ static int build(Elf *elf, struct dwarf_index *ix)
 		Dwarf_Die cudie;
 		uint8_t unit_type;
 
-		if (!dw || b.nrows - rows_at_open >= ROWS_PER_HANDLE) {
+		if (!dw || b.rows_read - rows_at_open >= ROWS_PER_HANDLE) {
 			if (dw)
 				dwarf_end(dw);
 			dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
@@ -439,7 +481,7 @@ static int build(Elf *elf, struct dwarf_index *ix)
 				err = -EINVAL;
 				break;
 			}
-			rows_at_open = b.nrows;
+			rows_at_open = b.rows_read;
 		}
 		if (dwarf_next_unit(dw, off, &next, &header_size, NULL, NULL, NULL, NULL, NULL,
 				    NULL))
@@ -462,6 +504,7 @@ static int build(Elf *elf, struct dwarf_index *ix)
 		err = finish_segments(&b);
 	}
 	free(b.rows);
+	free(b.cu_rows);
 	free(b.ranges);
 	free(b.file_off);
 	if (err)
