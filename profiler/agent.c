@@ -561,10 +561,9 @@ static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
 		 written, ag->nservices, deleted > 0 ? ", old ones removed" : "");
 }
 
-/* Hands the metrics server fresh figures, at most once a second. */
-static void publish_metrics(struct agent *ag, int64_t now)
+static struct agent_metrics_source metrics_source(const struct agent *ag)
 {
-	struct agent_metrics_source src = {
+	return (struct agent_metrics_source){
 		.sampler = ag->sampler,
 		.unwind = ag->args->sampling.unwind,
 		.collector = ag->collector,
@@ -573,6 +572,12 @@ static void publish_metrics(struct agent *ag, int64_t now)
 		.profiles_failed = ag->profiles_failed,
 		.intervals = ag->intervals,
 	};
+}
+
+/* Hands the metrics server fresh figures, at most once a second. */
+static void publish_metrics(struct agent *ag, int64_t now)
+{
+	struct agent_metrics_source src = metrics_source(ag);
 	struct metrics_text t;
 
 	if (!ag->metrics || now - ag->metrics_published_ns < METRICS_EVERY_NS)
@@ -632,6 +637,21 @@ static void log_upload_stats(struct uploader *u)
 		 (unsigned long long)st.sent, (unsigned long long)st.retried,
 		 (unsigned long long)st.set_aside, (unsigned long long)st.expired,
 		 (unsigned long long)st.spool_entries, (unsigned long long)st.spool_dropped);
+}
+
+static void log_stop(const struct agent *ag)
+{
+	struct agent_metrics_source src = metrics_source(ag);
+	struct agent_sample_totals t;
+
+	agent_sample_totals(&src, &t);
+	log_info("stopped: %llu profiles written; %llu samples taken, %llu lost (counts map "
+		 "full %llu, snapshot ring full %llu, stack table full %llu)",
+		 (unsigned long long)ag->profiles_written, (unsigned long long)t.taken,
+		 (unsigned long long)(t.counts_map_full + t.snapshot_ring_full + t.stack_table_full),
+		 (unsigned long long)t.counts_map_full, (unsigned long long)t.snapshot_ring_full,
+		 (unsigned long long)t.stack_table_full);
+	log_upload_stats(ag->uploader);
 }
 
 static int start_uploader(const struct agent_args *a, struct uploader **out)
@@ -708,8 +728,7 @@ static int agent(int argc, char **argv)
 			 a.output_dir ? a.output_dir : "", a.output_dir && a.ingest.url ? " and " : "",
 			 a.ingest.url ? a.ingest.url : "");
 		run(&ag);
-		log_info("stopped: %llu profiles written", (unsigned long long)ag.profiles_written);
-		log_upload_stats(ag.uploader);
+		log_stop(&ag);
 	}
 	metrics_server_stop(ag.metrics);
 	sampler_close(ag.sampler);

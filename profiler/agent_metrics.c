@@ -36,25 +36,39 @@ static double resident_bytes(void)
 	return (double)strtoull(p, NULL, 10) * (double)sysconf(_SC_PAGESIZE);
 }
 
+void agent_sample_totals(const struct agent_metrics_source *src, struct agent_sample_totals *out)
+{
+	uint64_t st[STAT_MAX] = { 0 };
+	struct collector_stats cs;
+
+	sampler_read_stats(src->sampler, st);
+	collector_get_stats(src->collector, &cs);
+	out->taken = st[STAT_SAMPLES] + st[STAT_SNAPSHOTS];
+	out->counts_map_full = st[STAT_COUNTS_FULL];
+	/* with --unwind auto, a sample whose snapshot finds the ring full is
+	 * counted with its frame-pointer stack instead: not lost */
+	out->snapshot_ring_full = src->unwind == UNWIND_DWARF ? st[STAT_SNAPSHOT_LOST] : 0;
+	out->stack_table_full = cs.stacks_dropped;
+}
+
 static void render_sampling(const struct agent_metrics_source *src, struct metrics_text *t)
 {
 	uint64_t st[STAT_MAX] = { 0 };
+	struct agent_sample_totals tot;
 	struct collector_stats cs;
 	const char *lost = "bpfprof_samples_lost_total";
 	const char *stacks = "bpfprof_stacks_lost_total";
 
+	agent_sample_totals(src, &tot);
 	sampler_read_stats(src->sampler, st);
 	collector_get_stats(src->collector, &cs);
 	counter(t, "bpfprof_samples_total",
 		"Samples taken: counted in the kernel, or sent with a stack snapshot.",
-		(double)(st[STAT_SAMPLES] + st[STAT_SNAPSHOTS]));
+		(double)tot.taken);
 	metrics_text_family(t, lost, "counter", "Samples lost, by reason.");
-	metrics_text_sample(t, lost, "reason", "counts_map_full", (double)st[STAT_COUNTS_FULL]);
-	/* with --unwind auto, a sample whose snapshot finds the ring full is
-	 * counted with its frame-pointer stack instead: not lost */
-	metrics_text_sample(t, lost, "reason", "snapshot_ring_full",
-			    src->unwind == UNWIND_DWARF ? (double)st[STAT_SNAPSHOT_LOST] : 0);
-	metrics_text_sample(t, lost, "reason", "stack_table_full", (double)cs.stacks_dropped);
+	metrics_text_sample(t, lost, "reason", "counts_map_full", (double)tot.counts_map_full);
+	metrics_text_sample(t, lost, "reason", "snapshot_ring_full", (double)tot.snapshot_ring_full);
+	metrics_text_sample(t, lost, "reason", "stack_table_full", (double)tot.stack_table_full);
 	metrics_text_family(t, stacks, "counter",
 			    "Samples kept without their kernel or user stack (stack map "
 			    "collision or full).");

@@ -27,6 +27,14 @@ struct agent_metrics_source {
 	uint64_t intervals;              /* intervals finished */
 };
 
+/* Samples taken, and lost by reason, since the start. */
+struct agent_sample_totals {
+	uint64_t taken;
+	uint64_t counts_map_full, snapshot_ring_full, stack_table_full;
+};
+
+void agent_sample_totals(const struct agent_metrics_source *src, struct agent_sample_totals *out);
+
 /* Appends every metric to t (check t->err once after). */
 void agent_metrics_render(const struct agent_metrics_source *src, struct metrics_text *t);
 
