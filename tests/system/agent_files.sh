@@ -4,7 +4,10 @@
 #     interval, each readable by go tool pprof, named by service and start;
 #  2. nothing lost at rollover: the fixture's samples over all its files sum
 #     to 99 Hz x the CPU time it used while the agent ran, +-5% (its CPU
-#     time, not the wall clock: the agent's start-up takes CPU too);
+#     time, not the wall clock: the agent's start-up takes CPU too); and a
+#     second fixture, run whole under `bpfprof record -- CMD` while the
+#     agent runs, has as many samples in the agent's files as in that one
+#     long record, +-5%;
 #  3. SIGTERM writes the interval in progress and exits 0;
 #  4. retention keeps exactly --retain-files profiles, and no partial file
 #     is ever visible under a profile's name.
@@ -14,7 +17,8 @@ require_bpf
 out=$WORK/profiles
 start_calltree 12
 calltree=$FIXTURE_PID
-"$FIXTURES/threads_nofp" 12 & CHILDREN+=($!)
+"$FIXTURES/threads_nofp" 12 & threads=$!
+CHILDREN+=("$threads")
 sleep 0.3
 
 # cpu_ticks PID: user + system clock ticks the process has used.
@@ -53,6 +57,29 @@ want=$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$(getconf CLK_TCK)" \
 echo "calltree_fp: $total samples over all intervals, want $want (99 Hz x its CPU time) +-5%"
 awk -v n="$total" -v w="$want" 'BEGIN { exit !(n >= w * 0.95 && n <= w * 1.05) }' ||
   fail "samples lost or doubled at interval boundaries: $total vs $want"
+
+# The same process in one long record and in the agent's intervals, alone
+# on the machine: where processes share a CPU, which one each of two
+# samplers' ticks lands on is noise of its own.
+kill "$calltree" "$threads"; wait "$calltree" "$threads" 2>/dev/null
+"$BPFPROF" agent --interval 1s --output-dir "$WORK/both" 2> "$WORK/agent.log" &
+agent=$!
+CHILDREN+=("$agent")
+for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.01; done
+"$BPFPROF" record -o "$WORK/long.pb.gz" -- "$FIXTURES/calltree_fp" 4 > "$WORK/long.pid" \
+  2> "$WORK/record.log" || fail "record failed: $(cat "$WORK/record.log")"
+kill -TERM "$agent"; wait "$agent" || fail "agent exited $?"
+long_pid=$(cat "$WORK/long.pid")
+pprof_check "$WORK/long.pb.gz"
+in_record=$(pprof_traces "$WORK/long.pb.gz" | sum_traces "\$2 == \"pid=$long_pid\"" /dev/stdin)
+in_agent=0
+for f in "$WORK"/both/calltree_fp-*.pb.gz; do
+  in_agent=$((in_agent + $(pprof_traces "$f" | sum_traces "\$2 == \"pid=$long_pid\"" /dev/stdin)))
+done
+echo "pid $long_pid: $in_record samples in one long record, $in_agent over the agent's intervals"
+[ "$in_record" -ge 300 ] || fail "only $in_record samples in the record of a 4 s fixture"
+awk -v n="$in_agent" -v w="$in_record" 'BEGIN { exit !(n >= w * 0.95 && n <= w * 1.05) }' ||
+  fail "agent $in_agent vs record $in_record samples of the same process"
 
 # Retention.
 rm -rf "$out"
