@@ -8,11 +8,13 @@
  */
 #include "ingest.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ struct ingest_client {
 	char errbuf[CURL_ERROR_SIZE];
 	char reply[sizeof(((struct ingest_result *)0)->message)];
 	size_t reply_len;
+	_Atomic int64_t abort_at_ms; /* 0: never */
 };
 
 /* ---- name rules ---- */
@@ -328,6 +331,22 @@ static size_t keep_reply(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* libcurl's progress callback, called about once a second even while
+ * nothing moves: nonzero aborts the transfer. */
+static int past_abort_deadline(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+			       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct ingest_client *c = ctx;
+	int64_t at = atomic_load(&c->abort_at_ms);
+
+	return at && monotonic_ms() >= at;
+}
+
+void ingest_client_abort_at(struct ingest_client *c, int64_t deadline_ms)
+{
+	atomic_store(&c->abort_at_ms, deadline_ms > 0 ? deadline_ms : 1);
+}
+
 static int setup_curl(struct ingest_client *c, const struct ingest_opts *o)
 {
 	char *tenant = NULL;
@@ -360,6 +379,9 @@ static int setup_curl(struct ingest_client *c, const struct ingest_opts *o)
 	SET(CURLOPT_TIMEOUT_MS, o->timeout_ms ? o->timeout_ms : 60000L);
 	SET(CURLOPT_USERAGENT, "bpfprof");
 	SET(CURLOPT_ERRORBUFFER, c->errbuf);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, past_abort_deadline);
+	SET(CURLOPT_XFERINFODATA, c);
 	SET(CURLOPT_WRITEFUNCTION, keep_reply);
 	SET(CURLOPT_WRITEDATA, c);
 	SET(CURLOPT_POST, 1L);

@@ -112,6 +112,11 @@ void ingest_client_free(struct ingest_client *c);
  * seconds, 10 digits), else -EINVAL with the reason in err. */
 int ingest_check_meta(const struct ingest_meta *m, char *err, size_t err_len);
 
+/* From monotonic_ms() deadline_ms on (clock.h), a request in flight is
+ * aborted within about a second (as a failure to retry) and none starts.
+ * May be called from another thread than the one uploading. */
+void ingest_client_abort_at(struct ingest_client *c, int64_t deadline_ms);
+
 /* One POST. Returns 0 when a request was attempted (*res says how it went,
  * and RETRY/REJECTED are logged as one warning line), -EINVAL when the name
  * breaks the rules (logged; nothing sent), -ENOMEM. */

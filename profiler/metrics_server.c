@@ -14,6 +14,7 @@
  */
 #include "metrics_server.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -201,14 +202,6 @@ bad:
 
 /* ---- connections ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 0 when fd has one of events (or an error), -ETIMEDOUT at the deadline,
  * -ECANCELED when the server is being stopped. */
 static int wait_fd(struct metrics_server *s, int fd, short events, int64_t deadline)
@@ -218,7 +211,7 @@ static int wait_fd(struct metrics_server *s, int fd, short events, int64_t deadl
 			{ .fd = fd, .events = events },
 			{ .fd = s->wake_fd, .events = POLLIN },
 		};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotonic_ms();
 		int n;
 
 		if (left <= 0)
@@ -238,7 +231,7 @@ static int wait_fd(struct metrics_server *s, int fd, short events, int64_t deadl
  * closed first), -ECANCELED or another recv error. */
 static int read_request(struct metrics_server *s, int fd, struct http_request *req)
 {
-	int64_t deadline = now_ms() + REQUEST_TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + REQUEST_TIMEOUT_MS;
 	size_t len = 0;
 
 	for (;;) {
@@ -291,7 +284,7 @@ static int reply(struct metrics_server *s, int fd, const char *status,
 		 const char *headers, const char *type, const char *body,
 		 size_t len, bool head)
 {
-	int64_t deadline = now_ms() + RESPONSE_TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + RESPONSE_TIMEOUT_MS;
 	char hdr[256];
 	int n, err;
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "spool.h"
 
@@ -37,14 +38,6 @@ struct uploader {
 	uint64_t not_before_ms;   /* no sending before (monotonic) */
 	struct uploader_stats stats;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Waits on u->wake until woken or until deadline_ms (0: no deadline). */
 static void wait_until(struct uploader *u, uint64_t deadline_ms)
@@ -91,7 +84,7 @@ static int send_oldest(struct uploader *u)
 		if (u->backoff.attempt == 1) /* once per outage, not per retry */
 			log_warn("upload of %s failed (%s): retrying with backoff", e.meta.service,
 				 err ? strerror(-err) : res.message);
-		u->not_before_ms = now_ms() + delay;
+		u->not_before_ms = (uint64_t)monotonic_ms() + delay;
 		u->stats.retried++;
 		spool_entry_free(&e);
 		return 0;
@@ -118,7 +111,7 @@ static void *upload_thread(void *arg)
 
 	pthread_mutex_lock(&u->lock);
 	while (!u->stop) {
-		uint64_t now = now_ms(), drain = u->drain_until_ms;
+		uint64_t now = (uint64_t)monotonic_ms(), drain = u->drain_until_ms;
 
 		if (drain && now >= drain)
 			break;
@@ -216,7 +209,9 @@ static void join_thread(struct uploader *u)
 void uploader_drain(struct uploader *u, int budget_ms)
 {
 	pthread_mutex_lock(&u->lock);
-	u->drain_until_ms = now_ms() + (uint64_t)(budget_ms > 0 ? budget_ms : 1);
+	u->drain_until_ms = (uint64_t)monotonic_ms() + (uint64_t)(budget_ms > 0 ? budget_ms : 1);
+	/* a request still in flight then is cut off; its profile stays spooled */
+	ingest_client_abort_at(u->client, (int64_t)u->drain_until_ms);
 	join_thread(u);
 	pthread_mutex_unlock(&u->lock);
 }

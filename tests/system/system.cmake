@@ -51,7 +51,8 @@ set(system_tests
   agent_services
   agent_metrics
   agent_upload_split
-  agent_valgrind)
+  agent_valgrind
+  agent_hung_server)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)
