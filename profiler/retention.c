@@ -89,7 +89,8 @@ int retention_apply(const char *dir, size_t max_files, uint64_t max_bytes)
 	}
 	err = list_profiles(d, &v, &n);
 	if (!err) {
-		qsort(v, n, sizeof(*v), cmp_age);
+		if (n) /* qsort wants a non-NULL array even for none */
+			qsort(v, n, sizeof(*v), cmp_age);
 		for (i = 0; i < n; i++)
 			total += v[i].bytes;
 		for (i = 0; i < n && (n - i > max_files || total > max_bytes); i++) {

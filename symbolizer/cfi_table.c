@@ -635,7 +635,8 @@ static int build_rows(struct build *b)
 			b->spans[i].hi = b->spans[i].lo;
 	if (err)
 		return err;
-	qsort(b->spans, b->nspans, sizeof(*b->spans), span_cmp);
+	if (b->nspans) /* qsort wants a non-NULL array even for none */
+		qsort(b->spans, b->nspans, sizeof(*b->spans), span_cmp);
 	for (size_t i = 0; i < b->nspans; i++) {
 		const struct span *s = &b->spans[i];
 

@@ -103,7 +103,8 @@ int perf_map_parse(const char *buf, size_t len, struct perf_map **out,
 		}
 		p = eol + 1;
 	}
-	qsort(m->entries, m->n, sizeof(*m->entries), cmp_entry);
+	if (m->n) /* qsort wants a non-NULL array even for none */
+		qsort(m->entries, m->n, sizeof(*m->entries), cmp_entry);
 	for (size_t i = 0; i < m->n; i++) {
 		if (i + 1 < m->n && m->entries[i + 1].start == m->entries[i].start)
 			continue; /* a later line has the same start */
