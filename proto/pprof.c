@@ -536,9 +536,12 @@ static bool sample_eq(const void *ctx, uint32_t idx, const void *key)
 	const struct sample_rec *r = &b->samples[idx];
 	const struct sample_key *k = key;
 
+	/* memcmp only for n > 0: with none, the pools may still be NULL */
 	return r->nlocs == k->nlocs && r->nlabels == k->nlabels &&
-	       !memcmp(&b->sample_locs[r->loc_off], k->locs, k->nlocs * sizeof(*k->locs)) &&
-	       !memcmp(&b->labels[r->label_off], k->labels, k->nlabels * sizeof(*k->labels));
+	       (!k->nlocs ||
+		!memcmp(&b->sample_locs[r->loc_off], k->locs, k->nlocs * sizeof(*k->locs))) &&
+	       (!k->nlabels ||
+		!memcmp(&b->labels[r->label_off], k->labels, k->nlabels * sizeof(*k->labels)));
 }
 
 /* Adds value to the sample equal to k when there is one: 1, else 0. */
@@ -620,8 +623,9 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 		memcpy(&b->sample_locs[b->nsample_locs], location_ids,
 		       nlocations * sizeof(*location_ids));
 	if (!err) {
-		struct sample_key k = { &b->sample_locs[b->nsample_locs], nlocations,
-					&b->labels[b->nlabels], nlabels };
+		struct sample_key k = { nlocations ? &b->sample_locs[b->nsample_locs] : NULL,
+					nlocations, nlabels ? &b->labels[b->nlabels] : NULL,
+					nlabels };
 
 		hash = sample_hash(&k);
 		err = aggregate(b, &k, hash, rec.value);

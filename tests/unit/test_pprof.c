@@ -758,6 +758,20 @@ static void test_aggregation(void)
 		      raw_len > 0, "raw length %zu (gzip %zu)", raw_len, gz_len);
 	free(gz);
 	pprof_builder_free(b);
+
+	/* no label ever, and empty stacks: the pools stay empty (under UBSan,
+	 * nothing may touch them) */
+	b = new_builder();
+	if (!b)
+		return;
+	pprof_add_mapping(b, &m);
+	pprof_add_location(b, 1, 0x1100, NULL, 0);
+	CHECK(!pprof_add_sample(b, NULL, 0, 1, NULL, 0) && !pprof_add_sample(b, NULL, 0, 2, NULL, 0) &&
+		      !pprof_add_sample(b, ab, 1, 1, NULL, 0) && !pprof_add_sample(b, ab, 1, 1, NULL, 0),
+	      "adding unlabelled samples failed");
+	CHECK(pprof_builder_sample_count(b) == 2, "%zu unlabelled samples, want 2",
+	      pprof_builder_sample_count(b));
+	pprof_builder_free(b);
 }
 
 /* ---- atomic write ---- */
