@@ -222,6 +222,8 @@ void uploader_free(struct uploader *u)
 		return;
 	pthread_mutex_lock(&u->lock);
 	u->stop = true;
+	if (u->running) /* no waiting for a request in flight: it stays spooled */
+		ingest_client_abort_at(u->client, monotonic_ms());
 	join_thread(u);
 	pthread_mutex_unlock(&u->lock);
 	spool_close(u->spool);

@@ -39,10 +39,12 @@ expect_error 2 "invalid log format" "$BPFPROF" agent --log-format xml --output-d
 BPFPROF_INTERVAL=10x expect_error 2 "invalid interval '10x'" "$BPFPROF" agent --output-dir "$WORK/a"
 BPFPROF_INCLUDE_IDLE=maybe expect_error 2 "invalid BPFPROF_INCLUDE_IDLE" "$BPFPROF" agent \
   --output-dir "$WORK/a"
+start_calltree 10 # samples for the profiles, on an idle machine too
 BPFPROF_OUTPUT_DIR=$WORK/env BPFPROF_INTERVAL=30s BPFPROF_LOG_FORMAT=json \
   "$BPFPROF" agent --interval 1s --service-name envtest 2> "$WORK/json.log" &
 agent=$!
 CHILDREN+=("$agent")
+for _ in $(seq 500); do grep -q 'profiling every' "$WORK/json.log" && break; sleep 0.02; done
 sleep 2.5
 kill -TERM "$agent"; wait "$agent" || fail "agent set up from the environment exited $?"
 ls "$WORK/env"/envtest-*.pb.gz > /dev/null || fail "no profiles in BPFPROF_OUTPUT_DIR"
