@@ -36,6 +36,18 @@ static double resident_bytes(void)
 	return (double)strtoull(p, NULL, 10) * (double)sysconf(_SC_PAGESIZE);
 }
 
+/* The totals from the stats already read. */
+static void sample_totals(const struct agent_metrics_source *src, const uint64_t st[STAT_MAX],
+			  const struct collector_stats *cs, struct agent_sample_totals *out)
+{
+	out->taken = st[STAT_SAMPLES] + st[STAT_SNAPSHOTS];
+	out->counts_map_full = st[STAT_COUNTS_FULL];
+	/* with --unwind auto, a sample whose snapshot finds the ring full is
+	 * counted with its frame-pointer stack instead: not lost */
+	out->snapshot_ring_full = src->unwind == UNWIND_DWARF ? st[STAT_SNAPSHOT_LOST] : 0;
+	out->stack_table_full = cs->stacks_dropped;
+}
+
 void agent_sample_totals(const struct agent_metrics_source *src, struct agent_sample_totals *out)
 {
 	uint64_t st[STAT_MAX] = { 0 };
@@ -43,12 +55,7 @@ void agent_sample_totals(const struct agent_metrics_source *src, struct agent_sa
 
 	sampler_read_stats(src->sampler, st);
 	collector_get_stats(src->collector, &cs);
-	out->taken = st[STAT_SAMPLES] + st[STAT_SNAPSHOTS];
-	out->counts_map_full = st[STAT_COUNTS_FULL];
-	/* with --unwind auto, a sample whose snapshot finds the ring full is
-	 * counted with its frame-pointer stack instead: not lost */
-	out->snapshot_ring_full = src->unwind == UNWIND_DWARF ? st[STAT_SNAPSHOT_LOST] : 0;
-	out->stack_table_full = cs.stacks_dropped;
+	sample_totals(src, st, &cs, out);
 }
 
 static void render_sampling(const struct agent_metrics_source *src, struct metrics_text *t)
@@ -59,9 +66,9 @@ static void render_sampling(const struct agent_metrics_source *src, struct metri
 	const char *lost = "bpfprof_samples_lost_total";
 	const char *stacks = "bpfprof_stacks_lost_total";
 
-	agent_sample_totals(src, &tot);
 	sampler_read_stats(src->sampler, st);
 	collector_get_stats(src->collector, &cs);
+	sample_totals(src, st, &cs, &tot);
 	counter(t, "bpfprof_samples_total",
 		"Samples taken: counted in the kernel, or sent with a stack snapshot.",
 		(double)tot.taken);
