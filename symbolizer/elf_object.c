@@ -355,18 +355,26 @@ out:
 	return err;
 }
 
+/* An ELF handle reading fd (ELF_C_READ: pread, no mmap); 0 or -errno. */
+static int begin_fd(int fd, Elf **elf)
+{
+	int err = libelf_init();
+
+	if (err)
+		return err;
+	*elf = elf_begin(fd, ELF_C_READ, NULL);
+	return *elf ? 0 : -EINVAL;
+}
+
 int elf_object_open_fd(int fd, struct elf_object **out)
 {
 	Elf *elf;
 	int err;
 
 	*out = NULL;
-	err = libelf_init();
+	err = begin_fd(fd, &elf);
 	if (err)
 		return err;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf)
-		return -EINVAL;
 	err = open_elf(elf, out);
 	elf_end(elf);
 	return err;
@@ -381,12 +389,9 @@ int elf_object_peek_fd(int fd, char *hex, size_t hexsz, bool *has_symtab)
 
 	hex[0] = '\0';
 	*has_symtab = false;
-	err = libelf_init();
+	err = begin_fd(fd, &elf);
 	if (err)
 		return err;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf)
-		return -EINVAL;
 	if (elf_kind(elf) != ELF_K_ELF) {
 		elf_end(elf);
 		return -ENOEXEC;
