@@ -16,13 +16,13 @@
 
 #include "clock.h"
 #include "log.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -419,7 +419,6 @@ int metrics_server_start(const char *addr, struct metrics_server **out)
 {
 	struct sockaddr_storage ss;
 	struct metrics_server *s;
-	sigset_t all, old;
 	const char *what;
 	socklen_t len;
 	int one = 1, err;
@@ -462,12 +461,7 @@ int metrics_server_start(const char *addr, struct metrics_server **out)
 	if (s->wake_fd < 0)
 		goto sys_fail;
 
-	/* the thread inherits a full mask: SIGINT/SIGTERM must reach the
-	 * main loop, whose waits they interrupt */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&s->thread, NULL, run, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = signals_blocked_thread(&s->thread, run, s);
 	if (err) {
 		log_error("metrics: start the server thread: %s", strerror(-err));
 		goto fail;

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "log.h"
+#include "signals.h"
 #include "spool.h"
 
 #define BACKOFF_BASE_MS 1000
@@ -129,17 +129,10 @@ static void *upload_thread(void *arg)
 	return NULL;
 }
 
-/* The thread takes no signals: SIGINT and SIGTERM must interrupt the main
- * loop's waits. */
 static int start_thread(struct uploader *u)
 {
-	sigset_t all, old;
-	int err;
+	int err = signals_blocked_thread(&u->thread, upload_thread, u);
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&u->thread, NULL, upload_thread, u);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	u->running = !err;
 	return err;
 }

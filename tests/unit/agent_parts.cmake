@@ -50,6 +50,7 @@ target_include_directories(test_spool PRIVATE ${agent_src})
 find_package(Threads REQUIRED)
 bpfprof_unit_test(test_metrics
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_metrics.c
-          ${agent_src}/metrics_text.c ${agent_src}/metrics_server.c ${agent_src}/log.c
+          ${agent_src}/metrics_text.c ${agent_src}/metrics_server.c ${agent_src}/signals.c
+          ${agent_src}/log.c
   LIBS Threads::Threads PkgConfig::LIBBPF)
 target_include_directories(test_metrics PRIVATE ${agent_src})
