@@ -195,6 +195,7 @@ static __always_inline bool send_snapshot(struct bpf_perf_event_data *ctx,
 	}
 	e->tgid = key->tgid;
 	e->tid = key->tid;
+	e->start_time = key->start_time;
 	e->kernel_stack_id = key->kernel_stack_id;
 	e->buffer = buffer;
 	__builtin_memcpy(e->comm, key->comm, sizeof(e->comm));
@@ -224,6 +225,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	task = bpf_get_current_task_btf();
 	key.tgid = tgid;
 	key.tid = tid;
+	key.start_time = BPF_CORE_READ(task, group_leader, start_boottime);
 	bpf_get_current_comm(key.thread_name, sizeof(key.thread_name));
 	if (tid == tgid)
 		__builtin_memcpy(key.comm, key.thread_name, sizeof(key.comm));
@@ -279,6 +281,24 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	__u32 tgid = p->tgid;
 
 	bpf_map_delete_elem(&seen_pids, &tgid);
+	return 0;
+}
+
+/* A process whose last thread exits leaves the pid filter and the set of
+ * announced processes: its pid may be reused by an unrelated process,
+ * which must be announced anew (user space then sees the new start time)
+ * and, unless a filtered process forked it, not sampled. signal->live
+ * counts the group's threads still running; the tracepoint fires after
+ * the exiting thread took itself off. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	if (BPF_CORE_READ(p, signal, live.counter) > 0)
+		return 0;
+	bpf_map_delete_elem(&seen_pids, &tgid);
+	bpf_map_delete_elem(&pids, &tgid);
 	return 0;
 }
 

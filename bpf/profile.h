@@ -30,6 +30,8 @@ struct sample_key {
 	__u32 tid;
 	__s32 kernel_stack_id;
 	__s32 user_stack_id;
+	__u64 start_time;   /* of the process, ns since boot: with tgid, which
+	                       process it was, should the pid be reused */
 	char comm[BPFPROF_COMM_LEN];        /* the process: group leader */
 	char thread_name[BPFPROF_COMM_LEN]; /* the sampled thread */
 };
@@ -58,6 +60,7 @@ struct stack_event {
 	__u32 pad;
 	__u64 ip, sp, bp;
 	__u64 stack_base;
+	__u64 start_time;      /* as in sample_key */
 	char comm[BPFPROF_COMM_LEN];
 	char thread_name[BPFPROF_COMM_LEN];
 	__u8 stack[BPFPROF_SNAPSHOT_MAX];

@@ -6,8 +6,9 @@
  * the boundary and each profile covers exactly its interval (time_nanos,
  * duration_nanos). The drained buffer is split by service and written as
  * <service>-<UTC start>.pb.gz into the output directory, atomically, then
- * retention trims the directory. SIGINT/SIGTERM end the current interval
- * early, write it, and exit 0.
+ * retention trims the directory (output_dir.h: also what a full file
+ * system costs). SIGINT/SIGTERM end the current interval early, write it,
+ * and exit 0.
  *
  * With --pyroscope-url the same profiles go to Pyroscope's /ingest too,
  * through the spool (uploader.h), so an outage or a restart loses nothing
@@ -26,7 +27,6 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,9 +36,8 @@
 #include "collector.h"
 #include "log.h"
 #include "metrics_server.h"
-#include "pprof.h"
+#include "output_dir.h"
 #include "preflight.h"
-#include "retention.h"
 #include "sampler.h"
 #include "sampling_args.h"
 #include "service.h"
@@ -92,6 +91,7 @@ struct agent {
 	struct sampler *sampler;
 	struct collector *collector;
 	struct uploader *uploader; /* NULL: no uploads */
+	struct output_dir *output; /* NULL: no --output-dir */
 	char (*services)[SERVICE_NAME_MAX]; /* of the interval being written */
 	size_t nservices;
 	struct process_service *processes;  /* PROCESS_SLOTS, by tgid */
@@ -113,7 +113,8 @@ static void usage(FILE *f)
 "Options:\n"
 "      --interval DURATION  length of one profile: 10s (default), 500ms, 1m\n"
 "                           (at least 1s)\n"
-"      --output-dir DIR     where profiles go (created if missing)\n"
+"      --output-dir DIR     where profiles go (created if missing; it must be\n"
+"                           the agent user's, not writable by others)\n"
 "      --retain-files N     keep at most N profiles in DIR (default %d)\n"
 "      --retain-mb MB       keep at most MB megabytes of them (default %d)\n"
 "      --service-name NAME  one service for everything; default: each\n"
@@ -130,7 +131,7 @@ static void usage(FILE *f)
 "      --tag KEY=VALUE[,KEY=VALUE...]  series labels on every profile\n"
 "                           (repeatable, up to %d; 'host' is always set)\n"
 "      --spool-dir DIR      profiles waiting for the server (default %s);\n"
-"                           kept across restarts\n"
+"                           kept across restarts; 0700, files 0600\n"
 "      --spool-max-mb MB    cap on the spool; the oldest go first (default %d)\n"
 "      --upload-labels LIST per-sample labels to upload: comm, thread_name\n"
 "                           (comma-separated; default none: Pyroscope makes a\n"
@@ -500,24 +501,22 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 		.keep_ctx = &filter,
 		.sample_labels = PROFILE_LABELS_ALL,
 	};
-	char path[4096], name[SERVICE_NAME_MAX], stamp[32];
+	char name[SERVICE_NAME_MAX];
 	struct profile_totals totals;
 	time_t start_s = (time_t)(start_ns / 1000000000);
 	uint8_t *gz = NULL;
 	size_t len = 0;
-	struct tm tm;
 	int err = 0;
 
 	file_safe(service, name, sizeof(name));
-	if (ag->args->output_dir) {
+	if (ag->output) {
 		err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&start_s, &tm));
-		snprintf(path, sizeof(path), "%s/%s-%s.pb.gz", ag->args->output_dir, name, stamp);
-		if (!err)
-			err = pprof_write_file_atomic(path, gz, len);
+		if (err)
+			log_error("profile of %s for this interval lost: %s", name, strerror(-err));
+		else if (!(err = output_dir_write(ag->output, name, start_s, gz, len))) /* logs */
+			log_debug("wrote the profile of %s: %llu samples", name,
+				  (unsigned long long)totals.samples);
 		free(gz);
-		if (!err)
-			log_debug("wrote %s: %llu samples", path, (unsigned long long)totals.samples);
 	}
 	if (ag->uploader) { /* even when the file failed: the outputs are independent */
 		/* Pyroscope makes every distinct set of string sample labels a
@@ -526,6 +525,8 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 		opts.sample_labels = ag->args->upload_labels;
 		int up_err = queue_upload(ag, &opts, name, start_s, (end_ns + 999999999) / 1000000000);
 
+		if (up_err)
+			log_error("profile of %s for this interval lost: %s", name, strerror(-up_err));
 		err = err ? err : up_err;
 	}
 	return err;
@@ -541,22 +542,14 @@ static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
 	ag->nservices = 0;
 	memset(ag->processes, 0, PROCESS_SLOTS * sizeof(*ag->processes));
 	collector_for_each_key(ag->collector, ag->sampler, buffer, note_service, ag);
-	for (size_t i = 0; i < ag->nservices; i++) {
-		int err = write_service(ag, buffer, ag->services[i], start_ns, end_ns);
-
-		if (err)
-			log_error("profile of %s for this interval lost: %s", ag->services[i],
-				  strerror(-err));
-		written += !err;
-	}
+	for (size_t i = 0; i < ag->nservices; i++) /* failures logged there */
+		written += !write_service(ag, buffer, ag->services[i], start_ns, end_ns);
 	ag->profiles_written += written;
 	ag->profiles_failed += ag->nservices - written;
 	ag->intervals++;
 	collector_clear(ag->collector, ag->sampler, buffer);
 	malloc_trim(0); /* what the interval's profiles and exited processes held */
-	deleted = !ag->args->output_dir ? 0 :
-		  retention_apply(ag->args->output_dir, (size_t)ag->args->retain_files,
-				  (uint64_t)ag->args->retain_mb << 20);
+	deleted = ag->output ? output_dir_trim(ag->output) : 0;
 	log_info("interval of %.1f s: %zu of %zu profiles written%s", (end_ns - start_ns) / 1e9,
 		 written, ag->nservices, deleted > 0 ? ", old ones removed" : "");
 }
@@ -568,6 +561,7 @@ static struct agent_metrics_source metrics_source(const struct agent *ag)
 		.unwind = ag->args->sampling.unwind,
 		.collector = ag->collector,
 		.uploader = ag->uploader,
+		.metrics = ag->metrics,
 		.profiles_written = ag->profiles_written,
 		.profiles_failed = ag->profiles_failed,
 		.intervals = ag->intervals,
@@ -654,7 +648,9 @@ static void log_stop(const struct agent *ag)
 	log_upload_stats(ag->uploader);
 }
 
-static int start_uploader(const struct agent_args *a, struct uploader **out)
+/* url_shown: --pyroscope-url as it may be logged (ingest_redact_url). */
+static int start_uploader(const struct agent_args *a, const char *url_shown,
+			  struct uploader **out)
 {
 	struct uploader_opts opts = {
 		.sz = sizeof(opts),
@@ -671,6 +667,11 @@ static int start_uploader(const struct agent_args *a, struct uploader **out)
 	char why[256];
 	int err;
 
+	if (strcmp(url_shown, a->ingest.url))
+		log_warn("pyroscope url %s: the credentials in it are sent, never logged; but a URL "
+			 "on the command line is readable by every local user (ps): give them "
+			 "with --basic-auth-user and --basic-auth-password-file (or $%s) instead",
+			 url_shown, PASSWORD_ENV);
 	if (ingest_check_meta(&probe, why, sizeof(why))) {
 		log_error("%s", why);
 		return -EINVAL;
@@ -679,7 +680,7 @@ static int start_uploader(const struct agent_args *a, struct uploader **out)
 	opts.ingest.timeout_ms = 10000;
 	err = uploader_new(&opts, out);
 	if (err)
-		log_error("start uploads to %s: %s", a->ingest.url, strerror(-err));
+		log_error("start uploads to %s: %s", url_shown, strerror(-err));
 	return err;
 }
 
@@ -691,6 +692,7 @@ static int agent(int argc, char **argv)
 	struct sampler_opts opts = { .sz = sizeof(opts) };
 	struct agent_args a = { 0 };
 	struct agent ag = { .args = &a, .services = services, .processes = processes };
+	char url_shown[512] = ""; /* --pyroscope-url without its credentials */
 	int err;
 
 	err = parse_args(argc, argv, &a);
@@ -703,20 +705,30 @@ static int agent(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	if (preflight_check())
 		return 1;
-	if (a.output_dir && mkdir(a.output_dir, 0755) && errno != EEXIST) {
-		log_error("create %s: %s", a.output_dir, strerror(errno));
-		return 1;
-	}
-	if (a.ingest.url && start_uploader(&a, &ag.uploader))
+	if (a.output_dir && output_dir_open(a.output_dir, a.sampling.file_mode,
+					    (size_t)a.retain_files, (uint64_t)a.retain_mb << 20,
+					    &ag.output))
 		return 1;
 	sampling_args_apply(&a.sampling, &opts, &col_opts);
-	if (collector_new(&col_opts, &ag.collector))
+	/* Before any other thread starts: the symbolizer sets DEBUGINFOD_URLS
+	 * (symbolizer/debug_find.h). */
+	if (collector_new(&col_opts, &ag.collector)) {
+		output_dir_close(ag.output);
 		return 1;
+	}
+	if (a.ingest.url)
+		ingest_redact_url(a.ingest.url, url_shown, sizeof(url_shown));
+	if (a.ingest.url && start_uploader(&a, url_shown, &ag.uploader)) {
+		collector_free(ag.collector);
+		output_dir_close(ag.output);
+		return 1;
+	}
 	signals_install();
 	if (a.metrics_addr && (err = metrics_server_start(a.metrics_addr, &ag.metrics))) {
 		log_error("serve metrics on %s: %s", a.metrics_addr, strerror(-err));
 		collector_free(ag.collector);
 		uploader_free(ag.uploader);
+		output_dir_close(ag.output);
 		return 1;
 	}
 	if (ag.metrics)
@@ -726,7 +738,7 @@ static int agent(int argc, char **argv)
 	if (!err) {
 		log_info("profiling every %.0f s into %s%s%s", a.interval_s,
 			 a.output_dir ? a.output_dir : "", a.output_dir && a.ingest.url ? " and " : "",
-			 a.ingest.url ? a.ingest.url : "");
+			 url_shown);
 		run(&ag);
 		log_stop(&ag);
 	}
@@ -734,6 +746,7 @@ static int agent(int argc, char **argv)
 	sampler_close(ag.sampler);
 	collector_free(ag.collector);
 	uploader_free(ag.uploader);
+	output_dir_close(ag.output);
 	return err ? 1 : 0;
 }
 

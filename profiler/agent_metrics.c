@@ -104,6 +104,21 @@ static void render_sampling(const struct agent_metrics_source *src, struct metri
 		      : 0);
 	counter(t, "bpfprof_symbolizer_cache_evictions_total", "Objects freed to stay under the cap.",
 		(double)cs.symbols.evictions);
+	counter(t, "bpfprof_symbolizer_objects_over_budget_total",
+		"Mappings left without symbols: the cache was full of objects in use.",
+		(double)cs.symbols.objects_over_budget);
+	counter(t, "bpfprof_symbolizer_files_refused_total",
+		"Object files not read: over a size cap (symbols, DWARF, CFI, sections).",
+		(double)cs.symbols.files_refused);
+	counter(t, "bpfprof_unwind_libunwind_completed_total",
+		"Stacks our unwinder stopped on (a CFI rule it does not follow) that "
+		"libunwind completed.", (double)cs.symbols.unwind_libunwind_completed);
+	gauge(t, "bpfprof_unwind_libunwind_bytes",
+	      "Memory held for the libunwind fallback: objects' .eh_frame copies.",
+	      (double)cs.symbols.unwind_libunwind_bytes);
+	counter(t, "bpfprof_symbolizer_perf_maps_refused_total",
+		"JIT perf maps not read: another owner, a symlink, not a regular file, "
+		"too big, or the cache full.", (double)cs.symbols.perf_maps_refused);
 	gauge(t, "bpfprof_processes_tracked", "Processes whose mappings are known.",
 	      (double)cs.symbols.processes);
 }
@@ -130,6 +145,23 @@ static void render_uploads(struct uploader *u, struct metrics_text *t)
 		(double)st.spool_dropped);
 }
 
+static void render_server(struct metrics_server *s, struct metrics_text *t)
+{
+	struct metrics_server_stats st;
+
+	metrics_server_get_stats(s, &st);
+	counter(t, "bpfprof_metrics_connections_accepted_total",
+		"Connections to --metrics-addr taken in.", (double)st.accepted);
+	counter(t, "bpfprof_metrics_connections_refused_total",
+		"Connections to --metrics-addr closed at once: too many were open.",
+		(double)st.refused);
+	counter(t, "bpfprof_metrics_connections_timed_out_total",
+		"Connections to --metrics-addr cut at a deadline (request within 2 s, all within 5 s).",
+		(double)st.timed_out);
+	gauge(t, "bpfprof_metrics_connections_open", "Connections to --metrics-addr open now.",
+	      (double)st.open);
+}
+
 void agent_metrics_render(const struct agent_metrics_source *src, struct metrics_text *t)
 {
 	struct rusage ru;
@@ -142,6 +174,8 @@ void agent_metrics_render(const struct agent_metrics_source *src, struct metrics
 		(double)src->profiles_failed);
 	if (src->uploader)
 		render_uploads(src->uploader, t);
+	if (src->metrics)
+		render_server(src->metrics, t);
 	getrusage(RUSAGE_SELF, &ru);
 	counter(t, "process_cpu_seconds_total", "CPU time of the agent, user and system.",
 		(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +

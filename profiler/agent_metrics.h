@@ -2,7 +2,8 @@
  *
  * Rendered by the agent's main loop about once a second from the counters
  * its parts already keep (the BPF stats map, the collector and symbolizer,
- * the uploader and spool) plus the process's own CPU time and memory, and
+ * the uploader and spool, the metrics server's connections) plus the
+ * process's own CPU time and memory, and
  * handed to the metrics server (metrics_server.h). Names follow Prometheus'
  * conventions: bpfprof_* for the profiler, *_total for counters, the
  * standard process_cpu_seconds_total and process_resident_memory_bytes.
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "collector.h"
+#include "metrics_server.h"
 #include "metrics_text.h"
 #include "sampler.h"
 #include "uploader.h"
@@ -22,6 +24,7 @@ struct agent_metrics_source {
 	enum bpfprof_unwind unwind;      /* --unwind */
 	const struct collector *collector;
 	struct uploader *uploader;       /* NULL: no uploads */
+	struct metrics_server *metrics;  /* NULL: no --metrics-addr */
 	uint64_t profiles_written;       /* files, or profiles queued for upload */
 	uint64_t profiles_failed;        /* profiles that could not be written */
 	uint64_t intervals;              /* intervals finished */

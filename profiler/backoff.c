@@ -46,6 +46,15 @@ uint64_t backoff_next(struct backoff *b)
 	return next_random(b) % (ceiling + 1);
 }
 
+uint64_t backoff_next_after(struct backoff *b, uint64_t at_least_ms)
+{
+	uint64_t d = backoff_next(b);
+
+	if (at_least_ms > d)
+		d = at_least_ms;
+	return d < b->cap_ms ? d : b->cap_ms;
+}
+
 void backoff_reset(struct backoff *b)
 {
 	b->attempt = 0;

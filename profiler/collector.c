@@ -10,7 +10,6 @@
 #include "stack_table.h"
 #include "symbolizer.h"
 
-#define DEFAULT_MAX_STACKS 65536
 
 struct collector {
 	struct symbolizer *sym;
@@ -46,11 +45,13 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 		.base = e->stack_base,
 		.data = e->stack,
 		.len = e->stack_len,
+		.start_time = e->start_time,
 	};
 	struct sample_key key = {
 		.tgid = e->tgid,
 		.tid = e->tid,
 		.kernel_stack_id = e->kernel_stack_id,
+		.start_time = e->start_time,
 	};
 	uint64_t pcs[STACK_TABLE_MAX_DEPTH];
 	enum sym_unwind_result result;
@@ -86,6 +87,13 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 		c->stats.stacks_dropped++;
 }
 
+/* The symbolizer's messages, in the program's log format. */
+static void on_symbolizer_message(enum sym_log_level level, const char *msg)
+{
+	log_msg(level == SYM_LOG_WARN ? LOG_WARN : level == SYM_LOG_INFO ? LOG_INFO : LOG_DEBUG,
+		"symbolizer: %s", msg);
+}
+
 int collector_new(const struct collector_opts *opts, struct collector **out)
 {
 	struct symbolizer_opts sym_opts = { .sz = sizeof(sym_opts) };
@@ -105,9 +113,10 @@ int collector_new(const struct collector_opts *opts, struct collector **out)
 		.on_snapshot = on_snapshot,
 		.ctx = c,
 	};
+	symbolizer_set_print(on_symbolizer_message);
 	err = symbolizer_new(&sym_opts, &c->sym);
 	for (int i = 0; i < 2 && !err; i++)
-		err = stack_table_new(opts->max_stacks ? opts->max_stacks : DEFAULT_MAX_STACKS,
+		err = stack_table_new(opts->max_stacks ? opts->max_stacks : COLLECTOR_DEFAULT_MAX_STACKS,
 				      &c->stacks[i]);
 	if (err) {
 		log_error("start symbolizer: %s", strerror(-err));

@@ -19,11 +19,14 @@
 
 struct collector;
 
+#define COLLECTOR_DEFAULT_MAX_STACKS 65536
+
 struct collector_opts {
 	size_t sz;                   /* sizeof(struct collector_opts) */
 	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS */
 	size_t cache_bytes;          /* symbolizer cache cap; 0: default */
-	size_t max_stacks;           /* distinct unwound stacks kept */
+	size_t max_stacks;           /* distinct unwound stacks kept per buffer;
+	                                0: COLLECTOR_DEFAULT_MAX_STACKS */
 	bool unwind;                 /* DWARF mode: build unwind tables */
 };
 

@@ -2,13 +2,15 @@
  *
  * One curl easy handle per client, configured once (auth, TLS, timeouts,
  * headers) and reused, so consecutive uploads share a keep-alive connection.
- * Per upload only the URL and the body change. The server's answer is kept
- * up to sizeof(message) bytes - Pyroscope's error bodies are one short text
- * or JSON line - and flattened to one printable line.
+ * Per upload only the URL and the body change. The server's answer goes
+ * through ingest_reply.h as it arrives: libcurl's header and write
+ * callbacks feed it and stop the transfer when it says the answer is too
+ * big; it then classifies the outcome.
  */
 #include "ingest.h"
 
 #include "clock.h"
+#include "ingest_reply.h"
 #include "log.h"
 
 #include <curl/curl.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SECRET_MAX 4096
@@ -28,8 +31,7 @@ struct ingest_client {
 	char *url; /* <base>/ingest */
 	char *password, *token;
 	char errbuf[CURL_ERROR_SIZE];
-	char reply[sizeof(((struct ingest_result *)0)->message)];
-	size_t reply_len;
+	struct ingest_reply reply;
 	_Atomic int64_t abort_at_ms; /* 0: never */
 };
 
@@ -237,17 +239,33 @@ static bool valid_tenant(const char *t)
 	return true;
 }
 
+bool ingest_redact_url(const char *url, char *buf, size_t size)
+{
+	const char *scheme = strstr(url, "://");
+	const char *authority = scheme ? scheme + 3 : url;
+	const char *at = strrchr(authority, '@');
+
+	if (!at) {
+		snprintf(buf, size, "%s", url);
+		return false;
+	}
+	snprintf(buf, size, "%.*s***%s", (int)(authority - url), url, at);
+	return true;
+}
+
 static int build_url(const char *base, char **out)
 {
 	size_t len = strlen(base);
+	char shown[512];
 
+	ingest_redact_url(base, shown, sizeof(shown));
 	if (strncasecmp(base, "http://", 7) && strncasecmp(base, "https://", 8)) {
-		log_error("pyroscope url %s: only http:// and https:// are supported", base);
+		log_error("pyroscope url %s: only http:// and https:// are supported", shown);
 		return -EINVAL;
 	}
 	if (strpbrk(base, "?# \t\r\n")) {
 		log_error("pyroscope url %s: give the server's base URL, without query, fragment or blanks",
-			  base);
+			  shown);
 		return -EINVAL;
 	}
 	while (len && base[len - 1] == '/')
@@ -321,14 +339,20 @@ static int load_secrets(struct ingest_client *c, const struct ingest_opts *o)
 	return 0;
 }
 
-static size_t keep_reply(char *data, size_t size, size_t n, void *arg)
+/* libcurl's write and header callbacks: a return other than the length
+ * given stops the transfer (CURLE_WRITE_ERROR). */
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct ingest_client *c = arg;
-	size_t room = sizeof(c->reply) - 1 - c->reply_len, len = size * n;
 
-	memcpy(c->reply + c->reply_len, data, len < room ? len : room);
-	c->reply_len += len < room ? len : room;
-	return len;
+	return ingest_reply_body(&c->reply, data, size * n) ? 0 : size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct ingest_client *c = arg;
+
+	return ingest_reply_header(&c->reply, data, size * n) ? 0 : size * n;
 }
 
 /* libcurl's progress callback, called about once a second even while
@@ -382,8 +406,10 @@ static int setup_curl(struct ingest_client *c, const struct ingest_opts *o)
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, past_abort_deadline);
 	SET(CURLOPT_XFERINFODATA, c);
-	SET(CURLOPT_WRITEFUNCTION, keep_reply);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, c);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, c);
 	SET(CURLOPT_POST, 1L);
 	if (o->ca_file)
 		SET(CURLOPT_CAINFO, o->ca_file);
@@ -491,35 +517,11 @@ static char *build_request_url(struct ingest_client *c, const struct ingest_meta
 	return url;
 }
 
-/* The reply as one printable line, or fallback when it is empty. */
-static void set_message(struct ingest_result *res, const char *text,
-			const char *fallback)
-{
-	size_t n = 0;
-
-	for (const char *p = text; *p && n < sizeof(res->message) - 1; p++)
-		res->message[n++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-	while (n && res->message[n - 1] == ' ')
-		n--;
-	res->message[n] = '\0';
-	if (!n)
-		snprintf(res->message, sizeof(res->message), "%s", fallback);
-}
-
-static enum ingest_status classify(long status)
-{
-	if (status >= 200 && status < 300)
-		return INGEST_OK;
-	if (status >= 400 && status < 500 && status != 408 && status != 429)
-		return INGEST_REJECTED;
-	return INGEST_RETRY;
-}
-
 int ingest_upload(struct ingest_client *c, const struct ingest_meta *m,
 		  const void *body, size_t len, struct ingest_result *res)
 {
 	char err[512], *url;
-	curl_off_t retry_after = 0;
+	long http_status = 0;
 	CURLcode rc;
 
 	memset(res, 0, sizeof(*res));
@@ -532,24 +534,19 @@ int ingest_upload(struct ingest_client *c, const struct ingest_meta *m,
 		log_error("pyroscope upload: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	c->reply_len = 0;
+	ingest_reply_reset(&c->reply);
 	c->errbuf[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	rc = curl_easy_perform(c->curl);
 	free(url);
-	c->reply[c->reply_len] = '\0';
-	if (rc != CURLE_OK) {
-		res->status = INGEST_RETRY;
-		set_message(res, c->errbuf, curl_easy_strerror(rc));
-	} else {
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &res->http_status);
-		curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after);
-		res->retry_after_s = (long)retry_after;
-		res->status = classify(res->http_status);
-		set_message(res, c->reply, res->status == INGEST_OK ? "" : "(no message)");
-	}
+	/* a body cut short by its cap still came with its status */
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && c->reply.body_cut))
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http_status);
+	ingest_reply_result(&c->reply, http_status,
+			    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc), (int64_t)time(NULL),
+			    res);
 	if (res->status == INGEST_OK)
 		return 0;
 	if (res->http_status)

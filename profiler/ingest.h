@@ -33,7 +33,10 @@
  * and the tenant header X-Scope-OrgID. Secrets are read once, by
  * ingest_client_new. TLS peer and host verification is always on; ca_file
  * adds a CA bundle. Redirects are not followed (the Authorization header
- * would leak), only http:// and https:// URLs are accepted.
+ * would leak), only http:// and https:// URLs are accepted. Credentials in
+ * the URL itself (http://user:password@host) work - libcurl sends them as
+ * Basic auth - but are never logged: ingest_redact_url() is what every log
+ * line shows instead.
  *
  * ingest_upload() classifies the outcome for the retry loop:
  *   INGEST_OK        2xx
@@ -42,6 +45,9 @@
  *   INGEST_REJECTED  any other 4xx (400 bad name, 401/403 auth, 413 too big,
  *                    422 bad pprof / outside the ingestion window / limits):
  *                    sending the same bytes again cannot succeed.
+ * An answer that is not HTTP, or whose header block is endless, is a RETRY
+ * with no status; a body is read up to a cap and the rest ignored
+ * (ingest_reply.h, which also parses Retry-After).
  * A client is not thread-safe (one curl handle, reused for keep-alive).
  */
 #ifndef BPFPROF_INGEST_H
@@ -95,7 +101,9 @@ enum ingest_status { INGEST_OK, INGEST_RETRY, INGEST_REJECTED };
 struct ingest_result {
 	enum ingest_status status;
 	long http_status;     /* 0 when no HTTP answer came */
-	long retry_after_s;   /* the server's Retry-After, 0 if none */
+	long retry_after_s;   /* the server's Retry-After, as seconds from now,
+			       * at most INGEST_RETRY_AFTER_MAX_S; 0 if none,
+			       * invalid or not a RETRY */
 	char message[256];    /* one line: the server's text or curl's error */
 };
 
@@ -122,6 +130,11 @@ void ingest_client_abort_at(struct ingest_client *c, int64_t deadline_ms);
  * breaks the rules (logged; nothing sent), -ENOMEM. */
 int ingest_upload(struct ingest_client *c, const struct ingest_meta *m,
 		  const void *body, size_t len, struct ingest_result *res);
+
+/* url with its userinfo (whatever stands between "://" and the last '@')
+ * replaced by "***", into buf[0..size) (cut to fit): the form to log.
+ * Whether there was any. */
+bool ingest_redact_url(const char *url, char *buf, size_t size);
 
 /* Whether a profile that starts at time_s (Unix seconds) would be refused
  * by a server whose clock says now_s: older than the window or too far in

@@ -4,6 +4,8 @@
  * fwrite, so lines from the agent's threads do not interleave. */
 #include "log.h"
 
+#include "clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,4 +105,18 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	n = snprintf(line, sizeof(line), "bpfprof: %s%s%s\n", level == LOG_INFO ? "" : level_name[level],
 		     level == LOG_INFO ? "" : ": ", msg);
 	fwrite(line, 1, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1, stderr);
+}
+
+uint64_t log_limit(struct log_limit *l, uint64_t n)
+{
+	int64_t now = monotonic_ms();
+	uint64_t count;
+
+	l->count += n;
+	if (now < l->next_ms)
+		return 0;
+	l->next_ms = now + LOG_LIMIT_PERIOD_MS;
+	count = l->count;
+	l->count = 0;
+	return count;
 }

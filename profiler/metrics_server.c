@@ -5,12 +5,17 @@
  * sends, so the old text lives until that send ends and the thread never
  * allocates or copies. Refcounts change only under the mutex.
  *
- * A connection is served start to end before the next accept: read until
- * the parser has a whole header block (at most REQUEST_MAX bytes, within
- * REQUEST_TIMEOUT_MS of the accept), answer within RESPONSE_TIMEOUT_MS,
- * close. Sockets are non-blocking and every wait is a poll() that also
- * watches the wake eventfd, so metrics_server_stop never waits for a
- * client. A request body, if any, is not read.
+ * Each connection is a slot of a fixed table: reading the request (into
+ * its own REQUEST_MAX buffer, parsed again after every recv until the
+ * parser has a whole header block or finds it wrong), then sending the
+ * status line and headers (formatted into the slot) and the body (a
+ * constant string or the snapshot), as far as the socket takes each time
+ * poll() says it is writable, then closed. Deadlines from the accept:
+ * REQUEST_TIMEOUT_MS for the whole request, CONNECTION_TIMEOUT_MS for
+ * everything; the poll timeout is the nearest one, so an idle client costs
+ * nothing but its slot. metrics_server_stop wakes the poll through the
+ * eventfd and never waits for a client. A request body, if any, is not
+ * read.
  */
 #include "metrics_server.h"
 
@@ -23,18 +28,22 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define REQUEST_MAX 8192
-#define REQUEST_TIMEOUT_MS 2000
-#define RESPONSE_TIMEOUT_MS 5000
+#define REQUEST_TIMEOUT_MS 2000    /* a scraper sends its request at once */
+#define CONNECTION_TIMEOUT_MS 5000 /* a 1 MB text leaves in milliseconds */
+/* Connections waiting to be accepted: a burst of them is taken (or
+ * refused) in one round instead of overflowing a short queue. */
+#define LISTEN_BACKLOG 128
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define TEXT_TYPE "text/plain; charset=utf-8"
 
@@ -44,12 +53,30 @@ struct snapshot {
 	char text[];
 };
 
+/* One connection; the thread's. */
+struct conn {
+	int fd;                         /* -1: a free slot */
+	bool replying;                  /* the request is done with */
+	bool timed_out;                 /* counted already */
+	int64_t request_end_ms, end_ms; /* deadlines, monotonic */
+	size_t req_len;
+	char req[REQUEST_MAX];
+	char head[256];                 /* status line and headers */
+	const char *body;
+	size_t head_len, body_len, sent; /* sent: of head, then body */
+	struct snapshot *snap;          /* a reference while body is its text */
+};
+
 struct metrics_server {
 	int listen_fd, wake_fd, port;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	struct snapshot *snap; /* NULL before the first publish; under lock */
-	char req[REQUEST_MAX]; /* the thread's */
+	_Atomic uint64_t accepted, refused, timed_out, open;
+	/* the thread's: */
+	int64_t accept_paused_until; /* 0, or when out of fds: retry then */
+	bool warned_cap;             /* the first refusal is logged */
+	struct conn conns[METRICS_SERVER_MAX_CONNECTIONS];
 };
 
 /* ---- request parser ---- */
@@ -202,110 +229,6 @@ bad:
 
 /* ---- connections ---- */
 
-/* 0 when fd has one of events (or an error), -ETIMEDOUT at the deadline,
- * -ECANCELED when the server is being stopped. */
-static int wait_fd(struct metrics_server *s, int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = fd, .events = events },
-			{ .fd = s->wake_fd, .events = POLLIN },
-		};
-		int64_t left = deadline - monotonic_ms();
-		int n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(pfd, 2, (int)left);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (pfd[1].revents)
-			return -ECANCELED;
-		if (n > 0)
-			return 0;
-	}
-}
-
-/* Into s->req until http_parse_request has an answer: 0, -EINVAL, -E2BIG
- * (REQUEST_MAX bytes and no end), -ETIMEDOUT, -ECONNRESET (the client
- * closed first), -ECANCELED or another recv error. */
-static int read_request(struct metrics_server *s, int fd, struct http_request *req)
-{
-	int64_t deadline = monotonic_ms() + REQUEST_TIMEOUT_MS;
-	size_t len = 0;
-
-	for (;;) {
-		int err = wait_fd(s, fd, POLLIN, deadline);
-		ssize_t n;
-
-		if (err)
-			return err;
-		n = recv(fd, s->req + len, sizeof(s->req) - len, 0);
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			return -errno;
-		}
-		len += (size_t)n;
-		err = http_parse_request(s->req, len, req);
-		if (err != -EAGAIN)
-			return err;
-		if (len == sizeof(s->req))
-			return -E2BIG;
-	}
-}
-
-static int send_all(struct metrics_server *s, int fd, const char *p, size_t len,
-		    int flags, int64_t deadline)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, flags | MSG_NOSIGNAL);
-
-		if (n < 0) {
-			int err;
-
-			if (errno != EAGAIN && errno != EINTR)
-				return -errno;
-			err = wait_fd(s, fd, POLLOUT, deadline);
-			if (err)
-				return err;
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* headers: "" or more header lines, each ending with CRLF. */
-static int reply(struct metrics_server *s, int fd, const char *status,
-		 const char *headers, const char *type, const char *body,
-		 size_t len, bool head)
-{
-	int64_t deadline = monotonic_ms() + RESPONSE_TIMEOUT_MS;
-	char hdr[256];
-	int n, err;
-
-	n = snprintf(hdr, sizeof(hdr),
-		     "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
-		     "Connection: close\r\n\r\n",
-		     status, type, len, headers);
-	if (head)
-		len = 0;
-	/* MSG_MORE: header and body leave in one segment, not two with a
-	 * delayed ACK between */
-	err = send_all(s, fd, hdr, (size_t)n, len ? MSG_MORE : 0, deadline);
-	return err ? err : send_all(s, fd, body, len, 0, deadline);
-}
-
-static int reply_text(struct metrics_server *s, int fd, const char *status,
-		      const char *headers, const char *body, bool head)
-{
-	return reply(s, fd, status, headers, TEXT_TYPE, body, strlen(body), head);
-}
-
 static void snapshot_put(struct metrics_server *s, struct snapshot *snap)
 {
 	bool last;
@@ -319,21 +242,90 @@ static void snapshot_put(struct metrics_server *s, struct snapshot *snap)
 		free(snap);
 }
 
-static int answer(struct metrics_server *s, int fd, const struct http_request *req)
+static void close_conn(struct metrics_server *s, struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	snapshot_put(s, c->snap);
+	c->snap = NULL;
+	atomic_fetch_sub(&s->open, 1);
+}
+
+/* Sends what the socket takes now; closes the connection once all is sent
+ * or the client is gone. */
+static void flush(struct metrics_server *s, struct conn *c)
+{
+	while (c->sent < c->head_len + c->body_len) {
+		struct iovec iov[2];
+		struct msghdr msg = { .msg_iov = iov };
+		ssize_t n;
+
+		/* head and body in one call: one segment, not two with a
+		 * delayed ACK between */
+		if (c->sent < c->head_len) {
+			iov[msg.msg_iovlen++] = (struct iovec){ c->head + c->sent,
+								c->head_len - c->sent };
+			iov[msg.msg_iovlen++] = (struct iovec){ (char *)c->body, c->body_len };
+		} else {
+			iov[msg.msg_iovlen++] = (struct iovec){
+				(char *)c->body + (c->sent - c->head_len),
+				c->body_len - (c->sent - c->head_len) };
+		}
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return; /* poll() says when it takes more */
+		if (n < 0) {
+			if (errno != EPIPE && errno != ECONNRESET)
+				log_debug("metrics: send to a client: %s", strerror(errno));
+			break;
+		}
+		c->sent += (size_t)n;
+	}
+	close_conn(s, c);
+}
+
+/* headers: "" or more header lines, each ending with CRLF. snap: the
+ * snapshot body points into, whose reference the connection takes over. */
+static void reply(struct metrics_server *s, struct conn *c, const char *status,
+		  const char *headers, const char *type, const char *body, size_t len,
+		  bool head, struct snapshot *snap)
+{
+	int n = snprintf(c->head, sizeof(c->head),
+			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+			 "Connection: close\r\n\r\n",
+			 status, type, len, headers);
+
+	c->replying = true;
+	c->head_len = (size_t)n < sizeof(c->head) ? (size_t)n : sizeof(c->head) - 1;
+	c->body = body;
+	c->body_len = head ? 0 : len;
+	c->sent = 0;
+	c->snap = snap;
+	flush(s, c);
+}
+
+static void reply_text(struct metrics_server *s, struct conn *c, const char *status,
+		       const char *headers, const char *body, bool head)
+{
+	reply(s, c, status, headers, TEXT_TYPE, body, strlen(body), head, NULL);
+}
+
+static void answer(struct metrics_server *s, struct conn *c, const struct http_request *req)
 {
 	bool head = !strcmp(req->method, "HEAD");
 	bool metrics = !strcmp(req->path, "/metrics");
 	struct snapshot *snap;
-	int err;
 
 	if (!metrics && strcmp(req->path, "/"))
-		return reply_text(s, fd, "404 Not Found", "",
+		return reply_text(s, c, "404 Not Found", "",
 				  "not found: the metrics are at /metrics\n", head);
 	if (!head && strcmp(req->method, "GET"))
-		return reply_text(s, fd, "405 Method Not Allowed", "Allow: GET, HEAD\r\n",
+		return reply_text(s, c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n",
 				  "method not allowed: use GET or HEAD\n", false);
 	if (!metrics)
-		return reply_text(s, fd, "200 OK", "",
+		return reply_text(s, c, "200 OK", "",
 				  "bpfprof agent: Prometheus metrics are at /metrics\n", head);
 
 	pthread_mutex_lock(&s->lock);
@@ -342,50 +334,125 @@ static int answer(struct metrics_server *s, int fd, const struct http_request *r
 		snap->refs++;
 	pthread_mutex_unlock(&s->lock);
 	if (!snap)
-		return reply_text(s, fd, "503 Service Unavailable", "",
+		return reply_text(s, c, "503 Service Unavailable", "",
 				  "no metrics yet: the agent is starting\n", head);
-	err = reply(s, fd, "200 OK", "", METRICS_TYPE, snap->text, snap->len, head);
-	snapshot_put(s, snap);
-	return err;
+	reply(s, c, "200 OK", "", METRICS_TYPE, snap->text, snap->len, head, snap);
 }
 
-static void serve(struct metrics_server *s, int fd)
+/* Reads what has come and answers once the request is whole or wrong. */
+static void on_readable(struct metrics_server *s, struct conn *c)
 {
 	struct http_request req;
-	int err = read_request(s, fd, &req);
+	ssize_t n = recv(c->fd, c->req + c->req_len, sizeof(c->req) - c->req_len, 0);
+	int err;
 
-	switch (err) {
-	case 0:
-		err = answer(s, fd, &req);
-		break;
-	case -EINVAL:
-		err = reply_text(s, fd, "400 Bad Request", "", "malformed request\n", false);
-		break;
-	case -E2BIG:
-		err = reply_text(s, fd, "431 Request Header Fields Too Large", "",
-				 "request header block over 8 KiB\n", false);
-		break;
-	case -ETIMEDOUT:
-		err = reply_text(s, fd, "408 Request Timeout", "",
-				 "no complete request within 2 s\n", false);
-		break;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) { /* the client closed first, or reset */
+		close_conn(s, c);
+		return;
 	}
-	if (err && err != -ECANCELED && err != -ECONNRESET)
-		log_debug("metrics: client: %s", strerror(-err));
+	c->req_len += (size_t)n;
+	err = http_parse_request(c->req, c->req_len, &req);
+	if (!err)
+		answer(s, c, &req);
+	else if (err == -EINVAL)
+		reply_text(s, c, "400 Bad Request", "", "malformed request\n", false);
+	else if (c->req_len == sizeof(c->req))
+		reply_text(s, c, "431 Request Header Fields Too Large", "",
+			   "request header block over 8 KiB\n", false);
+}
+
+/* Applies c's deadlines at now; the time of its next one, or 0 once it is
+ * closed. */
+static int64_t expire(struct metrics_server *s, struct conn *c, int64_t now)
+{
+	if (now >= c->end_ms) {
+		if (!c->timed_out)
+			atomic_fetch_add(&s->timed_out, 1);
+		close_conn(s, c);
+		return 0;
+	}
+	if (!c->replying && now >= c->request_end_ms) {
+		c->timed_out = true;
+		atomic_fetch_add(&s->timed_out, 1);
+		reply_text(s, c, "408 Request Timeout", "", "no complete request within 2 s\n",
+			   false);
+		if (c->fd < 0)
+			return 0;
+	}
+	return c->replying ? c->end_ms : c->request_end_ms;
+}
+
+/* Takes every pending connection: into a free slot, or closed at once when
+ * there is none. */
+static void accept_all(struct metrics_server *s, int64_t now)
+{
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c = NULL;
+
+		if (fd < 0) {
+			/* out of fds or memory: stop accepting for a second,
+			 * or the listening socket stays readable and the loop
+			 * spins */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				log_warn("metrics: accept: %s; retrying in 1 s", strerror(errno));
+				s->accept_paused_until = now + 1000;
+			}
+			return; /* EAGAIN, ECONNABORTED, network errors */
+		}
+		for (size_t i = 0; i < METRICS_SERVER_MAX_CONNECTIONS && !c; i++)
+			if (s->conns[i].fd < 0)
+				c = &s->conns[i];
+		if (!c) {
+			close(fd);
+			atomic_fetch_add(&s->refused, 1);
+			if (!s->warned_cap)
+				log_warn("metrics: %d connections open: closing new ones until some end (counted in bpfprof_metrics_connections_refused_total)",
+					 METRICS_SERVER_MAX_CONNECTIONS);
+			s->warned_cap = true;
+			continue;
+		}
+		*c = (struct conn){
+			.fd = fd,
+			.request_end_ms = now + REQUEST_TIMEOUT_MS,
+			.end_ms = now + CONNECTION_TIMEOUT_MS,
+		};
+		atomic_fetch_add(&s->accepted, 1);
+		atomic_fetch_add(&s->open, 1);
+	}
 }
 
 static void *run(void *arg)
 {
 	struct metrics_server *s = arg;
+	struct pollfd pfd[2 + METRICS_SERVER_MAX_CONNECTIONS];
+	struct conn *polled[METRICS_SERVER_MAX_CONNECTIONS];
 
 	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = s->listen_fd, .events = POLLIN },
-			{ .fd = s->wake_fd, .events = POLLIN },
-		};
-		int fd;
+		int64_t now = monotonic_ms(), next = s->accept_paused_until;
+		nfds_t n = 2, npolled = 0;
+		int timeout;
 
-		if (poll(pfd, 2, -1) < 0) {
+		if (next && next <= now)
+			next = s->accept_paused_until = 0;
+		pfd[0] = (struct pollfd){ .fd = next ? -1 : s->listen_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };
+		for (size_t i = 0; i < METRICS_SERVER_MAX_CONNECTIONS; i++) {
+			struct conn *c = &s->conns[i];
+			int64_t at = c->fd >= 0 ? expire(s, c, now) : 0;
+
+			if (!at)
+				continue;
+			next = next && next < at ? next : at;
+			polled[npolled++] = c;
+			pfd[n++] = (struct pollfd){ .fd = c->fd,
+						    .events = c->replying ? POLLOUT : POLLIN };
+		}
+		timeout = next ? (int)(next > now ? next - now : 0) : -1;
+		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("metrics: poll: %s; no longer serving", strerror(errno));
@@ -393,23 +460,20 @@ static void *run(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			/* out of fds or memory: wait a second, or the listening
-			 * socket stays readable and this loop spins */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				struct pollfd wake = { .fd = s->wake_fd, .events = POLLIN };
-
-				log_warn("metrics: accept: %s; retrying in 1 s", strerror(errno));
-				if (poll(&wake, 1, 1000) > 0)
-					break;
-			}
-			continue; /* EAGAIN, ECONNABORTED, network errors */
+		for (nfds_t i = 0; i < npolled; i++) {
+			if (!pfd[2 + i].revents)
+				continue;
+			if (polled[i]->replying)
+				flush(s, polled[i]);
+			else
+				on_readable(s, polled[i]);
 		}
-		serve(s, fd);
-		close(fd);
+		if (pfd[0].revents)
+			accept_all(s, monotonic_ms());
 	}
+	for (size_t i = 0; i < METRICS_SERVER_MAX_CONNECTIONS; i++)
+		if (s->conns[i].fd >= 0)
+			close_conn(s, &s->conns[i]);
 	return NULL;
 }
 
@@ -437,6 +501,8 @@ int metrics_server_start(const char *addr, struct metrics_server **out)
 		return err;
 	}
 	s->wake_fd = -1;
+	for (size_t i = 0; i < METRICS_SERVER_MAX_CONNECTIONS; i++)
+		s->conns[i].fd = -1;
 	s->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	what = "socket";
 	if (s->listen_fd < 0)
@@ -444,11 +510,16 @@ int metrics_server_start(const char *addr, struct metrics_server **out)
 	what = "set SO_REUSEADDR on";
 	if (setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		goto sys_fail;
+	/* exactly where the operator said: [::] is not IPv4 too */
+	what = "set IPV6_V6ONLY on";
+	if (ss.ss_family == AF_INET6 &&
+	    setsockopt(s->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+		goto sys_fail;
 	what = "bind";
 	if (bind(s->listen_fd, (struct sockaddr *)&ss, len))
 		goto sys_fail;
 	what = "listen on";
-	if (listen(s->listen_fd, 16))
+	if (listen(s->listen_fd, LISTEN_BACKLOG))
 		goto sys_fail;
 	what = "getsockname of";
 	len = sizeof(ss);
@@ -504,6 +575,14 @@ int metrics_server_publish(struct metrics_server *s, const char *text, size_t le
 	pthread_mutex_unlock(&s->lock);
 	snapshot_put(s, old);
 	return 0;
+}
+
+void metrics_server_get_stats(struct metrics_server *s, struct metrics_server_stats *out)
+{
+	out->accepted = atomic_load(&s->accepted);
+	out->refused = atomic_load(&s->refused);
+	out->timed_out = atomic_load(&s->timed_out);
+	out->open = atomic_load(&s->open);
 }
 
 void metrics_server_stop(struct metrics_server *s)

@@ -39,8 +39,9 @@ static int64_t add_mapping(struct pprof_builder *b, const struct sym_mapping *m)
 	return pprof_add_mapping(b, &info);
 }
 
-/* Resolves one address of pid (KERNEL_PID for the kernel) into a location. */
-static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t addr)
+/* Resolves one address of pid (KERNEL_PID for the kernel), the process
+ * started at start_time, into a location. */
+static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t start_time, uint64_t addr)
 {
 	struct pprof_line lines[SYM_MAX_FRAMES];
 	struct sym_location loc;
@@ -48,7 +49,7 @@ static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t addr)
 	int err;
 
 	err = pid == KERNEL_PID ? symbolizer_resolve_kernel(c->sym, addr, &loc)
-				: symbolizer_resolve_user(c->sym, pid, addr, &loc);
+				: symbolizer_resolve_user_at(c->sym, pid, start_time, addr, &loc);
 	if (err) { /* keep the bare address: pprof still shows it */
 		loc.mapping = NULL;
 		loc.nframes = 0;
@@ -71,12 +72,12 @@ static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t addr)
 }
 
 /* Appends the frames of one stack to c->location_ids from index n. */
-static int add_stack(struct build_ctx *c, pid_t pid, const uint64_t *ips,
+static int add_stack(struct build_ctx *c, pid_t pid, uint64_t start_time, const uint64_t *ips,
 		     size_t depth, size_t *n)
 {
 	for (size_t i = 0; i < depth; i++) {
 		uint64_t addr = i == 0 ? ips[i] : ips[i] - 1;
-		int64_t id = add_frame(c, pid, addr);
+		int64_t id = add_frame(c, pid, start_time, addr);
 
 		if (id < 0)
 			return (int)id;
@@ -118,9 +119,9 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 		return 0;
 	if (c->opts->parts > 1 && c->kept++ % c->opts->parts != c->opts->part)
 		return 0;
-	err = add_stack(c, KERNEL_PID, s->kernel_ips, s->kernel_depth, &n);
+	err = add_stack(c, KERNEL_PID, 0, s->kernel_ips, s->kernel_depth, &n);
 	if (!err)
-		err = add_stack(c, (pid_t)k->tgid, s->user_ips, s->user_depth, &n);
+		err = add_stack(c, (pid_t)k->tgid, k->start_time, s->user_ips, s->user_depth, &n);
 	if (!err && s->truncated) {
 		static const struct pprof_line truncated = { .function = "[truncated]" };
 		int64_t id = pprof_add_location(c->builder, 0, 0, &truncated, 1);

@@ -4,10 +4,15 @@
  * The session ends at the first of: the duration, the command's exit,
  * SIGINT/SIGTERM. In command mode a first signal is forwarded to the command
  * (bpfprof stops when it exits); a second one stops recording at once.
+ *
+ * The output's temporary file is created before sampling starts (and before
+ * the command), so a path that cannot be written fails at once rather than
+ * after the whole recording; it is renamed into place at the end.
  */
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -59,7 +64,8 @@ static void usage(FILE *f)
 "                        COMMAND\n"
 "  -o, --output FILE     where to write the profile (default\n"
 "                        bpfprof-YYYYmmdd-HHMMSS.pb.gz in the current\n"
-"                        directory; '-' for standard output)\n");
+"                        directory; '-' for standard output), created mode\n"
+"                        0600 unless --file-mode says otherwise\n");
 	sampling_args_usage(f);
 	fprintf(f,
 "  -h, --help            show this help\n"
@@ -225,7 +231,20 @@ static void run_session(struct sampler *s, struct collector *col,
 		fprintf(stderr, "\r\033[K");
 }
 
-static int write_profile(struct sampler *s, struct collector *col,
+/* Creates the temporary file of the output, or says why it cannot. */
+static int open_output(const struct record_args *a, struct pprof_file **out)
+{
+	int err = pprof_file_open(AT_FDCWD, a->output, a->sampling.file_mode, out);
+
+	if (err)
+		log_error("cannot write the profile to %s: %s", a->output,
+			  err == -EINVAL ? "not a regular file ('-o -' writes to standard output)"
+					 : strerror(-err));
+	return err;
+}
+
+/* Builds the profile and puts it in out (freed either way). */
+static int write_profile(struct sampler *s, struct collector *col, struct pprof_file *out,
 			 const struct record_args *a, int64_t start_ns, int64_t end_ns)
 {
 	struct profile_build_opts opts = {
@@ -243,8 +262,14 @@ static int write_profile(struct sampler *s, struct collector *col,
 	int err;
 
 	err = collector_build(col, s, &opts, &gz, &len, &totals);
-	if (!err)
-		err = pprof_write_file_atomic(a->output, gz, len);
+	if (!err) {
+		err = pprof_file_commit(out, gz, len);
+		if (err)
+			log_error("write %s: %s", strcmp(a->output, "-") ? a->output : "standard output",
+				  strerror(-err));
+	} else {
+		pprof_file_discard(out);
+	}
 	free(gz);
 	if (err)
 		return err;
@@ -279,6 +304,7 @@ int record_main(int argc, char **argv)
 	struct sampler_opts opts = { .sz = sizeof(opts) };
 	struct command cmd = { .pid = -1, .gate_fd = -1 };
 	struct collector *col = NULL;
+	struct pprof_file *output = NULL;
 	struct sampler *s = NULL;
 	bool command_exited = false;
 	int wstatus = 0, err, status = 1;
@@ -287,11 +313,13 @@ int record_main(int argc, char **argv)
 	err = parse_args(argc, argv, &a);
 	if (err)
 		return err < 0 ? 0 : err;
-	if (preflight_check())
+	if (preflight_check() || open_output(&a, &output))
 		return 1;
 	sampling_args_apply(&a.sampling, &opts, &col_opts);
-	if (collector_new(&col_opts, &col))
+	if (collector_new(&col_opts, &col)) {
+		pprof_file_discard(output);
 		return 1;
+	}
 	if (a.command) {
 		err = command_spawn(a.command, &cmd);
 		if (err)
@@ -320,7 +348,8 @@ int record_main(int argc, char **argv)
 	end_ns = realtime_ns();
 	sampler_poll(s, 0, collector_handlers(col)); /* what came at the very end */
 
-	status = write_profile(s, col, &a, start_ns, end_ns) ? 1 : 0;
+	status = write_profile(s, col, output, &a, start_ns, end_ns) ? 1 : 0;
+	output = NULL;
 	if (a.command) {
 		if (!command_exited)
 			waitpid(cmd.pid, &wstatus, 0);
@@ -328,6 +357,7 @@ int record_main(int argc, char **argv)
 			status = command_exit_code(wstatus);
 	}
 out:
+	pprof_file_discard(output);
 	sampler_close(s);
 	collector_free(col);
 	return status;

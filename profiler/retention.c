@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 
 #define SUFFIX ".pb.gz"
+#define STAMP_FORMAT "%Y%m%dT%H%M%SZ"
 #define STAMP_LEN 16 /* YYYYmmddTHHMMSSZ */
 
 struct profile_file {
@@ -20,11 +22,41 @@ struct profile_file {
 	uint64_t bytes;
 };
 
+int retention_name(char *out, size_t size, const char *service, time_t start)
+{
+	char stamp[STAMP_LEN + 1];
+	struct tm tm;
+	int n;
+
+	strftime(stamp, sizeof(stamp), STAMP_FORMAT, gmtime_r(&start, &tm));
+	n = snprintf(out, size, "%s-%s" SUFFIX, service, stamp);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static bool service_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+/* "<service>-YYYYmmddTHHMMSSZ.pb.gz" exactly. */
 static bool is_profile(const char *name)
 {
-	size_t len = strlen(name), slen = strlen(SUFFIX);
+	static const char shape[] = "-DDDDDDDDTDDDDDDZ" SUFFIX; /* D: a digit */
+	size_t len = strlen(name), tail = sizeof(shape) - 1;
 
-	return name[0] != '.' && len > slen + STAMP_LEN && !strcmp(name + len - slen, SUFFIX);
+	if (len <= tail || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < len - tail; i++)
+		if (!service_char(name[i]))
+			return false;
+	for (size_t i = 0; i < tail; i++) {
+		char c = name[len - tail + i];
+
+		if (shape[i] == 'D' ? c < '0' || c > '9' : c != shape[i])
+			return false;
+	}
+	return true;
 }
 
 /* The timestamp part of a profile's name. */
@@ -50,8 +82,9 @@ static int list_profiles(DIR *d, struct profile_file **out, size_t *n)
 
 	*n = 0;
 	while ((de = readdir(d))) {
-		if (!is_profile(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) ||
-		    !S_ISREG(st.st_mode))
+		if (!is_profile(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
 			continue;
 		if (*n == cap) {
 			struct profile_file *p = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
@@ -74,17 +107,20 @@ nomem:
 	return -ENOMEM;
 }
 
-int retention_apply(const char *dir, size_t max_files, uint64_t max_bytes)
+int retention_apply(int dir_fd, const char *dir, size_t max_files, uint64_t max_bytes,
+		    uint64_t free_bytes)
 {
 	struct profile_file *v = NULL;
-	uint64_t total = 0;
+	uint64_t total = 0, freed = 0;
 	size_t n, i;
-	int deleted = 0, err;
-	DIR *d = opendir(dir);
+	int deleted = 0, err, fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL; /* a new fd: listed from its start */
 
 	if (!d) {
 		err = -errno;
-		log_error("open %s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		log_error("list %s: %s", dir, strerror(-err));
 		return err;
 	}
 	err = list_profiles(d, &v, &n);
@@ -93,12 +129,14 @@ int retention_apply(const char *dir, size_t max_files, uint64_t max_bytes)
 			qsort(v, n, sizeof(*v), cmp_age);
 		for (i = 0; i < n; i++)
 			total += v[i].bytes;
-		for (i = 0; i < n && (n - i > max_files || total > max_bytes); i++) {
-			if (unlinkat(dirfd(d), v[i].name, 0) && errno != ENOENT) {
+		for (i = 0; i < n && (n - i > max_files || total > max_bytes || freed < free_bytes);
+		     i++) {
+			if (unlinkat(dir_fd, v[i].name, 0) && errno != ENOENT) {
 				log_warn("delete %s/%s: %s", dir, v[i].name, strerror(errno));
 				continue;
 			}
 			total -= v[i].bytes;
+			freed += v[i].bytes;
 			deleted++;
 		}
 		for (i = 0; i < n; i++)

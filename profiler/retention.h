@@ -1,19 +1,34 @@
-/* retention.h - keep a directory of profiles within a count and a size.
+/* retention.h - the agent's profiles in its output directory: their names,
+ * and keeping them within a count and a size.
  *
- * Profiles are the regular files whose names end in ".pb.gz" and do not
- * start with '.' (temporary files of atomic writes do). Their names end in
- * a UTC timestamp, "<service>-YYYYmmddTHHMMSSZ.pb.gz", so the oldest are
- * found by that timestamp, whatever the service.
+ * A profile is "<service>-YYYYmmddTHHMMSSZ.pb.gz": the service as letters,
+ * digits, '.', '_' and '-', not starting with '.' (so temporary files of
+ * atomic writes, dot-files, never match), then the interval's start in UTC,
+ * so the oldest are found by that timestamp, whatever the service.
+ *
+ * Retention counts and deletes only what the agent could have written:
+ * regular files owned by its user whose names match that pattern exactly.
+ * Links (never followed: a link's target is never looked at nor deleted),
+ * FIFOs, directories, other users' files and any other name are left alone.
  */
 #ifndef BPFPROF_RETENTION_H
 #define BPFPROF_RETENTION_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
-/* Deletes the oldest profiles in dir until at most max_files remain and
- * they hold at most max_bytes. Returns how many were deleted, or a
- * negative errno (dir unreadable). */
-int retention_apply(const char *dir, size_t max_files, uint64_t max_bytes);
+/* The name of service's profile of the interval that started at start;
+ * service must already be made of the allowed characters. -ENAMETOOLONG
+ * when it does not fit in size. */
+int retention_name(char *out, size_t size, const char *service, time_t start);
+
+/* Deletes the oldest profiles in the directory dir_fd (dir names it in
+ * messages) until at most max_files remain, they hold at most max_bytes,
+ * and the deleted ones held at least free_bytes (room for a new profile on
+ * a full file system; 0 for none). Returns how many were deleted, or a
+ * negative errno (directory unreadable, logged). */
+int retention_apply(int dir_fd, const char *dir, size_t max_files, uint64_t max_bytes,
+		    uint64_t free_bytes);
 
 #endif

@@ -134,6 +134,14 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 	s->skel->rodata->snapshot_bytes = opts->snapshot_bytes;
 	bpf_map__set_max_entries(s->skel->maps.snapshots,
 				 snapshot_ring_bytes(opts->unwind, s->ncpus, opts->freq_hz));
+	if (opts->max_keys) {
+		bpf_map__set_max_entries(s->skel->maps.counts, opts->max_keys);
+		bpf_map__set_max_entries(s->skel->maps.counts_alt, opts->max_keys);
+	}
+	if (opts->max_stacks) {
+		bpf_map__set_max_entries(s->skel->maps.stacks, opts->max_stacks);
+		bpf_map__set_max_entries(s->skel->maps.stacks_alt, opts->max_stacks);
+	}
 	bpf_program__set_autoload(s->skel->progs.on_fork, opts->follow_forks);
 
 	err = profile_bpf__load(s->skel);

@@ -28,6 +28,8 @@ struct sampler_opts {
 	bool include_idle;  /* also sample the idle task (pid 0) */
 	enum bpfprof_unwind unwind; /* DWARF, AUTO: snapshots to on_snapshot */
 	uint32_t snapshot_bytes;    /* stack copied per sample, multiple of 4096 */
+	uint32_t max_keys;   /* entries of each counts map; 0: BPFPROF_MAX_COUNTS */
+	uint32_t max_stacks; /* of each stack map; 0: BPFPROF_MAX_STACKS */
 };
 
 /* One aggregated sample with its stacks, innermost frame first. */

@@ -12,6 +12,11 @@
 #define DEFAULT_CACHE_MB 256
 #define MAX_CACHE_MB (1024 * 1024)
 #define DEFAULT_SNAPSHOT_KB 16
+#define DEFAULT_FILE_MODE 0600
+#define WIDEST_FILE_MODE 0644
+#define MIN_MAP_ENTRIES 16
+#define MAX_KEYS (1 << 22)
+#define MAX_STACKS (1 << 20)
 
 void sampling_args_init(struct sampling_args *a)
 {
@@ -20,6 +25,7 @@ void sampling_args_init(struct sampling_args *a)
 		.unwind = UNWIND_AUTO,
 		.snapshot_kb = DEFAULT_SNAPSHOT_KB,
 		.cache_mb = DEFAULT_CACHE_MB,
+		.file_mode = DEFAULT_FILE_MODE,
 	};
 }
 
@@ -79,6 +85,29 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 			return usage_error(cmd, "invalid cache size '%s' (1 to 1048576 MB)", arg);
 		a->cache_mb = (size_t)v;
 		return 0;
+	case 'W': {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(arg, &end, 8);
+		if (errno || *end || end == arg || arg[0] == '-' || (m & ~WIDEST_FILE_MODE) ||
+		    (m & DEFAULT_FILE_MODE) != DEFAULT_FILE_MODE)
+			return usage_error(cmd, "invalid file mode '%s' (octal, from 0600 to 0644: "
+					   "group and others may read at most)", arg);
+		a->file_mode = (unsigned)m;
+		return 0;
+	}
+	case 'K':
+		if ((v = parse_long(arg, MIN_MAP_ENTRIES, MAX_KEYS)) < 0)
+			return usage_error(cmd, "invalid key count '%s' (16 to 4194304)", arg);
+		a->max_keys = (uint32_t)v;
+		return 0;
+	case 'Y':
+		if ((v = parse_long(arg, MIN_MAP_ENTRIES, MAX_STACKS)) < 0)
+			return usage_error(cmd, "invalid stack count '%s' (16 to 1048576)", arg);
+		a->max_stacks = (uint32_t)v;
+		return 0;
 	case 'v':
 		log_set_verbose(true);
 		return 0;
@@ -116,12 +145,27 @@ void sampling_args_usage(FILE *f)
 "                        none). Local debug files (/usr/lib/debug, by build-id\n"
 "                        or .gnu_debuglink) are always used\n"
 "      --symbolizer-cache-mb MB\n"
-"                        cap on parsed symbol tables and debug info kept for\n"
-"                        objects no running process uses (default %d)\n"
+"                        cap on all the symbolizer holds: symbol tables, debug\n"
+"                        info and unwind tables of objects, JIT maps (default\n"
+"                        %d). Unused objects go first; when objects in use\n"
+"                        fill it, new ones are not parsed (counted)\n"
+"      --max-keys N      distinct (process, thread, stacks) samples the kernel\n"
+"                        keeps per interval (default %d); more are dropped\n"
+"                        and counted\n"
+"      --max-stacks N    distinct stacks kept per interval, in the kernel's\n"
+"                        stack map (default %d) and unwound from snapshots\n"
+"                        (default %d); more are dropped and counted\n"
 "      --log-format FMT  'text' (default): 'bpfprof: warning: ...' lines;\n"
 "                        'json': one object per line with time, level, msg\n"
+"      --file-mode MODE  permissions of the profiles written (octal): %04o,\n"
+"                        only their owner (root) reads them (default); 0640\n"
+"                        the file's group too; 0644 everyone. Profiles name\n"
+"                        every user's processes. Directories created for them\n"
+"                        get x where r is set (0700, 0750, 0755); an existing\n"
+"                        one is not changed\n"
 "  -v, --verbose         debug logging, including libbpf's\n",
-		DEFAULT_FREQ_HZ, MAX_FREQ_HZ, DEFAULT_CACHE_MB);
+		DEFAULT_FREQ_HZ, MAX_FREQ_HZ, DEFAULT_CACHE_MB, BPFPROF_MAX_COUNTS,
+		BPFPROF_MAX_STACKS, COLLECTOR_DEFAULT_MAX_STACKS, DEFAULT_FILE_MODE);
 }
 
 void sampling_args_apply(const struct sampling_args *a, struct sampler_opts *sopts,
@@ -131,6 +175,9 @@ void sampling_args_apply(const struct sampling_args *a, struct sampler_opts *sop
 	sopts->include_idle = a->include_idle;
 	sopts->unwind = a->unwind;
 	sopts->snapshot_bytes = a->snapshot_kb * 1024;
+	sopts->max_keys = a->max_keys;
+	sopts->max_stacks = a->max_stacks;
+	copts->max_stacks = a->max_stacks;
 	copts->debuginfod_urls = a->debuginfod_urls;
 	copts->cache_bytes = a->cache_mb << 20;
 	copts->unwind = a->unwind != UNWIND_FP;

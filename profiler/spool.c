@@ -6,10 +6,17 @@
  * cap is enforced without listing the directory again. Entry files are read
  * only when they are about to be sent (spool_peek_oldest), which is where a
  * corrupt one is found and deleted.
+ *
+ * Every file is opened relative to the directories' fds, never following a
+ * link: .lock and entries O_NOFOLLOW, temporary files also O_EXCL, entries
+ * O_NONBLOCK and read only when they are regular files within the cap (a
+ * FIFO or a link in their place is deleted like a corrupt entry).
  */
 #include "spool.h"
 
 #include "log.h"
+#include "safe_dir.h"
+#include "safe_open.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -285,12 +292,14 @@ static int scan(struct spool *s, int fd, struct queue *q, const char *where)
 			log_info("spool: removing %s/%s left by an interrupted write",
 				 where, de->d_name);
 			unlinkat(fd, de->d_name, 0);
-		} else if (parse_name(de->d_name, &seq) &&
-			   !fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) &&
-			   S_ISREG(sb.st_mode)) {
-			ret = queue_add(q, seq, (uint64_t)sb.st_size);
+		} else if (parse_name(de->d_name, &seq)) {
+			/* numbered past whatever holds a name, so no entry of
+			 * ours lands on a link or a FIFO */
 			if (seq >= s->next_seq)
 				s->next_seq = seq + 1;
+			if (!fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) &&
+			    S_ISREG(sb.st_mode))
+				ret = queue_add(q, seq, (uint64_t)sb.st_size);
 		}
 	}
 	closedir(d);
@@ -299,47 +308,22 @@ static int scan(struct spool *s, int fd, struct queue *q, const char *where)
 
 /* ---- open / close ---- */
 
-static int mkdir_p(const char *path)
+static int open_dirs(struct spool *s, const char *dir, const char *rej)
 {
-	char *p = *path ? strdup(path) : NULL;
-	int ret = 0;
+	struct stat st;
+	int ret = safe_dir_open(dir, 0700, "spool", &s->dir_fd);
 
-	if (!p)
-		return *path ? -ENOMEM : -ENOENT;
-	for (char *c = p + 1; !ret; c++) {
-		bool end = !*c;
-
-		if (*c != '/' && !end)
-			continue;
-		*c = '\0';
-		if (mkdir(p, 0700) && errno != EEXIST)
-			ret = -errno;
-		if (end)
-			break;
-		*c = '/';
-	}
-	free(p);
-	return ret;
-}
-
-static int open_dirs(struct spool *s, const char *dir)
-{
-	int ret = mkdir_p(dir);
-
-	if (!ret) {
-		s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (s->dir_fd < 0 ||
-		    (mkdirat(s->dir_fd, REJECTED, 0700) && errno != EEXIST))
-			ret = -errno;
-	}
-	if (!ret) {
-		s->rej_fd = openat(s->dir_fd, REJECTED, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		s->lock_fd = openat(s->dir_fd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (s->rej_fd < 0 || s->lock_fd < 0)
-			ret = -errno;
-	}
-	if (ret) {
-		log_error("spool: open %s: %s", dir, strerror(-ret));
+	if (!ret)
+		ret = safe_dir_openat(s->dir_fd, REJECTED, rej, 0700, "spool", &s->rej_fd);
+	if (ret)
+		return ret; /* logged */
+	/* O_NONBLOCK: a FIFO in its place must not stop us */
+	s->lock_fd = openat(s->dir_fd, ".lock",
+			    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0 || fstat(s->lock_fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = s->lock_fd < 0 && errno != ELOOP ? -errno : -EINVAL;
+		log_error("spool %s: .lock: %s", dir, ret == -EINVAL ? "a link or not a regular "
+			  "file, which bpfprof does not open: remove it" : strerror(-ret));
 		return ret;
 	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
@@ -367,7 +351,7 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out)
 	s->pending.max_bytes = max_bytes;
 	s->rejected.max_bytes = max_bytes / 4;
 	snprintf(rej, sizeof(rej), "%s/" REJECTED, dir);
-	ret = open_dirs(s, dir);
+	ret = open_dirs(s, dir, rej);
 	if (!ret)
 		ret = scan(s, s->dir_fd, &s->pending, dir);
 	if (!ret)
@@ -403,12 +387,17 @@ void spool_close(struct spool *s)
 
 static int write_atomic(int dir_fd, const char *name, const void *buf, size_t len)
 {
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	char tmp[NAME_LEN + 5];
 	const uint8_t *p = buf;
 	int fd, ret = 0;
 
 	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(dir_fd, tmp, flags, 0600);
+	if (fd < 0 && errno == EEXIST) { /* left over: whatever it is, not followed */
+		unlinkat(dir_fd, tmp, 0);
+		fd = openat(dir_fd, tmp, flags, 0600);
+	}
 	if (fd < 0)
 		return -errno;
 	while (len && !ret) {
@@ -488,37 +477,15 @@ int spool_push(struct spool *s, const struct ingest_meta *m, const void *body,
 	return 0;
 }
 
-static int read_file(int dir_fd, const char *name, void **buf, size_t *len)
+/* An entry's bytes: -ENOENT when gone, -EBADMSG when it is not a regular
+ * file (a link, a FIFO) or larger than max. */
+static int read_entry(int dir_fd, const char *name, size_t max, void **buf, size_t *len)
 {
-	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC), ret = 0;
-	struct stat sb;
-	size_t got = 0;
+	int ret = safe_read_file(dir_fd, name, SAFE_OPEN_NOFOLLOW, max, (char **)buf, len, NULL);
 
-	*buf = NULL;
-	*len = 0;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &sb))
-		ret = -errno;
-	else if (!(*buf = malloc(sb.st_size ? (size_t)sb.st_size : 1)))
-		ret = -ENOMEM;
-	while (!ret && got < (size_t)sb.st_size) {
-		ssize_t n = read(fd, (char *)*buf + got, (size_t)sb.st_size - got);
-
-		if (n < 0 && errno != EINTR)
-			ret = -errno;
-		else if (n == 0)
-			break; /* shrank under us: the parser will say so */
-		else if (n > 0)
-			got += (size_t)n;
-	}
-	close(fd);
-	if (ret) {
-		free(*buf);
-		*buf = NULL;
-	}
-	*len = got;
-	return ret;
+	/* a link, FIFO or device planted under an entry's name, or one that is
+	 * (or grew) over the cap: corrupt, like a bad CRC */
+	return ret == -ELOOP || ret == -EINVAL || ret == -EFBIG ? -EBADMSG : ret;
 }
 
 int spool_peek_oldest(struct spool *s, struct spool_entry *e)
@@ -531,17 +498,18 @@ int spool_peek_oldest(struct spool *s, struct spool_entry *e)
 	memset(e, 0, sizeof(*e));
 	while (s->pending.n) {
 		entry_name(name, s->pending.items[0].seq, ".spool");
-		ret = read_file(s->dir_fd, name, &buf, &len);
+		ret = read_entry(s->dir_fd, name, s->pending.max_bytes, &buf, &len);
 		if (ret == -ENOENT) {
 			log_warn("spool %s: %s vanished", s->dir, name);
 			queue_del(&s->pending, 0);
 			continue;
 		}
-		if (ret) {
+		if (ret && ret != -EBADMSG) {
 			log_error("spool %s: read %s: %s", s->dir, name, strerror(-ret));
 			return ret;
 		}
-		ret = spool_entry_parse(buf, len, e);
+		if (!ret)
+			ret = spool_entry_parse(buf, len, e);
 		if (!ret) {
 			e->seq = s->pending.items[0].seq;
 			e->file = buf;
@@ -551,7 +519,7 @@ int spool_peek_oldest(struct spool *s, struct spool_entry *e)
 		if (ret != -EBADMSG)
 			return ret;
 		s->st.corrupt++;
-		log_warn("spool %s: %s is corrupt, deleted", s->dir, name);
+		log_warn("spool %s: %s is corrupt or not a regular file, deleted", s->dir, name);
 		drop_oldest(s->dir_fd, &s->pending);
 	}
 	return -ENOENT;
@@ -576,24 +544,17 @@ int spool_remove(struct spool *s, uint64_t seq)
 int spool_set_aside(struct spool *s, uint64_t seq, const char *reason)
 {
 	ssize_t i = queue_find(&s->pending, seq);
-	char name[NAME_LEN], why[NAME_LEN];
+	char name[NAME_LEN], why[NAME_LEN], text[512];
 	uint64_t size;
-	FILE *f;
-	int fd, ret;
+	int ret;
 
 	if (i < 0)
 		return -ENOENT;
 	size = s->pending.items[i].size;
 	entry_name(name, seq, ".spool");
 	entry_name(why, seq, ".reason");
-	fd = openat(s->rej_fd, why, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f) {
-		fprintf(f, "%s\n", reason ? reason : "");
-		fclose(f);
-	} else if (fd >= 0) {
-		close(fd);
-	}
+	snprintf(text, sizeof(text), "%s\n", reason ? reason : "");
+	write_atomic(s->rej_fd, why, text, strlen(text)); /* best effort: the entry matters */
 	if (renameat(s->dir_fd, name, s->rej_fd, name)) {
 		ret = -errno;
 		log_error("spool %s: move %s to " REJECTED "/: %s", s->dir, name, strerror(-ret));

@@ -1,6 +1,9 @@
 /* spool.h - an on-disk FIFO of profiles waiting for the Pyroscope server.
  *
- * Layout of the spool directory (created, with its parents, mode 0700):
+ * Layout of the spool directory (created, with its parents, mode 0700; it
+ * and rejected/ must be owned by bpfprof's user and not writable by group
+ * or others, else spool_open fails and says so - see safe_dir.h; the files
+ * are 0600, private to the agent whatever --file-mode says):
  *   NNNNNNNNNNNNNNNNNNNN.spool   one pending upload; N = sequence number,
  *                                20 digits, so name order = push order
  *   .tmp-NNNN...                 an entry being written (temp + fsync +
@@ -26,7 +29,9 @@
  *   u64 len + gzipped pprof | u32 CRC-32 of all the bytes before it
  * Strings are not NUL-terminated in the file and may not contain NUL. A file
  * that does not parse exactly (truncated, wrong CRC, trailing bytes) is
- * corrupt: spool_peek_oldest logs it, deletes it, counts it and goes on.
+ * corrupt: spool_peek_oldest logs it, deletes it, counts it and goes on; so
+ * does it with a link, a FIFO or another non-regular file, which it never
+ * opens for reading nor follows.
  *
  * Counters are since spool_open. Functions return 0 or a negative errno and
  * log one line on failure. Not thread-safe.
@@ -61,7 +66,8 @@ struct spool_stats {
 	uint64_t rejected_dropped;        /* deleted from rejected/ over its cap */
 };
 
-/* -EBUSY when another process holds the spool. */
+/* -EBUSY when another process holds the spool; -EPERM when the directory
+ * is another user's or writable by others, -ELOOP when it is a link. */
 int spool_open(const char *dir, uint64_t max_bytes, struct spool **out);
 void spool_close(struct spool *s);
 

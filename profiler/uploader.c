@@ -77,13 +77,14 @@ static int send_oldest(struct uploader *u)
 	err = ingest_upload(u->client, &e.meta, e.body, e.body_len, &res);
 	pthread_mutex_lock(&u->lock);
 	if (err || res.status == INGEST_RETRY) {
-		uint64_t delay = backoff_next(&u->backoff);
+		/* retry_after_s <= INGEST_RETRY_AFTER_MAX_S: no overflow */
+		uint64_t delay = backoff_next_after(&u->backoff, err ? 0 :
+						    (uint64_t)res.retry_after_s * 1000);
 
-		if (res.retry_after_s > 0 && (uint64_t)res.retry_after_s * 1000 > delay)
-			delay = (uint64_t)res.retry_after_s * 1000;
 		if (u->backoff.attempt == 1) /* once per outage, not per retry */
-			log_warn("upload of %s failed (%s): retrying with backoff", e.meta.service,
-				 err ? strerror(-err) : res.message);
+			log_warn("upload of %s failed (%s): retrying with backoff, first in %.1f s",
+				 e.meta.service, err ? strerror(-err) : res.message,
+				 (double)delay / 1000);
 		u->not_before_ms = (uint64_t)monotonic_ms() + delay;
 		u->stats.retried++;
 		spool_entry_free(&e);

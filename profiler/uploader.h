@@ -7,7 +7,10 @@
  * A mutex guards the spool and the counters; it is not held while a
  * request is in flight. A profile the server may accept later (no answer, 5xx,
  * 408, 429) stays first in line and sending pauses for an exponential
- * backoff with jitter; one it refuses for good (another 4xx), or one older
+ * backoff with jitter (1 s doubling up to 60 s), or for the server's
+ * Retry-After when that is longer - but never more than those 60 s: a
+ * server (or anything on its port) cannot stop uploads for longer than our
+ * own backoff would. One it refuses for good (another 4xx), or one older
  * than Pyroscope's ingestion window, is set aside and counted, so it does
  * not block the rest.
  */

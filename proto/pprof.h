@@ -97,10 +97,31 @@ size_t pprof_builder_sample_count(const struct pprof_builder *b);
 int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
 			    size_t *out_len, size_t *raw_len);
 
-/* Write buf to path atomically: a temporary file in the same directory,
- * fsync, rename (the temporary file is removed on any error). The file keeps
- * the mode of the one it replaces, else 0666 & ~umask. path "-" writes to
- * standard output. A missing directory gives -ENOENT. */
+/* A profile file being written, in two steps so that a path that cannot be
+ * written fails before there is anything to write: pprof_file_open creates
+ * the temporary file ".NAME.XXXXXX" beside the target (O_EXCL | O_NOFOLLOW,
+ * so no link is followed) with exactly mode, whatever the umask;
+ * pprof_file_commit writes the profile to it, fsyncs it, renames it over the
+ * target (a reader sees the old file or the whole new one) and fsyncs the
+ * directory. path is relative to dir_fd (a directory fd, or AT_FDCWD); "-"
+ * is standard output. Neither logs: they return -EISDIR when path names a
+ * directory, -EINVAL when it names another file that is not a regular one
+ * (a device, a FIFO: the rename would replace it), -ENOENT when its
+ * directory is missing, or what the system said (-ENOSPC, -EROFS, ...), and
+ * the caller says what failed. */
+struct pprof_file;
+
+int pprof_file_open(int dir_fd, const char *path, unsigned mode, struct pprof_file **out);
+
+/* Frees f. On failure the temporary file is removed: nothing partial stays. */
+int pprof_file_commit(struct pprof_file *f, const void *buf, size_t len);
+
+/* Removes the temporary file and frees f (NULL: nothing). */
+void pprof_file_discard(struct pprof_file *f);
+
+/* pprof_file_open + commit for tools: the file keeps the mode of the one it
+ * replaces, else 0666 & ~umask, as open(O_CREAT) would give. Logs one line
+ * on failure. */
 int pprof_write_file_atomic(const char *path, const void *buf, size_t len);
 
 #endif

@@ -1,16 +1,17 @@
-/* pprof_write.c - pprof_write_file_atomic(): put a finished profile on disk
- * so that readers see either the old file or the complete new one.
+/* pprof_write.c - pprof_file_open/commit/discard and pprof_write_file_atomic:
+ * put a finished profile on disk so that readers see either the old file or
+ * the complete new one.
  *
- * The bytes go to a temporary file created with mkostemp() next to the
- * target (".NAME.XXXXXX" in the same directory, so rename() cannot cross a
- * file system), which is written completely, fsync()ed, closed and renamed
- * over the target; then the directory is fsync()ed so the rename survives a
- * crash. On any error the temporary file is unlinked. The new file keeps the
- * permission bits of the file it replaces, or gets 0666 & ~umask like a file
- * made by open(O_CREAT). Path "-" writes to standard output instead.
+ * The temporary file is made next to the target (".NAME.XXXXXX" in the same
+ * directory, so the rename cannot cross a file system) with openat(O_CREAT |
+ * O_EXCL | O_NOFOLLOW): whatever someone put under a name, it is never
+ * opened, so no link is followed and no file truncated. The mode is set
+ * with fchmod, so it is exactly the one asked for. The directory is opened
+ * once and kept, so the rename and its fsync go where the file was made
+ * even if the path changes meanwhile. Path "-" writes to standard output.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* asprintf, mkostemp */
+#define _GNU_SOURCE /* asprintf */
 #endif
 #include "pprof.h"
 
@@ -19,10 +20,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG(fmt, ...) fprintf(stderr, "pprof: " fmt "\n", ##__VA_ARGS__)
+#define TEMP_TRIES 100
+
+struct pprof_file {
+	int dir_fd, fd; /* -1 and -1: standard output */
+	char *name;     /* the target's name in dir_fd */
+	char *tmp;      /* the temporary file's */
+};
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -40,6 +50,146 @@ static int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Six random letters or digits at *x (mkostemp's pattern, which has no
+ * openat form). */
+static void random_suffix(char *x)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		unsigned long v = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^
+				  (unsigned long)(uintptr_t)x ^ (unsigned long)rand();
+
+		for (size_t i = 0; i < sizeof(r); i++, v >>= 5)
+			r[i] = (unsigned char)v;
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		x[i] = chars[r[i] % (sizeof(chars) - 1)];
+}
+
+static void free_file(struct pprof_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->dir_fd >= 0)
+		close(f->dir_fd);
+	free(f->name);
+	free(f->tmp);
+	free(f);
+}
+
+/* Opens path's directory into f->dir_fd and sets f->name. */
+static int open_dir(struct pprof_file *f, int dir_fd, const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *dir;
+
+	if (!*base)
+		return -EISDIR;
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	f->name = strdup(base);
+	if (!dir || !f->name) {
+		free(dir);
+		return -ENOMEM;
+	}
+	f->dir_fd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	return f->dir_fd < 0 ? -errno : 0;
+}
+
+int pprof_file_open(int dir_fd, const char *path, unsigned mode, struct pprof_file **out)
+{
+	struct pprof_file *f;
+	struct stat st;
+	int err;
+
+	*out = NULL;
+	if (!path || !*path || mode > 07777)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->dir_fd = f->fd = -1;
+	if (!strcmp(path, "-")) {
+		*out = f;
+		return 0;
+	}
+	err = open_dir(f, dir_fd, path);
+	/* a directory: the rename would fail, but only at the end; a device
+	 * or a FIFO (-o /dev/null): the rename would replace it */
+	if (!err && !fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) &&
+	    !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (!err && asprintf(&f->tmp, ".%s.XXXXXX", f->name) < 0) {
+		f->tmp = NULL; /* contents undefined after a failure */
+		err = -ENOMEM;
+	}
+	for (int i = 0; !err && i < TEMP_TRIES; i++) {
+		random_suffix(f->tmp + strlen(f->tmp) - 6);
+		f->fd = openat(f->dir_fd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			       mode);
+		if (f->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (!err && f->fd < 0)
+		err = -errno;
+	if (!err && fchmod(f->fd, mode)) { /* what the umask took away */
+		err = -errno;
+		unlinkat(f->dir_fd, f->tmp, 0);
+	}
+	if (err) {
+		free_file(f);
+		return err;
+	}
+	*out = f;
+	return 0;
+}
+
+int pprof_file_commit(struct pprof_file *f, const void *buf, size_t len)
+{
+	int err;
+
+	if (len && !buf) {
+		pprof_file_discard(f);
+		return -EINVAL;
+	}
+	if (f->fd < 0) { /* standard output */
+		fflush(stdout);
+		err = write_all(STDOUT_FILENO, buf, len);
+		free_file(f);
+		return err;
+	}
+	err = write_all(f->fd, buf, len);
+	if (!err && fsync(f->fd))
+		err = -errno;
+	if (close(f->fd) && !err)
+		err = -errno;
+	f->fd = -1;
+	if (!err && renameat(f->dir_fd, f->tmp, f->dir_fd, f->name))
+		err = -errno;
+	if (err)
+		unlinkat(f->dir_fd, f->tmp, 0);
+	else
+		fsync(f->dir_fd); /* the rename itself durable; the file is in place either way */
+	free_file(f);
+	return err;
+}
+
+void pprof_file_discard(struct pprof_file *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		unlinkat(f->dir_fd, f->tmp, 0);
+	free_file(f);
 }
 
 /* The process umask, read without changing it (umask(2) would race with
@@ -61,92 +211,19 @@ static mode_t current_umask(void)
 
 int pprof_write_file_atomic(const char *path, const void *buf, size_t len)
 {
-	const char *slash, *base;
-	char *tmp = NULL, *dir = NULL;
+	struct pprof_file *f;
 	struct stat st;
-	mode_t mode;
-	bool created = false; /* tmp exists and must go on failure */
-	int fd = -1, dfd, err;
+	int err;
 
 	if (!path || !*path || (len && !buf)) {
 		LOG("write: path and buffer are required");
 		return -EINVAL;
 	}
-	if (strcmp(path, "-") == 0) {
-		fflush(stdout);
-		err = write_all(STDOUT_FILENO, buf, len);
-		if (err)
-			LOG("write standard output: %s", strerror(-err));
-		return err;
-	}
-
-	slash = strrchr(path, '/');
-	base = slash ? slash + 1 : path;
-	if (!*base) {
-		LOG("write %s: %s", path, strerror(EISDIR));
-		return -EISDIR;
-	}
-	/* "dir/.base.XXXXXX" next to the target, so rename() stays atomic */
-	if (asprintf(&tmp, "%.*s.%s.XXXXXX", (int)(base - path), path, base) < 0 ||
-	    asprintf(&dir, "%.*s", slash ? (int)(slash - path) + 1 : 1,
-		     slash ? path : ".") < 0) {
-		tmp = dir = NULL; /* contents undefined after a failure */
-		err = -ENOMEM;
-		LOG("write %s: %s", path, strerror(ENOMEM));
-		goto out;
-	}
-
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		LOG("create temporary file %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	created = true;
-	/* mkostemp makes 0600 files: give the file the mode of the one it
-	 * replaces, or what open(O_CREAT, 0666) would */
-	mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~current_umask();
-	if (fchmod(fd, mode) < 0) {
-		err = -errno;
-		LOG("chmod %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	err = write_all(fd, buf, len);
-	if (err) {
-		LOG("write %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		err = -errno;
-		LOG("fsync %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	err = close(fd);
-	fd = -1;
-	if (err < 0) {
-		err = -errno;
-		LOG("close %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		err = -errno;
-		LOG("rename %s to %s: %s", tmp, path, strerror(-err));
-		goto out;
-	}
-	created = false; /* renamed: nothing to clean up */
-
-	/* make the rename itself durable; the file is in place either way */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
-	free(tmp);
-	free(dir);
+	err = pprof_file_open(AT_FDCWD, path,
+			      stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~current_umask(), &f);
+	if (!err)
+		err = pprof_file_commit(f, buf, len);
+	if (err)
+		LOG("write %s: %s", strcmp(path, "-") ? path : "standard output", strerror(-err));
 	return err;
 }

@@ -3,15 +3,19 @@
  * Building:
  *  1. the CFI section's entries are read with dwarf_next_cfi: a CIE gives
  *     the pointer encoding of its FDEs (augmentation 'R'; .debug_frame uses
- *     plain 8-byte addresses), an FDE its pc range [lo, hi);
+ *     plain 8-byte addresses) and its initial instructions are run once
+ *     (cfi_program.c) into the state its FDEs start from; an FDE gives its
+ *     pc range [lo, hi) and where its instructions are;
  *  2. the ranges are sorted; a range overlapping the one before is dropped;
  *     uncovered PLT sections get ranges with fixed rules;
- *  3. each FDE range is walked from lo: dwarf_cfi_addrframe(pc) gives the
- *     row containing pc and where it ends, reduced to a cfi_rule; the next
- *     row starts there. Every range ends with a "no CFI" row, overwritten
- *     when the next range starts at the same pc.
+ *  3. each FDE's instructions are run once, from its CIE's state: each
+ *     advance of the pc hands out the row that ends there. Every range ends
+ *     with a "no CFI" row, overwritten when the next range starts at the
+ *     same pc; a malformed program ends with it where its rules stop.
  * Rows are emitted in pc order into growing arrays; a row with the same rule
  * as the one before is dropped; rules are interned through a hash table.
+ * The whole build is O(CFI entries + instructions + rows), and capped in
+ * both (cfi_table.h): a file is input from whoever can run it.
  */
 #include "cfi_table.h"
 
@@ -24,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REG_RBP 6
-#define REG_RSP 7
+#include "cfi_program.h"
+
 #define MAX_RULES 65535 /* rule index 0 is "no CFI" */
 
 struct cfi_table {
@@ -42,21 +46,28 @@ struct cfi_table {
 struct cie {
 	uint64_t off;           /* section offset */
 	int enc;                /* DW_EH_PE_* of FDE pc ranges; -1: unknown */
+	bool sized;             /* 'z': FDEs have sized augmentation data */
+	bool aug_unknown;       /* FDEs have augmentation data of unknown size */
+	int err;                /* of its initial instructions: 0, or no CFI */
+	struct cfi_cie prog;
 };
 
 struct span {
 	uint64_t lo, hi;
 	int plt;                /* 0: an FDE; else enum plt_kind */
+	size_t cie;             /* an FDE's: index into build.cies */
+	const uint8_t *insns;   /* an FDE's instructions; NULL: unreadable */
+	const uint8_t *insns_end;
 };
 
 enum plt_kind { PLT_LAZY = 1, PLT_LAZY_IBT, PLT_JMP };
 
 struct build {
 	Elf *elf;
-	Dwarf_CFI *cfi;
 	Elf_Data *data;         /* raw CFI section */
 	uint64_t sec_addr;
 	bool eh_frame;
+	uint64_t budget;        /* CFI instructions left to interpret */
 	struct cie *cies;
 	size_t ncies, cies_cap;
 	struct span *spans;
@@ -88,35 +99,10 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static bool read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
+/* The vaddr of a byte of the CFI section. */
+static uint64_t vaddr_of(const struct build *b, const uint8_t *p)
 {
-	unsigned shift = 0;
-
-	*v = 0;
-	while (*p < end) {
-		uint8_t b = *(*p)++;
-
-		if (shift < 64)
-			*v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
-static bool read_fixed(const uint8_t **p, const uint8_t *end, size_t n,
-		       uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if ((size_t)(end - *p) < n)
-		return false;
-	for (size_t i = 0; i < n; i++)   /* x86-64: little endian */
-		x |= (uint64_t)(*p)[i] << (8 * i);
-	*p += n;
-	*v = x;
-	return true;
+	return b->sec_addr + (uint64_t)(p - (const uint8_t *)b->data->d_buf);
 }
 
 /* Reads a pointer encoded as enc (DW_EH_PE_*); pc-relative ones relative to
@@ -124,50 +110,7 @@ static bool read_fixed(const uint8_t **p, const uint8_t *end, size_t n,
 static bool read_encoded(const struct build *b, const uint8_t **p,
 			 const uint8_t *end, int enc, uint64_t *v)
 {
-	uint64_t here = b->sec_addr +
-			(uint64_t)(*p - (const uint8_t *)b->data->d_buf);
-	uint64_t x = 0;
-	bool ok;
-
-	switch (enc & 0x0f) {
-	case DW_EH_PE_absptr:
-	case DW_EH_PE_udata8:
-	case DW_EH_PE_sdata8:
-		ok = read_fixed(p, end, 8, &x);
-		break;
-	case DW_EH_PE_udata4:
-		ok = read_fixed(p, end, 4, &x);
-		break;
-	case DW_EH_PE_sdata4:
-		ok = read_fixed(p, end, 4, &x);
-		x = (uint64_t)(int64_t)(int32_t)x;
-		break;
-	case DW_EH_PE_udata2:
-		ok = read_fixed(p, end, 2, &x);
-		break;
-	case DW_EH_PE_sdata2:
-		ok = read_fixed(p, end, 2, &x);
-		x = (uint64_t)(int64_t)(int16_t)x;
-		break;
-	case DW_EH_PE_uleb128:
-		ok = read_uleb(p, end, &x);
-		break;
-	default:
-		return false;
-	}
-	if (!ok)
-		return false;
-	switch (enc & 0x70) {
-	case 0:
-		break;
-	case DW_EH_PE_pcrel:
-		x += here;
-		break;
-	default:
-		return false;
-	}
-	*v = x;
-	return true;
+	return cfi_read_encoded(p, end, enc, vaddr_of(b, *p), v);
 }
 
 /* The encoding of FDE pc ranges named by a CIE, or -1. */
@@ -211,6 +154,40 @@ static int cie_fde_encoding(const struct build *b, const Dwarf_CIE *cie)
 	return enc;
 }
 
+/* The rest of a CIE, read from its augmentation string as libdw reads it
+ * (up to the first letter it does not know, unless 'z' came first), then
+ * its initial instructions run. */
+static int add_cie(struct build *b, uint64_t off, const Dwarf_CIE *e)
+{
+	struct cie *c;
+
+	if (grow((void **)&b->cies, &b->cies_cap, b->ncies + 1, sizeof(*b->cies)))
+		return -ENOMEM;
+	c = &b->cies[b->ncies++];
+	memset(c, 0, sizeof(*c));
+	c->off = off;
+	c->enc = cie_fde_encoding(b, e);
+	for (const char *a = e->augmentation; *a; a++) {
+		if (*a == 'z')
+			c->sized = true;
+		else if (*a == 'S')
+			c->prog.signal = true;
+		else if (*a == 'L' && !c->sized)
+			c->aug_unknown = true;  /* a size this file does not keep */
+		else if (!c->sized && *a != 'R' && *a != 'P')
+			break;
+	}
+	c->prog.code_align = e->code_alignment_factor;
+	c->prog.data_align = e->data_alignment_factor;
+	c->prog.ra_reg = e->return_address_register;
+	c->prog.ptr_enc = c->enc;
+	c->err = e->initial_instructions_end < e->initial_instructions ? -EINVAL :
+		 cfi_cie_run(&c->prog, e->initial_instructions,
+			     (size_t)(e->initial_instructions_end -
+				      e->initial_instructions), &b->budget);
+	return c->err == -E2BIG ? -E2BIG : 0;
+}
+
 static int add_span(struct build *b, uint64_t lo, uint64_t hi, int plt)
 {
 	if (hi <= lo || lo == 0)  /* empty, or code the linker discarded */
@@ -218,7 +195,7 @@ static int add_span(struct build *b, uint64_t lo, uint64_t hi, int plt)
 	if (grow((void **)&b->spans, &b->spans_cap, b->nspans + 1,
 		 sizeof(*b->spans)))
 		return -ENOMEM;
-	b->spans[b->nspans++] = (struct span){ lo, hi, plt };
+	b->spans[b->nspans++] = (struct span){ .lo = lo, .hi = hi, .plt = plt };
 	return 0;
 }
 
@@ -239,6 +216,35 @@ static const struct cie *find_cie(const struct build *b, uint64_t off)
 	return NULL;
 }
 
+/* An FDE's pc range and where its instructions are. */
+static int add_fde(struct build *b, const Dwarf_FDE *e)
+{
+	const struct cie *c = find_cie(b, e->CIE_pointer);
+	const uint8_t *p = e->start;
+	uint64_t lo, len, aug;
+	struct span *s;
+	size_t n = b->nspans;
+	int err;
+
+	if (!c || c->enc < 0 || e->end < e->start ||
+	    !read_encoded(b, &p, e->end, c->enc, &lo) ||
+	    !read_encoded(b, &p, e->end, c->enc & 0x0f, &len))
+		return 0;
+	err = add_span(b, lo, lo + len, 0);
+	if (err || b->nspans == n)
+		return err;
+	s = &b->spans[n];
+	s->cie = (size_t)(c - b->cies);
+	if (c->aug_unknown)
+		return 0;
+	if (c->sized && (!cfi_read_uleb(&p, e->end, &aug) ||
+			 aug > (uint64_t)(e->end - p)))
+		return 0;
+	s->insns = c->sized ? p + aug : p;
+	s->insns_end = e->end;
+	return 0;
+}
+
 static int read_entries(struct build *b)
 {
 	const unsigned char *ident =
@@ -248,25 +254,15 @@ static int read_entries(struct build *b)
 	int err;
 
 	while (dwarf_next_cfi(ident, b->data, b->eh_frame, off, &next, &e) == 0) {
-		if (dwarf_cfi_cie_p(&e)) {
-			if (grow((void **)&b->cies, &b->cies_cap, b->ncies + 1,
-				 sizeof(*b->cies)))
-				return -ENOMEM;
-			b->cies[b->ncies++] = (struct cie){
-				off, cie_fde_encoding(b, &e.cie) };
-		} else {
-			const struct cie *c = find_cie(b, e.fde.CIE_pointer);
-			const uint8_t *p = e.fde.start;
-			uint64_t lo, len;
-
-			if (c && c->enc >= 0 &&
-			    read_encoded(b, &p, e.fde.end, c->enc, &lo) &&
-			    read_encoded(b, &p, e.fde.end, c->enc & 0x0f, &len)) {
-				err = add_span(b, lo, lo + len, 0);
-				if (err)
-					return err;
-			}
-		}
+		/* each entry costs a unit too: an object of empty FDEs is
+		 * bounded as well */
+		if (!b->budget)
+			return -E2BIG;
+		b->budget--;
+		err = dwarf_cfi_cie_p(&e) ? add_cie(b, off, &e.cie) :
+					    add_fde(b, &e.fde);
+		if (err)
+			return err;
 		if (next == (Dwarf_Off)-1 || next <= off)
 			break;
 		off = next;
@@ -340,6 +336,8 @@ static int emit(struct build *b, uint64_t pc, int rule)
 		b->nrows--;
 	if (b->nrows && b->row_rule[b->nrows - 1] == rule)
 		return 0;
+	if (b->nrows == CFI_TABLE_MAX_ROWS)
+		return -E2BIG;
 	if (b->nrows == b->rows_cap) {
 		size_t cap = b->rows_cap ? b->rows_cap * 2 : 1024;
 		uint64_t *pc_arr = realloc(b->row_pc, cap * sizeof(*pc_arr));
@@ -367,131 +365,27 @@ static int emit_rule(struct build *b, uint64_t pc, const struct cfi_rule *r)
 	return i < 0 ? i : emit(b, pc, i);
 }
 
-static bool fits16(int64_t v)
+static int fde_row(void *ctx, uint64_t pc, const struct cfi_rule *r)
 {
-	return v >= INT16_MIN && v <= INT16_MAX;
+	return emit_rule(ctx, pc, r);
 }
 
-/* Reduces the rule of register regno to a kind and an offset. */
-static uint8_t reg_rule(Dwarf_Frame *f, int regno, int16_t *off)
-{
-	Dwarf_Op mem[3], *ops;
-	size_t nops;
-	int64_t v;
-	int rc = dwarf_frame_register(f, regno, mem, &ops, &nops);
-
-	if (rc < 0)
-		return CFI_REG_UNSUPPORTED;
-	if (nops == 0)
-		return ops ? CFI_REG_UNDEFINED : CFI_REG_SAME;
-	if (rc != 0 || ops[0].atom != DW_OP_call_frame_cfa)
-		return CFI_REG_UNSUPPORTED;
-	if (nops == 1) {                       /* DW_CFA_offset 0 */
-		*off = 0;
-		return CFI_REG_AT_CFA;
-	}
-	if (nops != 2)
-		return CFI_REG_UNSUPPORTED;
-	v = (int64_t)ops[1].number;
-	if (ops[1].atom == DW_OP_plus_uconst && fits16(v)) {
-		*off = (int16_t)v;             /* DW_CFA_offset N */
-		return CFI_REG_AT_CFA;
-	}
-	if (ops[1].atom == DW_OP_breg7 && fits16(v)) {
-		*off = (int16_t)v;             /* DW_CFA_expression: rsp + N */
-		return CFI_REG_AT_RSP;
-	}
-	return CFI_REG_UNSUPPORTED;
-}
-
-static bool lit(const Dwarf_Op *op, uint64_t *v)
-{
-	if (op->atom >= DW_OP_lit0 && op->atom <= DW_OP_lit31) {
-		*v = op->atom - DW_OP_lit0;
-		return true;
-	}
-	if (op->atom == DW_OP_const1u || op->atom == DW_OP_constu) {
-		*v = op->number;
-		return true;
-	}
-	return false;
-}
-
-/* binutils' lazy PLT entries: rsp + N + (((rip & 15) >= K) << 3). */
-static bool plt_expr(const Dwarf_Op *ops, size_t nops, struct cfi_rule *r)
-{
-	uint64_t mask, k, shift;
-
-	if (nops != 9 || ops[0].atom != DW_OP_breg7 ||
-	    ops[1].atom != DW_OP_breg16 || ops[1].number != 0 ||
-	    !lit(&ops[2], &mask) || mask != 15 || ops[3].atom != DW_OP_and ||
-	    !lit(&ops[4], &k) || k > 15 || ops[5].atom != DW_OP_ge ||
-	    !lit(&ops[6], &shift) || shift != 3 || ops[7].atom != DW_OP_shl ||
-	    ops[8].atom != DW_OP_plus)
-		return false;
-	r->cfa = CFI_CFA_PLT;
-	r->cfa_off = (int32_t)ops[0].number;
-	r->plt_ge = (uint8_t)k;
-	return true;
-}
-
-static void cfa_rule(Dwarf_Frame *f, struct cfi_rule *r)
-{
-	Dwarf_Op *ops;
-	size_t nops;
-	int64_t v;
-
-	r->cfa = CFI_CFA_UNSUPPORTED;
-	if (dwarf_frame_cfa(f, &ops, &nops) != 0 || nops == 0)
-		return;
-	v = (int64_t)(nops == 1 && ops[0].atom == DW_OP_bregx ?
-		      ops[0].number2 : ops[0].number);
-	if (v < INT32_MIN || v > INT32_MAX)
-		return;
-	if (nops == 1 && ops[0].atom == DW_OP_bregx) {   /* DW_CFA_def_cfa */
-		if (ops[0].number == REG_RSP)
-			r->cfa = CFI_CFA_RSP;
-		else if (ops[0].number == REG_RBP)
-			r->cfa = CFI_CFA_RBP;
-		r->cfa_off = (int32_t)v;
-	} else if (nops == 2 && ops[0].atom == DW_OP_breg7 &&
-		   ops[1].atom == DW_OP_deref) {
-		r->cfa = CFI_CFA_DEREF_RSP;
-		r->cfa_off = (int32_t)v;
-	} else {
-		plt_expr(ops, nops, r);
-	}
-}
-
+/* Runs the FDE's program once, a row per advance; a program that is
+ * malformed (or its CIE's) ends with "no CFI" where its rules stop. */
 static int walk_fde(struct build *b, const struct span *s)
 {
-	uint64_t pc = s->lo;
-	int err;
+	const struct cie *c = &b->cies[s->cie];
+	uint64_t stop = s->lo;
+	int err = -EINVAL;
 
-	while (pc < s->hi) {
-		Dwarf_Frame *f;
-		Dwarf_Addr start, end;
-		bool signal;
-		struct cfi_rule r;
-		int ra;
-
-		if (dwarf_cfi_addrframe(b->cfi, pc, &f) != 0)
-			break;
-		ra = dwarf_frame_info(f, &start, &end, &signal);
-		memset(&r, 0, sizeof(r));
-		cfa_rule(f, &r);
-		r.ra = reg_rule(f, ra, &r.ra_off);
-		r.rbp = reg_rule(f, REG_RBP, &r.rbp_off);
-		r.flags = signal ? CFI_SIGNAL_FRAME : 0;
-		free(f);
-		err = emit_rule(b, pc, &r);
-		if (err)
-			return err;
-		if (end <= pc)
-			break;
-		pc = end;
-	}
-	return emit(b, pc < s->hi ? pc : s->hi, 0);
+	if (!c->err && s->insns)
+		err = cfi_fde_run(&c->prog, s->insns,
+				  (size_t)(s->insns_end - s->insns),
+				  vaddr_of(b, s->insns), s->lo, s->hi,
+				  &b->budget, fde_row, b, &stop);
+	if (err && err != -EINVAL && err != -ENOTSUP)
+		return err;
+	return emit(b, stop, 0);
 }
 
 static int rule_rsp(struct build *b, uint64_t pc, int32_t off, int ge)
@@ -602,18 +496,12 @@ static int find_sections(struct build *b, Elf_Scn **cfi_scn, bool *eh)
 	return 0;
 }
 
-/* The CFI handle and the section's raw (uncompressed) data. */
-static int open_cfi(struct build *b, Elf_Scn *scn, bool eh, Dwarf **dbg)
+/* The CFI section's raw (uncompressed) data. */
+static int open_cfi(struct build *b, Elf_Scn *scn, bool eh)
 {
 	GElf_Shdr sh;
 
-	if (eh) {
-		b->cfi = dwarf_getcfi_elf(b->elf);
-	} else {
-		*dbg = dwarf_begin_elf(b->elf, DWARF_C_READ, NULL);
-		b->cfi = *dbg ? dwarf_getcfi(*dbg) : NULL;
-	}
-	if (!b->cfi || !gelf_getshdr(scn, &sh))
+	if (!gelf_getshdr(scn, &sh))
 		return -EINVAL;
 	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
 		return -EINVAL;
@@ -682,7 +570,6 @@ int cfi_table_build(int fd, struct cfi_table **out)
 {
 	struct build b;
 	struct cfi_rule none;
-	Dwarf *dbg = NULL;
 	Elf_Scn *scn;
 	GElf_Ehdr eh;
 	bool is_eh = false;
@@ -690,6 +577,7 @@ int cfi_table_build(int fd, struct cfi_table **out)
 
 	memset(&b, 0, sizeof(b));
 	memset(&none, 0, sizeof(none));
+	b.budget = CFI_TABLE_MAX_INSNS;
 	*out = NULL;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
@@ -705,7 +593,7 @@ int cfi_table_build(int fd, struct cfi_table **out)
 	none.flags = 0xff;  /* rule 0: no CFI, unlike any real rule */
 	err = find_sections(&b, &scn, &is_eh);
 	if (!err)
-		err = open_cfi(&b, scn, is_eh, &dbg);
+		err = open_cfi(&b, scn, is_eh);
 	if (!err && intern_rule(&b, &none) < 0)
 		err = -ENOMEM;
 	if (!err)
@@ -713,9 +601,6 @@ int cfi_table_build(int fd, struct cfi_table **out)
 	if (!err)
 		err = finish(&b, out);
 out:
-	if (b.cfi && is_eh)
-		dwarf_cfi_end(b.cfi);
-	dwarf_end(dbg);
 	elf_end(b.elf);
 	free(b.cies);
 	free(b.spans);
@@ -751,6 +636,16 @@ int cfi_table_find(const struct cfi_table *t, uint64_t vaddr,
 	out->end = t->base + t->pc_off[lo + 1];
 	out->rule = t->rules[t->rule_of[lo]];
 	return 0;
+}
+
+int cfi_table_row(const struct cfi_table *t, size_t i, struct cfi_row *out)
+{
+	if (i + 1 >= t->nrows)
+		return -ERANGE;
+	out->start = t->base + t->pc_off[i];
+	out->end = t->base + t->pc_off[i + 1];
+	out->rule = t->rules[t->rule_of[i]];
+	return t->rule_of[i] ? 0 : -ENOENT;
 }
 
 size_t cfi_table_rows(const struct cfi_table *t)

@@ -3,14 +3,15 @@
  * Unwinding a stack snapshot needs, per frame, "where is the caller's stack
  * pointer (the CFA), its return address and its rbp". Asking libdw per pc
  * (dwarf_cfi_addrframe) re-runs the FDE's CFA program every time. So the
- * CFI is read once, with libdw, into one sorted table: one row per pc range
- * over which the rule for those three registers is constant. A lookup is a
- * binary search over 32-bit pc offsets.
+ * CFI is read once into one sorted table: one row per pc range over which
+ * the rule for those three registers is constant. A lookup is a binary
+ * search over 32-bit pc offsets.
  *
- * Building: every FDE of .eh_frame (else .debug_frame) is enumerated with
- * dwarf_next_cfi (its pc range decoded with the CIE's pointer encoding),
- * then walked row by row with dwarf_cfi_addrframe/dwarf_frame_info; each row
- * is reduced with dwarf_frame_cfa and dwarf_frame_register to a cfi_rule.
+ * Building: every CIE and FDE of .eh_frame (else .debug_frame) is
+ * enumerated with libdw's dwarf_next_cfi (an FDE's pc range decoded with
+ * the CIE's pointer encoding); each CIE's initial instructions and then
+ * each FDE's are run once by cfi_program.c, which hands out a cfi_rule per
+ * row as the pc advances: linear in the instructions, with caps below.
  * Adjacent rows with the same rule merge; distinct rules are stored once
  * (a table holds a uint32 pc offset and a uint16 rule index per row).
  *
@@ -75,12 +76,30 @@ struct cfi_row {
 	struct cfi_rule rule;
 };
 
+/* Caps of one object's table: its CFI is input from whoever can run the
+ * file, and one FDE can describe millions of rows in a few MB.
+ *
+ * Rows (pc ranges) per object. The largest objects on a Debian 12 machine
+ * have far fewer: libLLVM-15.so.1 979,120, python3.11 64,575, libc.so.6
+ * 28,275. At 4 Mi rows the table is 24 MiB (6 bytes a row), and building
+ * it needs 10 bytes a row more until it is done (about 0.25 s). */
+#define CFI_TABLE_MAX_ROWS (1u << 22)
+
+/* CFI instructions interpreted per object, each CIE and FDE counting as
+ * one too: a time cap, since rows that merge with the one before cost time
+ * but no memory. libLLVM-15.so.1 runs 2.4 M, python3.11 163 k, libc.so.6
+ * 64 k; 16 Mi (7x libLLVM's) take about 0.5 s on 2 vCPUs, 2 s under ASan. */
+#define CFI_TABLE_MAX_INSNS (UINT64_C(1) << 24)
+
 /* Reads the CFI of the x86-64 ELF file open on fd (fd stays the caller's;
  * its position is not used). Returns 0, -ENODATA when the file has neither
  * .eh_frame nor .debug_frame, -ENOTSUP when it is not x86-64 ELF64,
- * -EINVAL when libelf/libdw cannot read it, -E2BIG when its code spans more
- * than 4 GiB or it has more than 65535 distinct rules, or -ENOMEM. FDEs
- * libdw cannot read are skipped. Does not log. */
+ * -EINVAL when libelf cannot read it, -E2BIG (and no table) when its code
+ * spans more than 4 GiB, it has more than 65535 distinct rules, more than
+ * CFI_TABLE_MAX_ROWS rows or more than CFI_TABLE_MAX_INSNS instructions,
+ * or -ENOMEM. An FDE whose program is malformed has rules up to where it
+ * breaks and no CFI after; entries past one dwarf_next_cfi cannot read are
+ * skipped. Does not log. */
 int cfi_table_build(int fd, struct cfi_table **out);
 
 void cfi_table_free(struct cfi_table *t);
@@ -89,6 +108,12 @@ void cfi_table_free(struct cfi_table *t);
  * CFI covers vaddr. */
 int cfi_table_find(const struct cfi_table *t, uint64_t vaddr,
 		   struct cfi_row *out);
+
+/* Fills *out with row i, in pc order. Returns 0, -ENOENT for a row without
+ * CFI (a gap: out->start and out->end are set, out->rule is not a rule), or
+ * -ERANGE when i >= cfi_table_rows() - 1 (the last row only ends the one
+ * before it). */
+int cfi_table_row(const struct cfi_table *t, size_t i, struct cfi_row *out);
 
 /* Number of rows (pc ranges, including gaps without CFI). */
 size_t cfi_table_rows(const struct cfi_table *t);

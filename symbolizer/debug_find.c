@@ -29,12 +29,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "elf_limits.h"
 #include "elf_object.h"
 #include "opts.h"
+#include "safe_open.h"
+#include "sym_clock.h"
+#include "sym_log.h"
 
 #define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 #define DEFAULT_TIMEOUT_S 10
@@ -73,6 +76,19 @@ struct want {
 
 /* ---- options --------------------------------------------------------- */
 
+/* libdebuginfod reads its servers from $DEBUGINFOD_URLS at each query and
+ * has no other way to be told: set it once, here, while the caller is
+ * still single-threaded (setenv() races with any getenv() in another
+ * thread, libcurl's included). */
+static int use_urls(const char *urls)
+{
+	const char *cur = getenv(DEBUGINFOD_URLS_ENV_VAR);
+
+	if (cur && !strcmp(cur, urls))
+		return 0;
+	return setenv(DEBUGINFOD_URLS_ENV_VAR, urls, 1) ? -ENOMEM : 0;
+}
+
 int debug_finder_new(const struct debug_finder_opts *opts, struct debug_finder **out)
 {
 	const char *urls;
@@ -95,7 +111,8 @@ int debug_finder_new(const struct debug_finder_opts *opts, struct debug_finder *
 		f->urls = strdup(urls);
 	f->timeout_s = SYM_OPT(opts, debuginfod_timeout_s, DEFAULT_TIMEOUT_S);
 	f->retry_s = SYM_OPT(opts, debuginfod_retry_s, DEFAULT_RETRY_S);
-	if (!f->debug_root || (urls && *urls && !f->urls)) {
+	if (!f->debug_root || (urls && *urls && !f->urls) ||
+	    (f->urls && use_urls(f->urls))) {
 		debug_finder_free(f);
 		return -ENOMEM;
 	}
@@ -150,39 +167,44 @@ static bool is_the_one(int fd, Elf *elf, const struct want *w)
 	return crc_matches(fd, w->crc);
 }
 
-/* Opens path (malloc'ed, owned: handed to *found_path on success, else
- * freed; NULL means out of memory) and returns its descriptor if it is the
- * debug file wanted, else -ENOENT. */
-static int try_file(char *path, const struct want *w, char **found_path)
+/* Where candidates are opened: a process's root (resolved inside it, so
+ * an absolute symlink or ".." planted in a container cannot reach the
+ * host's files), or ours. */
+struct place {
+	int dirfd;
+	unsigned flags;         /* safe_open() flags */
+	const char *prefix;     /* for found_path: the root, or "" */
+};
+
+/* Opens path (the file's absolute path under the place's root; malloc'ed,
+ * owned: freed here; NULL means out of memory) through safe_open(), so a
+ * FIFO, device or oversized file is never read, and returns its
+ * descriptor if it is the debug file wanted, else -ENOENT. */
+static int try_file(const struct place *pl, char *path, const struct want *w,
+		    char **found_path)
 {
-	struct stat st;
-	bool ok;
+	bool ok = false;
 	Elf *elf;
 	int fd;
 
 	if (!path)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		free(path);
-		return -ENOENT;
-	}
-	ok = !fstat(fd, &st) && S_ISREG(st.st_mode) && !fcntl(fd, F_SETFL, 0);
-	if (ok) {
+	fd = safe_open(pl->dirfd, path, pl->flags, ELF_MAX_FILE_BYTES, NULL);
+	if (fd >= 0 && !fcntl(fd, F_SETFL, 0)) {
 		elf = elf_begin(fd, ELF_C_READ, NULL);
 		ok = elf && elf_kind(elf) == ELF_K_ELF && elf_has_debug_info(elf) &&
 		     is_the_one(fd, elf, w);
 		elf_end(elf);
 	}
 	if (!ok) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		free(path);
 		return -ENOENT;
 	}
-	if (found_path)
-		*found_path = path;
-	else
-		free(path);
+	if (found_path && asprintf(found_path, "%s%s", pl->prefix, path) < 0)
+		*found_path = NULL;
+	free(path);
 	return fd;
 }
 
@@ -200,33 +222,41 @@ static char *hex(const uint8_t *p, size_t n)
 	return s;
 }
 
-static char *build_id_path(const char *root, const char *debug_root,
-			   const uint8_t *id, size_t len)
+static char *build_id_path(const char *debug_root, const uint8_t *id, size_t len)
 {
 	char *rest = hex(id + 1, len - 1), *path;
 
-	if (!rest || asprintf(&path, "%s%s/.build-id/%02x/%s.debug", root,
-			      debug_root, id[0], rest) < 0)
+	if (!rest || asprintf(&path, "%s/.build-id/%02x/%s.debug", debug_root, id[0],
+			      rest) < 0)
 		path = NULL;
 	free(rest);
 	return path;
 }
 
-static int find_by_build_id(struct debug_finder *f, const char *root,
+static const struct place host = { AT_FDCWD, 0, "" };
+
+static int find_by_build_id(struct debug_finder *f, const struct place *root,
 			    const struct want *w, char **found_path)
 {
 	int fd = -ENOENT;
 
-	if (*root)
-		fd = try_file(build_id_path(root, f->debug_root, w->build_id,
-					    w->build_id_len), w, found_path);
+	if (root != &host)
+		fd = try_file(root, build_id_path(f->debug_root, w->build_id, w->build_id_len),
+			      w, found_path);
 	if (fd == -ENOENT)
-		fd = try_file(build_id_path("", f->debug_root, w->build_id,
-					    w->build_id_len), w, found_path);
+		fd = try_file(&host, build_id_path(f->debug_root, w->build_id, w->build_id_len),
+			      w, found_path);
 	return fd;
 }
 
-static int find_by_debuglink(struct debug_finder *f, const char *root,
+/* A .gnu_debuglink names a file, never a path: "../../etc/x" or "a/b"
+ * would leave the directories it is looked up in. */
+static bool debuglink_name_ok(const char *name)
+{
+	return name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
+static int find_by_debuglink(struct debug_finder *f, const struct place *root,
 			     const char *obj_path, const char *name,
 			     const struct want *w, char **found_path)
 {
@@ -234,31 +264,24 @@ static int find_by_debuglink(struct debug_finder *f, const char *root,
 	char *path;
 	int fd;
 
-	if (asprintf(&path, "%s%.*s/%s", root, dirlen, obj_path, name) < 0)
+	if (!debuglink_name_ok(name))
+		return -ENOENT;
+	if (asprintf(&path, "%.*s/%s", dirlen, obj_path, name) < 0)
 		path = NULL;
-	fd = try_file(path, w, found_path);
+	fd = try_file(root, path, w, found_path);
 	if (fd != -ENOENT)
 		return fd;
-	if (asprintf(&path, "%s%.*s/.debug/%s", root, dirlen, obj_path, name) < 0)
+	if (asprintf(&path, "%.*s/.debug/%s", dirlen, obj_path, name) < 0)
 		path = NULL;
-	fd = try_file(path, w, found_path);
+	fd = try_file(root, path, w, found_path);
 	if (fd != -ENOENT)
 		return fd;
-	if (asprintf(&path, "%s%s%.*s/%s", root, f->debug_root, dirlen, obj_path,
-		     name) < 0)
+	if (asprintf(&path, "%s%.*s/%s", f->debug_root, dirlen, obj_path, name) < 0)
 		path = NULL;
-	return try_file(path, w, found_path);
+	return try_file(root, path, w, found_path);
 }
 
 /* ---- debuginfod ------------------------------------------------------ */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int cmp_build_id(const struct build_id *a, const uint8_t *id, size_t len)
 {
@@ -319,41 +342,18 @@ static int on_progress(debuginfod_client *c, long a, long b)
 {
 	struct debug_finder *f = debuginfod_get_user_data(c);
 
-	if (now_ms() < f->deadline_ms)
+	if (sym_now_ms() < f->deadline_ms)
 		return 0;
 	f->timed_out = true;
 	return 1;
 }
 
-/* debuginfod_find_debuginfo() with DEBUGINFOD_URLS set to ours for the
- * time of the call. */
 static int query(struct debug_finder *f, const struct want *w, char **cache_path)
 {
-	const char *cur = getenv(DEBUGINFOD_URLS_ENV_VAR);
-	bool swap = !cur || strcmp(cur, f->urls);
-	char *saved = NULL;
-	int rc;
-
-	if (swap) {
-		if (cur && !(saved = strdup(cur)))
-			return -ENOMEM;
-		if (setenv(DEBUGINFOD_URLS_ENV_VAR, f->urls, 1)) {
-			free(saved);
-			return -ENOMEM;
-		}
-	}
-	f->deadline_ms = now_ms() + (uint64_t)f->timeout_s * 1000;
+	f->deadline_ms = sym_now_ms() + (uint64_t)f->timeout_s * 1000;
 	f->timed_out = false;
-	rc = debuginfod_find_debuginfo(f->client, w->build_id, (int)w->build_id_len,
-				       cache_path);
-	if (swap) {
-		if (saved)
-			setenv(DEBUGINFOD_URLS_ENV_VAR, saved, 1);
-		else
-			unsetenv(DEBUGINFOD_URLS_ENV_VAR);
-		free(saved);
-	}
-	return rc;
+	return debuginfod_find_debuginfo(f->client, w->build_id, (int)w->build_id_len,
+					 cache_path);
 }
 
 static int ask_debuginfod(struct debug_finder *f, const struct want *w,
@@ -363,7 +363,7 @@ static int ask_debuginfod(struct debug_finder *f, const struct want *w,
 	int rc;
 
 	if (!f->urls || w->build_id_len > MAX_ASK_BUILD_ID ||
-	    (f->down && now_ms() < f->retry_at_ms) ||
+	    (f->down && sym_now_ms() < f->retry_at_ms) ||
 	    is_missing(f, w->build_id, w->build_id_len))
 		return -ENOENT;
 	if (!f->client) {
@@ -379,7 +379,7 @@ static int ask_debuginfod(struct debug_finder *f, const struct want *w,
 	if (rc >= 0) {
 		close(rc);
 		f->down = f->down_reported = false;
-		rc = try_file(cache_path, w, found_path);
+		rc = try_file(&host, cache_path, w, found_path);
 		if (rc == -ENOENT)
 			add_missing(f, w->build_id, w->build_id_len);
 		return rc;
@@ -401,12 +401,12 @@ static int ask_debuginfod(struct debug_finder *f, const struct want *w,
 				 f->timeout_s);
 		else
 			snprintf(reason, sizeof(reason), "%s", strerror(-rc));
-		fprintf(stderr, "symbolizer: debuginfod %s unreachable: %s; "
-			"continuing without it\n", f->urls, reason);
+		sym_log(SYM_LOG_WARN, "debuginfod %s unreachable: %s; "
+			"continuing without it", f->urls, reason);
 		f->down_reported = true;
 	}
 	f->down = true;
-	f->retry_at_ms = now_ms() + (uint64_t)f->retry_s * 1000;
+	f->retry_at_ms = sym_now_ms() + (uint64_t)f->retry_s * 1000;
 	return -ENOENT;
 }
 
@@ -416,6 +416,8 @@ int debug_finder_find(struct debug_finder *f, Elf *elf, const uint8_t *build_id,
 		      size_t build_id_len, const char *root, const char *obj_path,
 		      char **found_path)
 {
+	struct place in_root = { -1, SAFE_OPEN_IN_ROOT, root };
+	const struct place *pl = &host;
 	struct want w = { 0 };
 	const char *link = NULL;
 	int fd = -ENOENT;
@@ -424,18 +426,24 @@ int debug_finder_find(struct debug_finder *f, Elf *elf, const uint8_t *build_id,
 		*found_path = NULL;
 	if (!f || (obj_path && obj_path[0] != '/'))
 		return -EINVAL;
-	if (!root || !strcmp(root, "/"))
-		root = "";
+	if (root && strcmp(root, "/") && root[0]) {
+		in_root.dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (in_root.dirfd < 0)
+			return -ENOENT; /* the process is gone */
+		pl = &in_root;
+	}
 	if (build_id && build_id_len) {
 		w.build_id = build_id;
 		w.build_id_len = build_id_len;
-		fd = find_by_build_id(f, root, &w, found_path);
+		fd = find_by_build_id(f, pl, &w, found_path);
 	}
 	if (fd == -ENOENT && elf && obj_path)
 		link = dwelf_elf_gnu_debuglink(elf, &w.crc);
 	if (link)
-		fd = find_by_debuglink(f, root, obj_path, link, &w, found_path);
+		fd = find_by_debuglink(f, pl, obj_path, link, &w, found_path);
 	if (fd == -ENOENT && w.build_id)
 		fd = ask_debuginfod(f, &w, found_path);
+	if (in_root.dirfd >= 0)
+		close(in_root.dirfd);
 	return fd;
 }

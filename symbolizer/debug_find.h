@@ -35,10 +35,16 @@
  * With no URLs, nothing of libdebuginfod is used and a lookup costs a few
  * failed open() calls.
  *
- * libdebuginfod reads its server list only from $DEBUGINFOD_URLS. To use
- * the finder's URLs, DEBUGINFOD_URLS is set for the time of a query and
- * restored afterwards: no other thread may read or change the environment
- * meanwhile. Not thread-safe: use one finder from one thread at a time.
+ * libdebuginfod reads its server list only from $DEBUGINFOD_URLS, so
+ * debug_finder_new() sets it to the finder's URLs, once: make the finder
+ * before starting other threads (setenv() races with getenv() anywhere);
+ * the last finder made chooses the servers of all. Not thread-safe: use
+ * one finder from one thread at a time.
+ *
+ * Candidates are opened with safe_open(): only regular files, and under a
+ * process's root every path (symlinks and ".." included) is resolved
+ * inside that root; a .gnu_debuglink that is not a plain file name is
+ * ignored.
  *
  * Functions return 0, a descriptor, or a negative errno, libbpf style.
  */

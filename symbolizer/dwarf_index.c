@@ -516,6 +516,43 @@ static int build(Elf *elf, struct dwarf_index *ix)
 	return ix->flags ? 0 : -ENODATA;
 }
 
+/* Whether every DWARF string section ends in a NUL: libdw hands out
+ * pointers into them and strlen()s them (so does strtab_intern), trusting
+ * the file; a last string without its NUL would be read past the section.
+ * Compressed sections are inflated for the check, once: libdw reads the
+ * inflated data libelf then keeps. */
+static bool strings_terminated(Elf *elf)
+{
+	static const char *const names[] = { ".debug_str", ".debug_line_str", ".zdebug_str",
+					      ".zdebug_line_str" };
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		Elf_Data *d;
+		size_t i;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]) && strcmp(name, names[i]); i++)
+			;
+		if (i == sizeof(names) / sizeof(names[0]))
+			continue;
+		if (((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0) ||
+		    (i >= 2 && elf_compress_gnu(scn, 0, 0) < 0))
+			return false;
+		d = elf_getdata(scn, NULL);
+		if (d && d->d_size && (!d->d_buf || ((const char *)d->d_buf)[d->d_size - 1]))
+			return false;
+	}
+	return true;
+}
+
 int dwarf_index_open(int fd, struct dwarf_index **out)
 {
 	struct dwarf_index *ix = NULL;
@@ -530,6 +567,10 @@ int dwarf_index_open(int fd, struct dwarf_index **out)
 		return -EINVAL;
 	if (elf_kind(elf) != ELF_K_ELF || !elf_has_debug_info(elf)) {
 		err = -ENODATA;
+		goto out;
+	}
+	if (!strings_terminated(elf)) {
+		err = -EINVAL;
 		goto out;
 	}
 	ix = calloc(1, sizeof(*ix));

@@ -1,21 +1,31 @@
 /* object_cache.c - see object_cache.h.
  *
  * One chained hash table holds file objects and "could not open" markers,
- * keyed by (kind, dev, ino); images from memory (a handful: one [vdso] per
- * ABI) sit on a short list keyed by build-id. An object replaced in the
- * table because its file changed leaves the table at once and is freed when
- * its last reference goes. Unreferenced objects in the table are on a
- * doubly linked LRU list, most recently released first.
+ * keyed by (kind, dev, ino); the [vdso] is one object of its own. An
+ * object replaced in the table because its file changed leaves the table
+ * at once (before anything else looks at the table, so nothing can alias
+ * it on the way out) and is freed when its last reference goes.
+ * Unreferenced objects in the table are on a doubly linked LRU list, most
+ * recently released first. The build-id index is keyed by (build-id, owner
+ * uid).
  */
 #include "object_cache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "elf_limits.h"
+#include "proc_maps.h"
+#include "sym_log.h"
 
 enum { OBJ_FILE, OBJ_IMAGE, OBJ_UNOPENABLE };
+
+#define VDSO_MAX_SIZE (1u << 20)
 
 #define BUILD_ID_BUCKETS 1024 /* chains stay short: objects are capped */
 
@@ -23,7 +33,10 @@ struct object_cache {
 	struct object **buckets;
 	size_t nbuckets;   /* power of two */
 	size_t count;      /* entries in the table */
-	struct object *images;
+	struct object *vdso;      /* ours, parsed on first use */
+	bool vdso_tried;
+	const void *vdso_image;   /* our own [vdso] in memory */
+	size_t vdso_size;
 	struct object *lru_head, *lru_tail; /* unreferenced, in the table */
 	struct object *by_build_id[BUILD_ID_BUCKETS];
 	size_t cap;        /* 0: none */
@@ -70,11 +83,16 @@ static size_t build_id_hash(const char *hex)
 	return (size_t)h & (BUILD_ID_BUCKETS - 1);
 }
 
-static struct object *find_by_build_id(struct object_cache *c, const char *hex)
+/* A build-id is the same build only as far as its owner says so: anyone
+ * can copy a binary and edit its strings without touching the note. So a
+ * file is shared with a cached object only when both belong to the same
+ * user: root's libc with root's libc in every container, never one user's
+ * copy with another's (or root's) original. */
+static struct object *find_by_build_id(struct object_cache *c, const char *hex, uint32_t uid)
 {
 	struct object *o = c->by_build_id[build_id_hash(hex)];
 
-	while (o && strcmp(o->elf->build_id, hex))
+	while (o && (o->uid != uid || strcmp(o->elf->build_id, hex)))
 		o = o->bnext;
 	return o;
 }
@@ -84,7 +102,7 @@ static void index_build_id(struct object_cache *c, struct object *o)
 {
 	size_t h;
 
-	if (!o->elf || !o->elf->build_id[0] || find_by_build_id(c, o->elf->build_id))
+	if (!o->elf || !o->elf->build_id[0] || find_by_build_id(c, o->elf->build_id, o->uid))
 		return;
 	h = build_id_hash(o->elf->build_id);
 	o->bnext = c->by_build_id[h];
@@ -160,10 +178,8 @@ void object_cache_free(struct object_cache *c)
 				free_object(c, o);
 		}
 	}
-	for (o = c->images; o; o = next) {
-		next = o->hnext;
-		free_object(c, o);
-	}
+	if (c->vdso)
+		free_object(c, c->vdso);
 	free(c->buckets);
 	free(c);
 }
@@ -283,33 +299,45 @@ void object_cache_release(struct object_cache *c, struct object *o)
 	trim(c);
 }
 
-/* Puts o in the table, in place of *slot if that holds a stale entry. */
-/* Puts o in the table at slot, in place of an older version of the file,
- * which is freed now if unused, else by its last release. */
-static void insert(struct object_cache *c, struct object **slot, struct object *o)
+/* Takes the entry at *slot, an older version of the file, out of the
+ * table: an alias is freed, an object freed now if unused, else by its
+ * last release. */
+static void drop_stale(struct object_cache *c, struct object **slot)
 {
 	struct object *old = *slot;
 
-	o->in_table = true;
-	if (old) {
-		o->hnext = old->hnext;
-		*slot = o;
-		old->in_table = false;
-		if (old->alias_of) {
-			unhook_alias(old);
-			c->stats.bytes -= old->bytes;
-			c->stats.objects--;
-			free(old);
-		} else if (old->refs == 0) {
-			lru_unlink(c, old);
-			free_object(c, old);
-		}
-		return;
+	*slot = old->hnext;
+	c->count--;
+	old->in_table = false;
+	if (old->alias_of) {
+		unhook_alias(old);
+		c->stats.bytes -= old->bytes;
+		c->stats.objects--;
+		free(old);
+	} else if (old->refs == 0) {
+		lru_unlink(c, old);
+		free_object(c, old);
 	}
-	o->hnext = NULL;
+}
+
+/* Puts o in the table at slot, which must be empty (see drop_stale). */
+static void insert(struct object_cache *c, struct object **slot, struct object *o)
+{
+	o->in_table = true;
+	o->hnext = *slot;
 	*slot = o;
 	c->count++;
 	maybe_grow(c);
+}
+
+/* Counts a file (or its DWARF or CFI: what) left unread over a cap; the
+ * first is logged, the rest only counted (a user can make thousands). */
+static void note_refused(struct object_cache *c, const char *what, const char *name,
+			 const char *why)
+{
+	if (!c->stats.files_refused++)
+		sym_log(SYM_LOG_WARN, "%s%s not read: %s (logged once; counted)", what,
+			name, why);
 }
 
 /* Builds the object's unwind table; an object without CFI is normal. */
@@ -319,8 +347,10 @@ static int attach_cfi(struct object_cache *c, struct object *o, int fd, const ch
 
 	if (err == -ENOMEM)
 		return err;
-	if (err && err != -ENODATA)
-		fprintf(stderr, "symbolizer: read CFI of %s: %s\n", name, strerror(-err));
+	if (err == -E2BIG) /* over a cap of cfi_table.h: no CFI, like none */
+		note_refused(c, "CFI of ", name, "over the caps of its rows");
+	else if (err && err != -ENODATA)
+		sym_log(SYM_LOG_WARN, "read CFI of %s: %s", name, strerror(-err));
 	if (o->cfi)
 		add_bytes(c, o, cfi_table_memory(o->cfi));
 	return 0;
@@ -330,13 +360,28 @@ static void set_file_key(struct object *o, const struct stat *st)
 {
 	o->dev = (uint64_t)st->st_dev;
 	o->ino = (uint64_t)st->st_ino;
+	o->uid = (uint32_t)st->st_uid;
 	o->size = (int64_t)st->st_size;
 	o->mtime_sec = (int64_t)st->st_mtim.tv_sec;
 	o->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+	o->ctime_sec = (int64_t)st->st_ctim.tv_sec;
+	o->ctime_nsec = (int64_t)st->st_ctim.tv_nsec;
 }
 
-/* When the file's build-id names a cached object at least as good, puts an
- * alias for the file in the table and answers with that object (*out). */
+/* Whether o was made from the file as it is now. The change time too:
+ * anyone may set a file's mtime back (touch -d), nobody its ctime. */
+static bool same_version(const struct object *o, const struct stat *st)
+{
+	return o->size == (int64_t)st->st_size && o->uid == (uint32_t)st->st_uid &&
+	       o->mtime_sec == (int64_t)st->st_mtim.tv_sec &&
+	       o->mtime_nsec == (int64_t)st->st_mtim.tv_nsec &&
+	       o->ctime_sec == (int64_t)st->st_ctim.tv_sec &&
+	       o->ctime_nsec == (int64_t)st->st_ctim.tv_nsec;
+}
+
+/* When the file's build-id names a cached object of the same owner at
+ * least as good, puts an alias for the file in the table and answers with
+ * that object (*out). */
 static int share_by_build_id(struct object_cache *c, int fd, const struct stat *st,
 			     struct object **slot, struct object **out)
 {
@@ -346,7 +391,7 @@ static int share_by_build_id(struct object_cache *c, int fd, const struct stat *
 
 	if (elf_object_peek_fd(fd, hex, sizeof(hex), &has_symtab) || !hex[0])
 		return 0;
-	same = find_by_build_id(c, hex);
+	same = find_by_build_id(c, hex, (uint32_t)st->st_uid);
 	if (!same || (has_symtab && same->elf->symtab != ELF_SYMTAB_SYMTAB))
 		return 0;
 	alias = new_object(c, OBJ_FILE);
@@ -363,39 +408,41 @@ static int share_by_build_id(struct object_cache *c, int fd, const struct stat *
 	return 0;
 }
 
-int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
-			struct object **out)
+bool object_cache_room(struct object_cache *c)
 {
-	struct object **slot, *o;
+	trim(c);
+	return !c->cap || c->stats.bytes < c->cap;
+}
+
+void object_cache_charge(struct object_cache *c, size_t bytes)
+{
+	c->stats.bytes += bytes;
+	trim(c);
+}
+
+void object_cache_uncharge(struct object_cache *c, size_t bytes)
+{
+	c->stats.bytes -= bytes;
+}
+
+/* Parses the file into a new object: no symbols when it is not ELF, or
+ * over a cap of elf_limits.h (err, why: elf_limits_check's; logged,
+ * counted). */
+static int parse_file(struct object_cache *c, int fd, int err, const char *why,
+		      const char *name, struct object **out)
+{
 	struct elf_object *elf = NULL;
-	struct stat st;
-	int err;
+	struct object *o;
 
-	*out = NULL;
-	if (fstat(fd, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode)) /* a device or FIFO: never read it */
-		return 0;
-	slot = find_slot(c, OBJ_FILE, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
-	o = *slot;
-	if (o && o->size == (int64_t)st.st_size && o->mtime_sec == (int64_t)st.st_mtim.tv_sec &&
-	    o->mtime_nsec == (int64_t)st.st_mtim.tv_nsec) {
-		c->stats.hits++;
-		o = o->alias_of ? o->alias_of : o;
-		take_ref(c, o);
-		*out = o;
-		return 0;
+	if (err == -E2BIG) {
+		note_refused(c, "", name, why);
+	} else if (!err) {
+		err = elf_object_open_fd(fd, &elf);
 	}
-	err = share_by_build_id(c, fd, &st, slot, out);
-	if (err || *out)
-		return err;
-	c->stats.misses++;
-
-	err = elf_object_open_fd(fd, &elf);
 	if (err == -ENOMEM)
 		return err;
-	if (err && err != -ENOEXEC)
-		fprintf(stderr, "symbolizer: read ELF %s: %s\n", name, strerror(-err));
+	if (err && err != -ENOEXEC && err != -E2BIG)
+		sym_log(SYM_LOG_WARN, "read ELF %s: %s", name, strerror(-err));
 	o = new_object(c, OBJ_FILE);
 	if (!o) {
 		elf_object_free(elf);
@@ -412,58 +459,133 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 		free_object(c, o);
 		return err;
 	}
+	*out = o;
+	return 0;
+}
+
+int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
+			struct object **out)
+{
+	struct object **slot, *o;
+	struct stat st;
+	char why[128];
+	int err, limits;
+
+	*out = NULL;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode)) /* a device or FIFO: never read it */
+		return 0;
+	slot = find_slot(c, OBJ_FILE, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	o = *slot;
+	if (o && same_version(o, &st)) {
+		c->stats.hits++;
+		o = o->alias_of ? o->alias_of : o;
+		take_ref(c, o);
+		*out = o;
+		return 0;
+	}
+	if (o) /* out of the table before the build-id index is asked */
+		drop_stale(c, slot);
+	limits = elf_limits_check(fd, (uint64_t)st.st_size, why, sizeof(why));
+	if (!limits) {
+		err = share_by_build_id(c, fd, &st, slot, out);
+		if (err || *out)
+			return err;
+	}
+	if (!object_cache_room(c)) {
+		if (!c->stats.over_budget++)
+			sym_log(SYM_LOG_WARN, "the cache is full of objects in use "
+				"(cap %zu MiB): new objects are not parsed (%s first; "
+				"counted)", c->cap >> 20, name);
+		return 0;
+	}
+	c->stats.misses++;
+	err = parse_file(c, fd, limits, why, name, &o);
+	if (err)
+		return err;
 	set_file_key(o, &st);
+	slot = find_slot(c, OBJ_FILE, o->dev, o->ino); /* trim may have moved it */
+	take_ref(c, o); /* before insert: a new object is in no LRU list */
 	insert(c, slot, o);
 	index_build_id(c, o);
-	take_ref(c, o);
 	*out = o;
 	trim(c);
 	return 0;
 }
 
-int object_cache_get_image(struct object_cache *c, const void *image, size_t size,
-			   struct object **out)
+/* Our own [vdso], found in /proc/self/maps: the kernel's image, which no
+ * other process can change. */
+static void find_own_vdso(struct object_cache *c)
+{
+	struct proc_maps pm;
+	int dirfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	c->vdso_tried = true;
+	if (dirfd < 0)
+		return;
+	if (!proc_maps_read(dirfd, "maps", &pm)) {
+		for (size_t i = 0; i < pm.n; i++) {
+			const struct proc_maps_entry *e = &pm.entries[i];
+
+			if (!strcmp(e->path, "[vdso]") && e->end - e->start <= VDSO_MAX_SIZE) {
+				c->vdso_image = (const void *)(uintptr_t)e->start;
+				c->vdso_size = (size_t)(e->end - e->start);
+			}
+		}
+		proc_maps_free(&pm);
+	}
+	close(dirfd);
+}
+
+int object_cache_get_vdso(struct object_cache *c, const void *image, size_t size,
+			  struct object **out)
 {
 	struct elf_object *elf;
-	struct object *o;
 	int err;
 
 	*out = NULL;
-	err = elf_object_open_mem(image, size, &elf);
-	if (err)
-		return err == -ENOMEM ? err : 0;
-	for (o = c->images; o; o = o->hnext) {
-		if (elf->build_id[0] && !strcmp(o->elf->build_id, elf->build_id)) {
+	if (!c->vdso_tried)
+		find_own_vdso(c);
+	if (!c->vdso_image || size != c->vdso_size || memcmp(image, c->vdso_image, size))
+		return 0;
+	if (!c->vdso) {
+		err = elf_object_open_mem(c->vdso_image, c->vdso_size, &elf);
+		if (err)
+			return err == -ENOMEM ? err : 0;
+		c->vdso = new_object(c, OBJ_IMAGE);
+		if (!c->vdso) {
 			elf_object_free(elf);
-			*out = o;
-			return 0;
+			return -ENOMEM;
 		}
+		c->vdso->elf = elf;
+		add_bytes(c, c->vdso, elf->bytes);
 	}
-	o = new_object(c, OBJ_IMAGE);
-	if (!o) {
-		elf_object_free(elf);
-		return -ENOMEM;
-	}
-	o->elf = elf;
-	add_bytes(c, o, elf->bytes);
-	o->hnext = c->images;
-	c->images = o;
-	*out = o;
+	*out = c->vdso;
 	return 0;
 }
 
 int object_cache_attach_dwarf(struct object_cache *c, struct object *o, int fd,
 			      const char *name)
 {
+	struct stat st;
+	char why[128];
 	int err;
 
 	if (o->dwarf)
 		return 0;
+	if (fstat(fd, &st))
+		return 0;
+	err = elf_limits_check(fd, (uint64_t)st.st_size, why, sizeof(why));
+	if (err == -E2BIG) {
+		note_refused(c, "DWARF of ", name, why);
+		return 0;
+	}
 	err = dwarf_index_open(fd, &o->dwarf);
 	if (err == -ENOMEM)
 		return err;
 	if (err && err != -ENODATA)
-		fprintf(stderr, "symbolizer: read DWARF of %s: %s\n", name, strerror(-err));
+		sym_log(SYM_LOG_WARN, "read DWARF of %s: %s", name, strerror(-err));
 	if (o->dwarf)
 		add_bytes(c, o, dwarf_index_memory(o->dwarf));
 	return 0;

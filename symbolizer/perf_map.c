@@ -1,9 +1,14 @@
 /* perf_map.c - see perf_map.h.
  *
- * Entries are kept in an array sorted by start address; names live in one
- * arena. Parsing appends in file order, then a stable sort by start puts
- * the later of two entries with the same start last, and a pass keeps only
- * that one. Lookup is a binary search for the last start <= addr.
+ * Entries (16 bytes each) are kept in an array sorted by start address;
+ * names live in one arena, appended in file order, so a name's offset is
+ * also its line's order: sorting by (start, name offset) puts the later of
+ * two entries with the same start last, and a pass keeps only that one.
+ * Lookup is a binary search for the last start <= addr.
+ *
+ * Memory is bounded by the input: the arena never exceeds len + 1 bytes
+ * (every name is shorter than its line) and is shrunk to fit; the entry
+ * array is sized by the lines, at most PERF_MAP_MAX_ENTRIES.
  */
 #include "perf_map.h"
 
@@ -15,9 +20,8 @@
 
 struct perf_map_entry {
 	uint64_t start;
-	uint64_t size;
-	size_t name;  /* offset in names */
-	size_t order; /* line number, to keep the later of equal starts */
+	uint32_t size;
+	uint32_t name; /* offset in names; increases with the line number */
 };
 
 struct perf_map {
@@ -38,13 +42,16 @@ static int scan_hex_prefixed(const char **p, const char *end, uint64_t *v)
 static int parse_line(const char *p, const char *end, struct perf_map_entry *e,
 		      const char **name, const char **name_end)
 {
+	uint64_t size;
+
 	if (scan_hex_prefixed(&p, end, &e->start) || scan_char(&p, end, ' ') ||
-	    scan_hex_prefixed(&p, end, &e->size) || scan_char(&p, end, ' '))
+	    scan_hex_prefixed(&p, end, &size) || scan_char(&p, end, ' '))
 		return -EINVAL;
 	while (end > p && (end[-1] == '\r' || end[-1] == ' '))
 		end--;
-	if (p == end || e->size == 0 || e->start + e->size < e->start)
+	if (p == end || size == 0 || size > UINT32_MAX || e->start + size < e->start)
 		return -EINVAL;
+	e->size = (uint32_t)size;
 	*name = p;
 	*name_end = end;
 	return 0;
@@ -56,7 +63,7 @@ static int cmp_entry(const void *a, const void *b)
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	return (x->order > y->order) - (x->order < y->order);
+	return (x->name > y->name) - (x->name < y->name);
 }
 
 /* Counts lines to size the arrays once: the arena never exceeds len + n. */
@@ -74,26 +81,33 @@ int perf_map_parse(const char *buf, size_t len, struct perf_map **out,
 {
 	size_t nlines = count_lines(buf, len), bad = 0, kept = 0;
 	const char *p = buf, *end = buf + len;
-	struct perf_map *m = calloc(1, sizeof(*m));
+	struct perf_map *m;
+	char *names;
 
+	*out = NULL;
+	if (len >= UINT32_MAX)
+		return -EFBIG;
+	if (nlines > PERF_MAP_MAX_ENTRIES)
+		nlines = PERF_MAP_MAX_ENTRIES;
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->entries = malloc((nlines ? nlines : 1) * sizeof(*m->entries));
-	m->names = malloc(len + nlines + 1);
+	m->names = malloc(len + 1);
 	if (!m->entries || !m->names) {
 		perf_map_free(m);
 		return -ENOMEM;
 	}
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p)), *name, *name_end;
-		struct perf_map_entry e = { .order = m->n };
+		struct perf_map_entry e;
 
 		if (!eol)
 			eol = end;
-		if (eol > p && !parse_line(p, eol, &e, &name, &name_end)) {
+		if (eol > p && m->n < nlines && !parse_line(p, eol, &e, &name, &name_end)) {
 			size_t nlen = (size_t)(name_end - name);
 
-			e.name = m->names_len;
+			e.name = (uint32_t)m->names_len;
 			memcpy(m->names + m->names_len, name, nlen);
 			m->names[m->names_len + nlen] = '\0';
 			m->names_len += nlen + 1;
@@ -111,6 +125,9 @@ int perf_map_parse(const char *buf, size_t len, struct perf_map **out,
 		m->entries[kept++] = m->entries[i];
 	}
 	m->n = kept;
+	names = realloc(m->names, m->names_len + 1);
+	if (names)
+		m->names = names;
 	if (skipped)
 		*skipped = bad;
 	*out = m;

@@ -9,7 +9,10 @@
  * later line wins.
  *
  * The parser takes a buffer and its length, so it can be fuzzed; a
- * malformed line is skipped (and counted), never fatal.
+ * malformed line is skipped (and counted), never fatal. A map keeps at most
+ * PERF_MAP_MAX_ENTRIES functions (the lines past it are skipped and
+ * counted) in 16 bytes each plus the names: a hostile map of tiny lines
+ * costs no more than its own size.
  */
 #ifndef BPFPROF_SYM_PERF_MAP_H
 #define BPFPROF_SYM_PERF_MAP_H
@@ -19,8 +22,13 @@
 
 struct perf_map;
 
+/* About 8 times what a large node service writes with --perf-basic-prof
+ * (V8 generates code for ~100,000 functions), and 16 MiB of entries. */
+#define PERF_MAP_MAX_ENTRIES (1u << 20)
+
 /* Parses the text of a perf map. *skipped (may be NULL) gets the number of
- * malformed lines. Returns 0 or -ENOMEM. */
+ * malformed lines and lines over the cap. Returns 0, -EFBIG (len of 4 GiB
+ * or more) or -ENOMEM. */
 int perf_map_parse(const char *buf, size_t len, struct perf_map **out,
 		   size_t *skipped);
 void perf_map_free(struct perf_map *m);

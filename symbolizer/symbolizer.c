@@ -18,16 +18,30 @@
  *    uses stay cached, least recently used first out, under the byte cap.
  *  - the kernel: kallsyms.c, loaded on the first kernel address.
  *
- * Opening a mapped file, in order:
+ * Opening a mapped file, in order, each through safe_open() (a regular
+ * file only, never a FIFO or device, no symlink out of the process's root):
  *  1. <proc>/PID/map_files/<start>-<end>: the very file the process maps,
  *     even deleted or in another mount namespace; needs CAP_SYS_ADMIN.
- *  2. <proc>/PID/root/<path>: the path in the process's root (containers);
- *  3. <path> as we see it.
- * 2 and 3 are tried only for a path that exists ("(deleted)" ones cannot be
- * found by name) and only accepted if the inode matches /proc/PID/maps, so
- * a file replaced since (an upgrade) is not used for the old mapping.
+ *  2. <path> resolved inside <proc>/PID/root (containers), tried only for a
+ *     path that exists ("(deleted)" ones cannot be found by name) and only
+ *     accepted if the inode matches /proc/PID/maps, so a file replaced
+ *     since (an upgrade) is not used for the old mapping.
  * Each directory access goes through one O_DIRECTORY fd of <proc>/PID, so
  * a pid reused by a new process mid-snapshot is noticed as ESRCH, not mixed.
+ *
+ * A process is (pid, start time): a pid reused by a new process is seen
+ * when it is tracked again (the BPF side announces it anew) and starts
+ * over, its old mappings retired. Retired mappings (replaced by a refresh:
+ * dlclose, exec, reuse) stay valid for one more generation, then go
+ * (symbolizer_forget_exited() ends a generation), so a process that
+ * dlopens in a loop holds only its live mappings and the last interval's.
+ *
+ * JIT maps: /tmp/perf-<nspid>.map resolved inside the process's root, not
+ * a symlink, owned by the process's euid or root, at most
+ * PERF_MAP_MAX_BYTES, charged to the object cache's cap. When the process
+ * is gone before its first JIT address is resolved, a process that ran in
+ * our root has its map read from our /tmp; one in a container, from
+ * nowhere (its /tmp is not ours).
  *
  * Not thread-safe: one thread uses a struct symbolizer at a time.
  */
@@ -48,22 +62,35 @@
 #include <unistd.h>
 
 #include "debug_find.h"
+#include "elf_limits.h"
 #include "kallsyms.h"
 #include "object_cache.h"
 #include "opts.h"
 #include "perf_map.h"
 #include "proc_maps.h"
+#include "proc_status.h"
 #include "read_file.h"
+#include "safe_open.h"
+#include "sym_clock.h"
+#include "sym_log.h"
 #include "unwind.h"
+#include "unwind_libunwind.h"
 
 #define KALLSYMS_MAX_SIZE (256u << 20)
 #define VDSO_MAX_SIZE (1u << 20)
-#define PERF_MAP_MAX_SIZE (256u << 20)
+/* ~200,000 JIT functions at 80 bytes a line; parsing one costs at most
+ * this again (perf_map.h), and the map is then charged to the cache. */
+#define PERF_MAP_MAX_BYTES (16u << 20)
 #define KERNEL_NOTES "/sys/kernel/notes"
+/* An address outside every mapping of a live process: it mapped code since
+ * (dlopen, a Python extension, JIT code); its maps are read again, at most
+ * this often. */
+#define REFRESH_ON_MISS_MS 1000
 
 struct mapping {
 	struct sym_mapping pub;  /* what callers get a pointer to */
 	struct mapping *retired; /* link in process.retired */
+	uint64_t retired_gen;    /* generation it was retired in */
 	struct object *obj;      /* NULL: no object (anonymous, special, unopenable) */
 	uint64_t dev;            /* major << 32 | minor, from maps */
 	uint64_t ino;
@@ -75,12 +102,20 @@ struct process {
 	struct process *hnext;
 	pid_t pid;
 	pid_t nspid;             /* the pid in its own pid namespace */
+	uid_t euid;              /* who may own its perf map (or root) */
+	bool in_our_root;        /* its / is ours: its /tmp is our /tmp */
+	uint64_t start_time;     /* with pid, who it is (clock ticks since boot,
+	                            as /proc/PID/stat); 0: unknown */
+	struct process *older;   /* earlier owners of the pid, newest first */
+	uint64_t snapshot_ms;    /* when maps were last read (sym_now_ms) */
+	uint64_t ended_gen;      /* of an older one: generation it was replaced */
 	int err;                 /* nonzero: never tracked; returned by resolve */
 	struct mapping **maps;   /* sorted by start */
 	size_t nmaps;
 	struct perf_map *jit;    /* /tmp/perf-PID.map, read on the first miss */
+	size_t jit_bytes;        /* charged to the object cache */
 	bool jit_loaded;
-	struct mapping *retired; /* replaced by refreshes, freed on forget */
+	struct mapping *retired; /* replaced by refreshes, newest first */
 };
 
 struct symbolizer {
@@ -92,6 +127,13 @@ struct symbolizer {
 	struct debug_finder *debug;
 	struct process **procs;  /* hash buckets, power of two */
 	size_t nprocs_buckets, nprocs;
+
+	uint64_t generation;     /* symbolizer_forget_exited() calls */
+	dev_t root_dev;          /* our "/" */
+	ino_t root_ino;
+	uint64_t perf_maps_refused;
+	struct ulw *ulw;         /* the libunwind fallback; NULL: off */
+	uint64_t ulw_completed;  /* stacks it completed */
 
 	bool kernel_loaded;
 	int kernel_err;
@@ -131,10 +173,20 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 		s->kallsyms_path = NULL;
 	s->nprocs_buckets = 256;
 	s->procs = calloc(s->nprocs_buckets, sizeof(*s->procs));
+	{
+		struct stat root;
+
+		if (!stat("/", &root)) {
+			s->root_dev = root.st_dev;
+			s->root_ino = root.st_ino;
+		}
+	}
 	cache_bytes = SYM_OPT(opts, cache_bytes, SYMBOLIZER_DEFAULT_CACHE_BYTES);
 	err = object_cache_new(cache_bytes, SYM_OPT(opts, unwind_tables, 0), &s->objects);
 	if (!err)
 		err = debug_finder_new(&dopts, &s->debug);
+	if (!err && SYM_OPT(opts, unwind_tables, 0) && !SYM_OPT(opts, no_libunwind, 0))
+		err = ulw_new(ULW_DEFAULT_CACHE_BYTES, &s->ulw);
 	if (err || !s->proc_dir || !s->kallsyms_path || !s->procs) {
 		symbolizer_free(s);
 		return err ? err : -ENOMEM;
@@ -149,19 +201,40 @@ static void free_mapping(struct symbolizer *s, struct mapping *m)
 	free(m);
 }
 
-static void free_process(struct symbolizer *s, struct process *p)
+/* Frees p's retired mappings from *pp on (the older ones: newest first). */
+static void free_retired(struct symbolizer *s, struct mapping **pp)
 {
-	struct mapping *m, *next;
+	struct mapping *m = *pp, *next;
 
-	for (size_t i = 0; i < p->nmaps; i++)
-		free_mapping(s, p->maps[i]);
-	free(p->maps);
-	for (m = p->retired; m; m = next) {
+	*pp = NULL;
+	for (; m; m = next) {
 		next = m->retired;
 		free_mapping(s, m);
 	}
+}
+
+static void drop_jit(struct symbolizer *s, struct process *p)
+{
 	perf_map_free(p->jit);
-	free(p);
+	object_cache_uncharge(s->objects, p->jit_bytes);
+	p->jit = NULL;
+	p->jit_bytes = 0;
+	p->jit_loaded = false;
+}
+
+static void free_process(struct symbolizer *s, struct process *p)
+{
+	while (p) {
+		struct process *older = p->older;
+
+		for (size_t i = 0; i < p->nmaps; i++)
+			free_mapping(s, p->maps[i]);
+		free(p->maps);
+		free_retired(s, &p->retired);
+		drop_jit(s, p);
+		free(p);
+		p = older;
+	}
 }
 
 void symbolizer_free(struct symbolizer *s)
@@ -179,6 +252,7 @@ void symbolizer_free(struct symbolizer *s)
 	free(s->procs);
 	object_cache_free(s->objects);
 	debug_finder_free(s->debug);
+	ulw_free(s->ulw);
 	kallsyms_free(s->ksyms);
 	free(s->proc_dir);
 	free(s->kallsyms_path);
@@ -245,45 +319,31 @@ static struct process *add_process(struct symbolizer *s, pid_t pid)
 
 /* ---- opening the object behind a mapping ----------------------------- */
 
-/* Opens a path fallback and accepts it only if it is the mapped inode. */
-static int open_checked(int dirfd, const char *path, uint64_t ino)
+static int open_mapped_file(int dirfd, const struct proc_maps_entry *e)
 {
+	char name[64];
 	struct stat st;
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd, rootfd;
 
-	if (fd < 0)
+	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, e->start, e->end);
+	fd = safe_open(dirfd, name, SAFE_OPEN_MAGIC_OK, ELF_MAX_FILE_BYTES, NULL);
+	if (fd >= 0 || fd == -EINVAL || fd == -EFBIG || e->deleted || e->path[0] != '/')
+		return fd;
+	rootfd = openat(dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
 		return -errno;
-	if (fstat(fd, &st) || (ino && (uint64_t)st.st_ino != ino)) {
+	fd = safe_open(rootfd, e->path, SAFE_OPEN_IN_ROOT, ELF_MAX_FILE_BYTES, &st);
+	close(rootfd);
+	if (fd >= 0 && e->inode && (uint64_t)st.st_ino != e->inode) {
 		close(fd);
 		return -ESTALE;
 	}
 	return fd;
 }
 
-static int open_mapped_file(int dirfd, const struct proc_maps_entry *e)
-{
-	char name[PATH_MAX + 8];
-	int fd, err;
-
-	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, e->start, e->end);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd >= 0)
-		return fd;
-	err = -errno;
-	if (e->deleted || e->path[0] != '/')
-		return err;
-	if (snprintf(name, sizeof(name), "root%s", e->path) < (int)sizeof(name)) {
-		fd = open_checked(dirfd, name, e->inode);
-		if (fd >= 0)
-			return fd;
-		err = fd;
-	}
-	fd = open_checked(AT_FDCWD, e->path, e->inode);
-	return fd >= 0 ? fd : (err == -ESTALE ? err : fd);
-}
-
 /* The [vdso] is an ELF image in the process's memory: read it from
- * <proc>/PID/mem (needs ptrace access; silently no symbols without). */
+ * <proc>/PID/mem (needs ptrace access; silently no symbols without), and
+ * symbolized with our own copy when it is the same (object_cache.h). */
 static int read_vdso(struct symbolizer *s, int dirfd, const struct proc_maps_entry *e,
 		     struct object **obj)
 {
@@ -305,7 +365,7 @@ static int read_vdso(struct symbolizer *s, int dirfd, const struct proc_maps_ent
 	}
 	r = pread(fd, image, size, (off_t)e->start);
 	if (r == (ssize_t)size)
-		err = object_cache_get_image(s->objects, image, size, obj);
+		err = object_cache_get_vdso(s->objects, image, size, obj);
 	free(image);
 	close(fd);
 	return err;
@@ -340,7 +400,7 @@ static int attach_debug_file(struct symbolizer *s, pid_t pid, const char *path,
 	obj->debug_searched = true;
 	n = hex_to_bytes(obj->elf->build_id, build_id, sizeof(build_id));
 	snprintf(root, sizeof(root), "%s/%d/root", s->proc_dir, (int)pid);
-	elf = elf_begin(obj_fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(obj_fd, ELF_C_READ, NULL);
 	fd = debug_finder_find(s->debug, elf, n ? build_id : NULL, (size_t)n, root,
 			       path[0] == '/' ? path : NULL, NULL);
 	elf_end(elf);
@@ -370,7 +430,7 @@ static int open_object(struct symbolizer *s, int dirfd, pid_t pid,
 		if (fd == -ENOENT && faccessat(dirfd, "maps", F_OK, 0))
 			return -ESRCH; /* the process is gone */
 		if (object_cache_note_unopenable(s->objects, dev, e->inode))
-			fprintf(stderr, "symbolizer: open %s%s (pid %d): %s\n", e->path,
+			sym_log(SYM_LOG_WARN, "open %s%s (pid %d): %s", e->path,
 				e->deleted ? " (deleted)" : "", (int)pid, strerror(-fd));
 		return 0;
 	}
@@ -459,6 +519,12 @@ static void retire(struct process *p, struct mapping *m)
 	p->retired = m;
 }
 
+static void retire_now(struct symbolizer *s, struct process *p, struct mapping *m)
+{
+	m->retired_gen = s->generation;
+	retire(p, m);
+}
+
 /* Builds p's new mapping array from pm, reusing unchanged mappings. On
  * error p is left as it was. */
 static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
@@ -512,7 +578,7 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 	}
 	for (size_t j = 0; j < p->nmaps; j++)
 		if (!taken[j])
-			retire(p, p->maps[j]);
+			retire_now(s, p, p->maps[j]);
 	free(taken);
 	free(p->maps);
 	if (n)
@@ -523,50 +589,112 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 	return 0;
 }
 
-/* The innermost pid of the last "NSpid:" line of /proc/PID/status: the
- * pid a process in a container knows itself by (and names its perf map
- * with). pid itself when the line is missing or malformed. */
-static pid_t parse_nspid(const char *status, size_t len, pid_t pid)
+/* Who the process is: its start time (stat), the pid it knows itself by
+ * and its euid (status), and whether its root is ours. The start time is
+ * 0 when stat cannot be read. */
+static void read_identity(struct symbolizer *s, int dirfd, pid_t pid, uint64_t *start_time,
+			  struct proc_status *ps, bool *in_our_root)
 {
-	const char *p = status, *end = status + len, *line;
-	long last = pid;
-
-	while (p < end && (line = memmem(p, (size_t)(end - p), "NSpid:", 6))) {
-		const char *eol = memchr(line, '\n', (size_t)(end - line));
-
-		for (p = line + 6; p < (eol ? eol : end);) {
-			char *num_end;
-			long v = strtol(p, &num_end, 10);
-
-			if (num_end == p)
-				break;
-			if (v > 0)
-				last = v;
-			p = num_end;
-		}
-		p = eol ? eol + 1 : end;
-	}
-	return (pid_t)last;
-}
-
-static pid_t read_nspid(int dirfd, pid_t pid)
-{
+	struct stat root;
 	char *buf;
 	size_t len;
-	pid_t nspid;
 
-	if (sym_read_file_at(dirfd, "status", 1 << 16, &buf, &len))
-		return pid;
-	nspid = parse_nspid(buf, len, pid);
-	free(buf);
-	return nspid;
+	*start_time = 0;
+	if (!sym_read_file_at(dirfd, "stat", 1 << 12, &buf, &len)) {
+		proc_stat_start_time(buf, len, start_time);
+		free(buf);
+	}
+	*ps = (struct proc_status){ .nspid = pid };
+	if (!sym_read_file_at(dirfd, "status", 1 << 16, &buf, &len)) {
+		if (proc_status_parse(buf, len, ps) || !ps->nspid)
+			ps->nspid = pid;
+		free(buf);
+	}
+	*in_our_root = !fstatat(dirfd, "root", &root, 0) && root.st_dev == s->root_dev &&
+		       root.st_ino == s->root_ino;
+}
+
+/* A new process has the pid now: the old one's state moves to an older
+ * incarnation, where its samples still find it until the next generation
+ * ends; p starts empty. */
+static int start_over(struct symbolizer *s, struct process *p)
+{
+	struct process *old = malloc(sizeof(*old));
+
+	if (!old)
+		return -ENOMEM;
+	*old = *p;
+	old->hnext = NULL;
+	old->ended_gen = s->generation;
+	*p = (struct process){ .hnext = p->hnext, .pid = p->pid, .err = -ESRCH, .older = old };
+	return 0;
+}
+
+/* 1e9 / CLK_TCK: /proc's clock ticks in ns. */
+static uint64_t ns_per_tick(void)
+{
+	static uint64_t ns;
+
+	if (!ns) {
+		long hz = sysconf(_SC_CLK_TCK);
+
+		ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	}
+	return ns;
+}
+
+/* The incarnation of pid that started at start_time (ns since boot; 0:
+ * the current one), tracking a newer one first seen now; NULL if unknown. */
+static struct process *find_incarnation(struct symbolizer *s, pid_t pid, uint64_t start_time)
+{
+	struct process *p = find_process(s, pid);
+	uint64_t ticks = start_time / ns_per_tick();
+
+	if (p && start_time && p->start_time && ticks > p->start_time) {
+		symbolizer_track_process(s, pid); /* reused since it was tracked */
+		p = find_process(s, pid);
+	}
+	if (!p || !start_time || !p->start_time || p->start_time == ticks)
+		return p;
+	for (p = p->older; p; p = p->older)
+		if (p->start_time == ticks)
+			return p;
+	return NULL;
+}
+
+/* Whether addr is in one of p's mappings. */
+static bool mapped(const struct process *p, uint64_t addr)
+{
+	size_t i = bisect(p->maps, p->nmaps, addr);
+
+	return i < p->nmaps && addr < p->maps[i]->pub.limit;
+}
+
+/* p, the incarnation of its pid started at start_time, with maps that
+ * cover addr if the process mapped it since its last snapshot: when p is
+ * the pid's current owner, its maps are read again, at most once per
+ * REFRESH_ON_MISS_MS. */
+static struct process *covering(struct symbolizer *s, struct process *p, uint64_t start_time,
+				uint64_t addr)
+{
+	pid_t pid = p->pid;
+
+	if (mapped(p, addr) || p != find_process(s, pid) ||
+	    sym_now_ms() - p->snapshot_ms < REFRESH_ON_MISS_MS)
+		return p;
+	p->snapshot_ms = sym_now_ms(); /* also when the process is gone */
+	symbolizer_track_process(s, pid);
+	return find_incarnation(s, pid, start_time);
 }
 
 int symbolizer_track_process(struct symbolizer *s, pid_t pid)
 {
+	struct proc_status ps;
 	struct proc_maps pm;
 	struct process *p;
 	char dir[PATH_MAX];
+	uint64_t start_time;
+	bool in_our_root;
 	int dirfd, err;
 
 	if (!s || pid <= 0)
@@ -587,7 +715,13 @@ int symbolizer_track_process(struct symbolizer *s, pid_t pid)
 	if (dirfd < 0) {
 		err = errno == ENOENT ? -ESRCH : -errno;
 		if (err != -ESRCH)
-			fprintf(stderr, "symbolizer: open %s: %s\n", dir, strerror(-err));
+			sym_log(SYM_LOG_WARN, "open %s: %s", dir, strerror(-err));
+		goto out;
+	}
+	read_identity(s, dirfd, pid, &start_time, &ps, &in_our_root);
+	if (p->start_time && start_time && start_time != p->start_time &&
+	    (err = start_over(s, p))) {
+		close(dirfd);
 		goto out;
 	}
 	err = proc_maps_read(dirfd, "maps", &pm);
@@ -595,7 +729,7 @@ int symbolizer_track_process(struct symbolizer *s, pid_t pid)
 		err = -ESRCH;
 	if (err) {
 		if (err != -ESRCH)
-			fprintf(stderr, "symbolizer: read %s/maps: %s\n", dir, strerror(-err));
+			sym_log(SYM_LOG_WARN, "read %s/maps: %s", dir, strerror(-err));
 		close(dirfd);
 		goto out;
 	}
@@ -614,8 +748,13 @@ int symbolizer_track_process(struct symbolizer *s, pid_t pid)
 	}
 	err = snapshot(s, p, dirfd, &pm);
 	proc_maps_free(&pm);
-	if (!err)
-		p->nspid = read_nspid(dirfd, pid);
+	if (!err) {
+		p->snapshot_ms = sym_now_ms();
+		p->start_time = start_time;
+		p->nspid = ps.nspid;
+		p->euid = ps.has_euid ? ps.euid : 0;
+		p->in_our_root = in_our_root;
+	}
 	close(dirfd);
 out:
 	/* A known process keeps its last snapshot; an unknown one remembers
@@ -627,25 +766,63 @@ out:
 
 /* ---- resolving -------------------------------------------------------- */
 
-/* Reads the process's perf map: under its root first (a container's
- * /tmp), then the host's /tmp. Missing files are normal (no JIT). */
-static void load_jit_map(struct symbolizer *s, struct process *p)
+/* The root to read p's perf map under: its own while it lives; ours
+ * after, if it was ours. */
+static int jit_root(struct symbolizer *s, const struct process *p)
 {
 	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/root", s->proc_dir, (int)p->pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && p->in_our_root)
+		fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd;
+}
+
+/* Reads the process's perf map (see the top of the file). Missing files
+ * are normal (no JIT); refused ones are logged and counted. */
+static void load_jit_map(struct symbolizer *s, struct process *p)
+{
+	const char *why = NULL;
+	char name[64];
+	struct stat st;
 	char *buf = NULL;
 	size_t len;
+	int rootfd, err;
 
 	p->jit_loaded = true;
-	snprintf(path, sizeof(path), "%s/%d/root/tmp/perf-%d.map", s->proc_dir,
-		 (int)p->pid, (int)(p->nspid ? p->nspid : p->pid));
-	if (sym_read_file_at(AT_FDCWD, path, PERF_MAP_MAX_SIZE, &buf, &len)) {
-		snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)p->pid);
-		if (sym_read_file_at(AT_FDCWD, path, PERF_MAP_MAX_SIZE, &buf, &len))
-			return;
-	}
-	if (perf_map_parse(buf, len, &p->jit, NULL))
-		p->jit = NULL;
+	rootfd = jit_root(s, p);
+	if (rootfd < 0)
+		return;
+	snprintf(name, sizeof(name), "/tmp/perf-%d.map", (int)(p->nspid ? p->nspid : p->pid));
+	err = safe_read_file(rootfd, name, SAFE_OPEN_IN_ROOT | SAFE_OPEN_NOFOLLOW,
+			     PERF_MAP_MAX_BYTES, &buf, &len, &st);
+	close(rootfd);
+	if (err == -ENOENT)
+		return;
+	if (!err && st.st_uid != p->euid && st.st_uid != 0)
+		why = "owned by another user";
+	else if (!err && !object_cache_room(s->objects))
+		why = "the symbolizer's cache is full";
+	else if (err == -EFBIG)
+		why = "larger than 16 MiB";
+	else if (err == -ELOOP)
+		why = "a symbolic link";
+	else if (err == -EINVAL)
+		why = "not a regular file";
+	else if (!err && perf_map_parse(buf, len, &p->jit, NULL))
+		why = "out of memory";
 	free(buf);
+	if (why || err) {
+		if (!s->perf_maps_refused++)
+			sym_log(SYM_LOG_WARN, "perf map %s of pid %d ignored: %s "
+				"(logged once; counted)", name, (int)p->pid,
+				why ? why : strerror(-err));
+		return;
+	}
+	p->jit_bytes = perf_map_memory(p->jit);
+	object_cache_charge(s->objects, p->jit_bytes);
 }
 
 static int resolve_jit(struct symbolizer *s, struct process *p, uint64_t addr,
@@ -665,6 +842,12 @@ static int resolve_jit(struct symbolizer *s, struct process *p, uint64_t addr,
 
 int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 			    struct sym_location *out)
+{
+	return symbolizer_resolve_user_at(s, pid, 0, addr, out);
+}
+
+int symbolizer_resolve_user_at(struct symbolizer *s, pid_t pid, uint64_t start_time,
+			       uint64_t addr, struct sym_location *out)
 {
 	const struct elf_object *elf;
 	const struct elf_symbol *sym;
@@ -687,6 +870,11 @@ int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 		if (!p)
 			return err ? err : -ESRCH;
 	}
+	p = find_incarnation(s, pid, start_time);
+	if (p && !p->err)
+		p = covering(s, p, start_time, addr);
+	if (!p)
+		return -ESRCH;
 	if (p->err)
 		return p->err;
 
@@ -725,20 +913,21 @@ static void load_kernel(struct symbolizer *s)
 	s->kernel_loaded = true;
 	err = sym_read_file_at(AT_FDCWD, s->kallsyms_path, KALLSYMS_MAX_SIZE, &buf, &len);
 	if (err) {
-		fprintf(stderr, "symbolizer: open %s: %s\n", s->kallsyms_path, strerror(-err));
+		sym_log(SYM_LOG_WARN, "open %s: %s", s->kallsyms_path, strerror(-err));
 		s->kernel_err = err;
 		return;
 	}
 	err = kallsyms_parse(buf, len, &s->ksyms);
 	free(buf);
 	if (err) {
-		fprintf(stderr, "symbolizer: parse %s: %s\n", s->kallsyms_path, strerror(-err));
+		sym_log(SYM_LOG_WARN, "parse %s: %s", s->kallsyms_path, strerror(-err));
 		s->kernel_err = err;
 		return;
 	}
 	if (s->ksyms->hidden) {
-		fprintf(stderr, "symbolizer: %s: kernel addresses are hidden; run as root "
-				"or set sysctl kernel.kptr_restrict=0\n", s->kallsyms_path);
+		sym_log(SYM_LOG_WARN, "%s: kernel addresses are hidden; run as root "
+				"(CAP_SYSLOG) or set sysctl kernel.kptr_restrict=0",
+				s->kallsyms_path);
 		s->kernel_err = -EPERM;
 		return;
 	}
@@ -801,23 +990,58 @@ int symbolizer_forget_process(struct symbolizer *s, pid_t pid)
 	return 0;
 }
 
+/* Whether the process p names is gone: no <proc>/PID, or another
+ * process with its pid (a later start time). */
+static bool exited(const struct symbolizer *s, const struct process *p)
+{
+	char path[PATH_MAX], *buf;
+	uint64_t start_time;
+	size_t len;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", s->proc_dir, (int)p->pid);
+	err = sym_read_file_at(AT_FDCWD, path, 1 << 12, &buf, &len);
+	if (err)
+		return err == -ENOENT || err == -ESRCH;
+	err = proc_stat_start_time(buf, len, &start_time);
+	free(buf);
+	return !err && p->start_time && start_time != p->start_time;
+}
+
+/* Frees what p's pid kept from before the generation that just ended:
+ * retired mappings, and earlier owners of the pid. */
+static void free_old_retired(struct symbolizer *s, struct process *p)
+{
+	struct mapping **pp = &p->retired;
+	struct process **op = &p->older;
+
+	while (*pp && (*pp)->retired_gen + 1 >= s->generation)
+		pp = &(*pp)->retired;
+	free_retired(s, pp);
+	while (*op && (*op)->ended_gen + 1 >= s->generation)
+		op = &(*op)->older;
+	free_process(s, *op);
+	*op = NULL;
+}
+
 int symbolizer_forget_exited(struct symbolizer *s)
 {
-	char dir[PATH_MAX];
 	int forgotten = 0;
 
 	if (!s)
 		return -EINVAL;
+	s->generation++;
 	for (size_t i = 0; i < s->nprocs_buckets; i++) {
 		struct process *p = s->procs[i], *next;
 
 		for (; p; p = next) {
 			next = p->hnext;
-			snprintf(dir, sizeof(dir), "%s/%d", s->proc_dir, (int)p->pid);
-			if (!access(dir, F_OK) || errno != ENOENT)
-				continue;
-			symbolizer_forget_process(s, p->pid);
-			forgotten++;
+			if (exited(s, p)) {
+				symbolizer_forget_process(s, p->pid);
+				forgotten++;
+			} else {
+				free_old_retired(s, p);
+			}
 		}
 	}
 	return forgotten;
@@ -840,16 +1064,21 @@ int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *ou
 		.build_id_hits = cs.build_id_hits,
 		.evictions = cs.evictions,
 		.processes = s->nprocs,
+		.files_refused = cs.files_refused,
+		.objects_over_budget = cs.over_budget,
+		.perf_maps_refused = s->perf_maps_refused,
+		.unwind_libunwind_completed = s->ulw_completed,
+		.unwind_libunwind_bytes = ulw_cache_memory(s->ulw),
 	};
 	return 0;
 }
 
 /* ---- unwinding -------------------------------------------------------- */
 
-/* unwind_find_fn over a process's mappings. */
-static const struct cfi_table *find_cfi(void *ctx, uint64_t pc, uint64_t *bias)
+/* The mapping of p holding pc, when it has an object, and its load bias. */
+static const struct mapping *mapping_at(const struct process *p, uint64_t pc,
+					uint64_t *bias)
 {
-	const struct process *p = ctx;
 	size_t i = bisect(p->maps, p->nmaps, pc);
 	const struct mapping *m;
 	uint64_t vaddr;
@@ -857,11 +1086,100 @@ static const struct cfi_table *find_cfi(void *ctx, uint64_t pc, uint64_t *bias)
 	if (i == p->nmaps || pc >= p->maps[i]->pub.limit)
 		return NULL;
 	m = p->maps[i];
-	if (!m->obj || !m->obj->cfi || !m->obj->elf ||
+	if (!m->obj || !m->obj->elf ||
 	    elf_object_file_to_vaddr(m->obj->elf, pc - m->pub.start + m->pub.file_offset, &vaddr))
 		return NULL;
 	*bias = pc - vaddr;
-	return m->obj->cfi;
+	return m;
+}
+
+/* unwind_find_fn over a process's mappings. */
+static const struct cfi_table *find_cfi(void *ctx, uint64_t pc, uint64_t *bias)
+{
+	const struct mapping *m = mapping_at(ctx, pc, bias);
+
+	return m ? m->obj->cfi : NULL;
+}
+
+/* The libunwind fallback's view of one process for one walk. An object's
+ * .eh_frame_hdr and .eh_frame are read the first time a fallback needs
+ * them, from the mapped file, and kept (unwind_libunwind.h) only when it
+ * is the very file version the object was parsed from: a mapping of an
+ * alias (another file, same contents) is not read, its owner could have
+ * changed it since. */
+struct lu_walk {
+	struct symbolizer *s;
+	const struct process *p;
+	const struct mapping *m; /* the one lu_open() opens */
+	int dirfd;               /* <proc>/PID, opened on the first miss; or -1 */
+};
+
+static int lu_open(void *ctx)
+{
+	struct lu_walk *w = ctx;
+	struct proc_maps_entry e = {
+		.start = w->m->pub.start,
+		.end = w->m->pub.limit,
+		.offset = w->m->pub.file_offset,
+		.inode = w->m->ino,
+		.deleted = w->m->deleted,
+		.path = w->m->path,
+	};
+	char dir[PATH_MAX];
+
+	if (w->dirfd < 0) {
+		if (snprintf(dir, sizeof(dir), "%s/%d", w->s->proc_dir, (int)w->p->pid) >=
+		    (int)sizeof(dir))
+			return -ENAMETOOLONG;
+		w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (w->dirfd < 0)
+			return -errno;
+	}
+	return open_mapped_file(w->dirfd, &e);
+}
+
+/* ulw_find_fn over a process's mappings of files. */
+static const struct ulw_object *lu_find(void *ctx, uint64_t pc, uint64_t *bias)
+{
+	struct lu_walk *w = ctx;
+	const struct mapping *m = mapping_at(w->p, pc, bias);
+	const struct object *o;
+	struct ulw_file_id id;
+
+	if (!m || m->path[0] != '/')
+		return NULL; /* the [vdso]: no file */
+	o = m->obj;
+	id = (struct ulw_file_id){ o->dev, o->ino, o->size, o->mtime_sec, o->mtime_nsec,
+				   o->ctime_sec, o->ctime_nsec };
+	w->m = m;
+	return ulw_object_get(w->s->ulw, &id, lu_open, w);
+}
+
+/* Our walk (pcs[0..n)) stopped at a rule it does not follow: libunwind's
+ * walk of the same snapshot replaces it when complete and when it starts
+ * with ours (both read the same CFI; where they disagree one is wrong, and
+ * ours is the one the tests hold to libdw). Returns the new depth, or 0. */
+static int lu_complete(struct symbolizer *s, const struct process *p,
+		       const struct unwind_regs *regs, const struct unwind_stack *stack,
+		       uint64_t *pcs, int max, int n)
+{
+	struct lu_walk w = { .s = s, .p = p, .dirfd = -1 };
+	enum unwind_status status;
+	uint64_t *lu = malloc((size_t)max * sizeof(*lu));
+	int m = 0;
+
+	if (lu)
+		m = ulw_unwind(s->ulw, regs, stack, lu_find, &w, lu, max, &status);
+	if (w.dirfd >= 0)
+		close(w.dirfd);
+	if (m > n && status == UNWIND_END && !memcmp(lu, pcs, (size_t)n * sizeof(*pcs))) {
+		memcpy(pcs, lu, (size_t)m * sizeof(*pcs));
+		s->ulw_completed++;
+	} else {
+		m = 0;
+	}
+	free(lu);
+	return m;
 }
 
 int symbolizer_unwind(struct symbolizer *s, pid_t pid,
@@ -872,17 +1190,26 @@ int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 	struct unwind_stack stack;
 	enum unwind_status status;
 	struct process *p;
-	int n;
+	int n, m;
 
 	if (!s || !snap || !pcs || !depth || !result || max > INT_MAX)
 		return -EINVAL;
 	*depth = 0;
-	p = find_process(s, pid);
+	p = find_incarnation(s, pid, snap->start_time);
+	if (p && !p->err)
+		p = covering(s, p, snap->start_time, snap->ip);
 	if (!p || p->err)
 		return -ESRCH;
 	regs = (struct unwind_regs){ .rip = snap->ip, .rsp = snap->sp, .rbp = snap->bp };
 	stack = (struct unwind_stack){ .base = snap->base, .data = snap->data, .len = snap->len };
 	n = unwind_snapshot(&regs, &stack, find_cfi, p, pcs, (int)max, &status);
+	/* Only there: where no CFI covers a pc (JIT code) libunwind knows no
+	 * more than we do, and trying it on each such sample would cost. */
+	if (status == UNWIND_UNSUPPORTED && s->ulw &&
+	    (m = lu_complete(s, p, &regs, &stack, pcs, (int)max, n))) {
+		n = m;
+		status = UNWIND_END;
+	}
 	*depth = n > 0 ? (size_t)n : 0;
 	switch (status) {
 	case UNWIND_END:

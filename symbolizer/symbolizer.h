@@ -29,7 +29,9 @@
  *  - Kernel addresses come from /proc/kallsyms (module symbols included),
  *    reported in one mapping named "[kernel.kallsyms]".
  *
- * Functions return 0 or a negative errno, libbpf style. Everything handed
+ * Functions return 0 or a negative errno, libbpf style, and log through
+ * symbolizer_set_print()'s callback, never to stderr on their own when one
+ * is set. Everything handed
  * out for a process (struct sym_mapping pointers, paths, build-ids, names)
  * is owned by the symbolizer and stays valid, across refreshes of the
  * process and after it exits, until the process is forgotten
@@ -52,6 +54,13 @@
 
 struct symbolizer;
 
+/* Every message of the symbolizer goes to one function, like libbpf's:
+ * set it before symbolizer_new(); NULL (the default) prints them on
+ * stderr as "symbolizer: MSG". Messages are one line, without newline. */
+enum sym_log_level { SYM_LOG_WARN, SYM_LOG_INFO, SYM_LOG_DEBUG };
+typedef void (*symbolizer_print_fn)(enum sym_log_level level, const char *msg);
+void symbolizer_set_print(symbolizer_print_fn fn);
+
 struct symbolizer_opts {
 	size_t sz;                 /* sizeof(struct symbolizer_opts) */
 	const char *proc_dir;      /* default "/proc" */
@@ -64,6 +73,9 @@ struct symbolizer_opts {
 	const char *debuginfod_urls; /* NULL: $DEBUGINFOD_URLS; "": none */
 	size_t cache_bytes;          /* cap on cached objects; 0: default */
 	int unwind_tables;           /* build CFI tables: symbolizer_unwind() */
+	int no_libunwind;            /* never finish a stack with libunwind
+	                                where our unwinder stops (see
+	                                symbolizer_unwind) */
 };
 
 #define SYMBOLIZER_DEFAULT_CACHE_BYTES ((size_t)256 << 20)
@@ -78,6 +90,15 @@ struct symbolizer_stats {
 	uint64_t build_id_hits;   /* files not parsed: same build-id as a cached one */
 	uint64_t evictions;       /* unused objects freed to stay under the cap */
 	uint64_t processes;       /* processes tracked */
+	uint64_t files_refused;   /* objects over a cap of elf_limits.h: no symbols */
+	uint64_t objects_over_budget; /* mappings left without symbols: the cache
+	                             was full of objects in use */
+	uint64_t perf_maps_refused; /* JIT maps not read: another owner, a link,
+	                               not a regular file, too big, cache full */
+	uint64_t unwind_libunwind_completed; /* stacks our unwinder stopped on
+	                               (a CFI rule it does not follow) that
+	                               libunwind completed */
+	uint64_t unwind_libunwind_bytes; /* held for it: objects' .eh_frame */
 };
 
 /* One mapped object as the process (or kernel) had it: a pprof Mapping.
@@ -139,6 +160,14 @@ int symbolizer_track_process(struct symbolizer *s, pid_t pid);
 int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 			    struct sym_location *out);
 
+/* The same for the process pid named when it had started at start_time
+ * (ns since boot: the task's start_boottime, what BPF reads; 0: whichever
+ * has the pid now). A pid reused since by another process still resolves
+ * with the mappings of the one that was sampled, for one more generation
+ * (symbolizer_forget_exited); an incarnation not known gives no mapping. */
+int symbolizer_resolve_user_at(struct symbolizer *s, pid_t pid, uint64_t start_time,
+			       uint64_t addr, struct sym_location *out);
+
 /* Frees what is kept for pid: its mappings (pointers handed out for them
  * become invalid) and its JIT map; its objects stay cached while room.
  * -ESRCH when pid is not tracked. */
@@ -159,6 +188,7 @@ struct sym_stack_snapshot {
 	uint64_t base;
 	const uint8_t *data;
 	size_t len;
+	uint64_t start_time;  /* of the process, as symbolizer_resolve_user_at() */
 };
 
 enum sym_unwind_result {
@@ -170,7 +200,11 @@ enum sym_unwind_result {
 
 /* Unwinds a snapshot of pid's stack with the CFI of its objects (needs
  * opts.unwind_tables and the process tracked): pcs[0] = ip, then return
- * addresses, innermost first; *depth of them (<= max). Returns 0, or
+ * addresses, innermost first; *depth of them (<= max). Where our unwinder
+ * meets a CFI rule it does not follow (a CFA from another register, as in
+ * ld.so's _dl_runtime_resolve), libunwind unwinds the snapshot again, and
+ * its stack is taken when it is complete and starts with ours (counted in
+ * unwind_libunwind_completed; off with opts.no_libunwind). Returns 0, or
  * -ESRCH when pid is not tracked. */
 int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 		      const struct sym_stack_snapshot *snap, uint64_t *pcs,

@@ -45,13 +45,26 @@ and listed under "warnings" in the stored JSON.
 
 Usage: pyroscope_ingest.py --store DIR [--port 0] [--basic-auth U:P]
          [--bearer TOKEN] [--require-tenant] [--fail N --fail-status 503]
+         [--fail-mode MODE] [--fail-retry-after VALUE]
          [--tls-cert PEM --tls-key PEM] [--window-past S] [--window-future S]
 The first line on stdout is the port it listens on (127.0.0.1). Each accepted
 upload is stored as DIR/NNNNNN.pprof (the pprof bytes as received) and then
 DIR/NNNNNN.json (query, headers, parsed name, times, profile summary), N
-counting arrivals from 1 and continuing over what DIR holds. Failures can be
-injected: --fail N answers the next N requests with --fail-status (503, 429,
-...), and POST /-/fail?status=S&count=N does the same at run time.
+counting arrivals from 1 and continuing over what DIR holds. Every request to
+/ingest adds a line "UNIX-TIME ANSWER" to DIR/requests.log (ANSWER: the
+status sent, or the fault mode).
+
+Failures can be injected: --fail N answers the next N requests to /ingest
+with --fail-mode (default status), and POST /-/fail?count=N&mode=M
+[&status=S][&retry_after=V] does the same at run time. Modes:
+  status          a plain answer with --fail-status (503, 429, 413, ...);
+                  429 and 5xx carry Retry-After: --fail-retry-after (1)
+  hang            read the request, never answer (until the client leaves)
+  not_http        an SSH banner instead of HTTP, then close
+  bad_status      "HTTP/1.1 OK 200" (a malformed status line), then close
+  endless_header  "HTTP/1.1 200 OK" and header lines without end
+  huge_body       store the upload, then 200 with a body without end
+The endless ones stop when the client goes away, or after a minute.
 """
 
 import argparse
@@ -61,6 +74,7 @@ import http.server
 import json
 import os
 import re
+import select
 import ssl
 import sys
 import threading
@@ -414,15 +428,21 @@ class State:
         self.args = args
         self.lock = threading.Lock()
         self.fail_status, self.fail_left = args.fail_status, args.fail
+        self.fail_mode, self.fail_retry_after = args.fail_mode, args.fail_retry_after
         names = [f for f in os.listdir(args.store) if re.fullmatch(r"\d{6}\.json", f)]
         self.seq = max((int(f[:6]) for f in names), default=0)
 
     def take_failure(self):
+        """(mode, status, Retry-After) of the next injected failure, or None."""
         with self.lock:
             if self.fail_left > 0:
                 self.fail_left -= 1
-                return self.fail_status
+                return self.fail_mode, self.fail_status, self.fail_retry_after
         return None
+
+    def log_request(self, answer):
+        with self.lock, open(os.path.join(self.args.store, "requests.log"), "a") as f:
+            f.write(f"{time.time():.3f} {answer}\n")
 
     def store(self, pprof, meta):
         with self.lock:
@@ -444,13 +464,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self.server.state.args.quiet:
             sys.stderr.write("pyroscope_ingest: " + (fmt % args) + "\n")
 
-    def reply(self, status, message=""):
+    def reply(self, status, message="", retry_after="1"):
         body = (message + "\n").encode() if message else b""
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         if status == 429 or status >= 500:
-            self.send_header("Retry-After", "1")
+            self.send_header("Retry-After", retry_after)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -482,19 +502,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with state.lock:
                     state.fail_status = int(q.get("status", ["503"])[0])
                     state.fail_left = int(q.get("count", ["1"])[0])
+                    state.fail_mode = q.get("mode", ["status"])[0]
+                    state.fail_retry_after = q.get("retry_after", ["1"])[0]
                 return self.reply(200)
             if url.path not in ("/ingest", "/pyroscope/ingest"):
                 self.read_body(0)
                 raise Reject(404, "404 page not found")
             failure = state.take_failure()
-            if failure:
+            if failure and failure[0] != "huge_body":
                 self.read_body(0)
-                raise Reject(failure, f"injected failure {failure}")
+                state.log_request(failure[1] if failure[0] == "status" else failure[0])
+                if failure[0] == "status":
+                    return self.reply(failure[1], f"injected failure {failure[1]}", failure[2])
+                return self.misbehave(failure[0])
             self.check_auth(state.args)
             body = self.read_body(state.args.body_limit)
-            self.ingest(state, url.query, body)
+            if failure:
+                self.ingest(state, url.query, body, answer=lambda: self.misbehave("huge_body"))
+            else:
+                self.ingest(state, url.query, body)
         except Reject as e:
+            state.log_request(e.status)
             self.reply(e.status, str(e))
+
+    def misbehave(self, mode):
+        """A fault that no HTTP library would send: raw bytes on the socket."""
+        self.close_connection = True
+        sock, until = self.connection, time.monotonic() + 60
+        if mode == "not_http":
+            return self.wfile.write(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+        if mode == "bad_status":
+            return self.wfile.write(b"HTTP/1.1 OK 200\r\nContent-Length: 0\r\n\r\n")
+        if mode == "endless_header":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            chunk = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 100) for i in range(100))
+        elif mode == "huge_body":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n")
+            chunk = b"x" * 65536
+        else:  # hang: until the client goes away
+            while time.monotonic() < until and not select.select([sock], [], [], 1)[0]:
+                pass
+            return
+        try:
+            while time.monotonic() < until:
+                self.wfile.write(chunk)
+        except OSError:
+            pass  # the client stopped reading: what we wanted
 
     def check_auth(self, args):
         auth = self.headers.get("Authorization", "")
@@ -510,7 +563,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.read_body(0)
             raise Reject(401, "no org id")
 
-    def ingest(self, state, query, body):
+    def ingest(self, state, query, body, answer=None):
         now = time.time()
         q = urllib.parse.parse_qs(query, keep_blank_values=True, errors="surrogateescape")
         get = lambda k: q[k][-1] if k in q else None
@@ -536,6 +589,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pprof = files.get("profile", b"")
         if not pprof:
             self.log_message("accepted an upload without a profile: nothing stored")
+            state.log_request(200)
             return self.reply(200)
         p, strings, size, warnings = check_profile(pprof)
         time_nanos = one(p, 9)
@@ -565,7 +619,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "uncompressed_bytes": size,
             "warnings": warnings,
         })
-        self.reply(200)
+        state.log_request("huge_body" if answer else 200)
+        if answer:
+            answer()
+        else:
+            self.reply(200)
 
 
 def main():
@@ -577,6 +635,10 @@ def main():
     ap.add_argument("--require-tenant", action="store_true")
     ap.add_argument("--fail", type=int, default=0, metavar="N")
     ap.add_argument("--fail-status", type=int, default=503)
+    ap.add_argument("--fail-mode", default="status",
+                    choices=("status", "hang", "not_http", "bad_status", "endless_header",
+                             "huge_body"))
+    ap.add_argument("--fail-retry-after", default="1", metavar="VALUE")
     ap.add_argument("--body-limit", type=int, default=256 << 20)
     ap.add_argument("--window-past", type=int, default=3600)
     ap.add_argument("--window-future", type=int, default=600)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The CLI explains itself and fails clearly: --help covers every flag; bad
 # flags, unknown pids, missing privileges and a missing command each give
-# one line and a non-zero exit.
+# one line and a non-zero exit; so does a `record -o` path that cannot be
+# written (missing directory, a directory, a read-only file system), at
+# once, before recording or starting the command.
 source "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -16,7 +18,7 @@ expect_error() {
 "$BPFPROF" --help > "$WORK/help" || fail "bpfprof --help failed"
 grep -q record "$WORK/help" || fail "bpfprof --help does not list record"
 "$BPFPROF" record --help > "$WORK/rhelp" || fail "bpfprof record --help failed"
-for flag in --frequency --duration --pid --output --include-idle --unwind --snapshot-kb --debuginfod --symbolizer-cache-mb --verbose --help; do
+for flag in --frequency --duration --pid --output --include-idle --unwind --snapshot-kb --debuginfod --symbolizer-cache-mb --file-mode --verbose --help; do
   grep -q -- "$flag" "$WORK/rhelp" || fail "record --help does not explain $flag"
 done
 
@@ -24,7 +26,7 @@ done
 for flag in --interval --output-dir --retain-files --retain-mb --service-name --pyroscope-url \
     --pyroscope-ca-file --basic-auth-user --basic-auth-password-file --bearer-token-file \
     --tenant-id --tag --spool-dir --spool-max-mb --upload-labels --metrics-addr --frequency \
-    --unwind --log-format --verbose --help BPFPROF_SOME_FLAG; do
+    --unwind --log-format --file-mode --verbose --help BPFPROF_SOME_FLAG; do
   grep -q -- "$flag" "$WORK/ahelp" || fail "agent --help does not explain $flag"
 done
 expect_error 2 "nowhere to put profiles" "$BPFPROF" agent
@@ -71,6 +73,29 @@ expect_error 2 "invalid unwind mode" "$BPFPROF" record --unwind lbr
 expect_error 2 "invalid snapshot size" "$BPFPROF" record --snapshot-kb 6
 expect_error 2 "needs a value" "$BPFPROF" record -o
 expect_error 2 "exclude each other" "$BPFPROF" record -p 1 -- true
+expect_error 2 "invalid file mode '0666'" "$BPFPROF" record --file-mode 0666 -d 1
+
+# An output that cannot be written fails before recording: within a
+# second, without running the command, leaving no file behind.
+ro=$WORK/ro
+mkdir "$ro"
+mount -t tmpfs -o ro,size=64k bpfprof-ro "$ro" || skip_or_fail "cannot mount a tmpfs"
+trap 'umount "$ro" 2>/dev/null; cleanup' EXIT
+mkdir "$WORK/adir"
+for case in "$WORK/no/such/dir/p.pb.gz:No such file or directory" "$WORK/adir:Is a directory" \
+    "$WORK/adir/:Is a directory" "$ro/p.pb.gz:Read-only file system" \
+    "/dev/null:not a regular file \('-o -' writes to standard output\)"; do
+  path=${case%%:*}
+  t0=$(date +%s%N)
+  expect_error 1 "^bpfprof: error: cannot write the profile to $path: ${case#*:}\$" \
+    "$BPFPROF" record -d 5 -o "$path" -- touch "$WORK/ran"
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ "$(wc -l < "$WORK/err")" -eq 1 ] || fail "record -o $path: more than one line: $(cat "$WORK/err")"
+  [ "$ms" -lt 1000 ] || fail "record -o $path took $ms ms to fail"
+  [ ! -e "$WORK/ran" ] || fail "record -o $path ran the command"
+  echo "record -o $path: failed in $ms ms: $(cat "$WORK/err")"
+done
+[ -z "$(ls -A "$WORK/adir")" ] || fail "files left in $WORK/adir: $(ls -A "$WORK/adir")"
 
 unused=4194000
 while kill -0 "$unused" 2>/dev/null; do unused=$((unused + 1)); done

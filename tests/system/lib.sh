@@ -37,12 +37,14 @@ pprof_check() {
     fail "go tool pprof -raw $1: $(cat "$WORK/raw.err")"
 }
 
-# pprof_traces FILE [pprof flags...]: one line per sample,
+# pprof_traces FILE [pprof flags...]: one line per sample, with the names
+# bpfprof gave (-symbolize=none: pprof, as root, would otherwise name what
+# bpfprof left unnamed from the binaries on disk and hide its failures),
 # "COUNT<TAB>pid=P<TAB>leaf;caller;...;root<TAB>comm=C" (counts from
 # samples/count).
 pprof_traces() {
   local f=$1; shift
-  go tool pprof -traces -sample_index=samples "$@" "$f" 2>/dev/null | awk '
+  go tool pprof -traces -symbolize=none -sample_index=samples "$@" "$f" 2>/dev/null | awk '
     function flush() {
       if (n != "") print n "\t" "pid=" pid "\t" st "\t" "comm=" comm
       n = ""; st = ""
@@ -120,4 +122,31 @@ start_calltree() {
   "$FIXTURES/calltree_fp" "$1" > "$WORK/calltree.pid" &
   FIXTURE_PID=$!
   CHILDREN+=("$FIXTURE_PID")
+}
+
+# "${AS_NOBODY[@]}" CMD...: runs CMD as user nobody, a local user with no
+# privilege: the one the hostile-input tests play. (A command, not a
+# function, so that `... &` gives the pid of CMD itself.)
+AS_NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+
+# nobody_dir: a directory under $WORK that nobody owns (and can reach);
+# sets UDIR.
+nobody_dir() {
+  command -v setpriv > /dev/null || fail "setpriv (util-linux) is missing"
+  chmod 0711 "$WORK"
+  UDIR=$WORK/nobody
+  mkdir -p "$UDIR" && chown nobody:nogroup "$UDIR"
+}
+
+# max_rss LOG CMD...: runs CMD (stderr to LOG) and sets PEAK_KB to its peak
+# RSS (getrusage of the child, exact) and RC to its exit status.
+max_rss() {
+  local log=$1 out
+  shift
+  out=$(python3 -c '
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[2:], stderr=open(sys.argv[1], "w"))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)' "$log" "$@")
+  PEAK_KB=${out% *}
+  RC=${out#* }
 }

@@ -18,6 +18,8 @@ endfunction()
 system_fixture(calltree_fp calltree.c -O2 -g -fno-omit-frame-pointer)
 system_fixture(inline inline.c -O2 -g -fno-omit-frame-pointer)
 system_fixture(libc_burner libc_burner.c -O2 -g -fno-omit-frame-pointer)
+system_fixture(jit_spin jit_spin.c -O2)
+system_fixture(liblate.so late_lib.c -O2 -g -shared -fPIC)
 # Without frame pointers, as most of Debian: for DWARF unwinding.
 system_fixture(calltree_nofp calltree.c -O2 -g -fomit-frame-pointer)
 system_fixture(threads_nofp threads.c -O2 -g -fomit-frame-pointer -pthread)
@@ -52,7 +54,20 @@ set(system_tests
   agent_metrics
   agent_upload_split
   agent_valgrind
-  agent_hung_server)
+  agent_hung_server
+  agent_hostile_files
+  agent_permissions
+  agent_capabilities
+  agent_disk_full
+  agent_metrics_concurrent
+  agent_upload_faults
+  hostile_perf_maps
+  hostile_objects
+  record_hostile_cfi
+  record_pid_reuse
+  record_tiny_maps
+  record_late_dlopen
+  agent_soak)
 foreach(t ${system_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)

@@ -12,8 +12,9 @@
 #                   HTTPS with certificate checks (when openssl is found);
 #                   the server's multipart rules; backoff.
 # unit.test_spool   FIFO order, restart, cap, leftover temp files, corrupt
-#                   entries, set-aside, a lock per spool, and a fuzz loop over
-#                   the entry parser.
+#                   entries, set-aside, a lock per spool, planted links and
+#                   FIFOs, unsafe spool dirs, and a fuzz loop over the entry
+#                   parser.
 # unit.test_metrics the Prometheus text format (escaping, numbers), metrics
 #                   addresses, the HTTP request parser (every prefix, bad
 #                   lines, a fuzz loop) and the server on 127.0.0.1 port 0:
@@ -34,7 +35,7 @@ set(agent_src ${PROJECT_SOURCE_DIR}/profiler)
 
 bpfprof_unit_test(test_ingest
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_ingest.c
-          ${agent_src}/ingest.c ${agent_src}/backoff.c ${agent_src}/log.c
+          ${agent_src}/ingest.c ${agent_src}/ingest_reply.c ${agent_src}/backoff.c ${agent_src}/log.c
   LIBS bpfprof_proto PkgConfig::CURL PkgConfig::LIBBPF)
 target_include_directories(test_ingest PRIVATE ${agent_src})
 target_compile_definitions(test_ingest PRIVATE
@@ -43,9 +44,10 @@ target_compile_definitions(test_ingest PRIVATE
 
 bpfprof_unit_test(test_spool
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_spool.c
-          ${agent_src}/spool.c ${agent_src}/log.c
+          ${agent_src}/spool.c ${agent_src}/safe_dir.c ${agent_src}/log.c
+          ${PROJECT_SOURCE_DIR}/symbolizer/read_file.c ${PROJECT_SOURCE_DIR}/symbolizer/safe_open.c
   LIBS PkgConfig::ZLIB PkgConfig::LIBBPF)
-target_include_directories(test_spool PRIVATE ${agent_src})
+target_include_directories(test_spool PRIVATE ${agent_src} ${PROJECT_SOURCE_DIR}/symbolizer)
 
 find_package(Threads REQUIRED)
 bpfprof_unit_test(test_metrics

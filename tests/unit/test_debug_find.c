@@ -126,6 +126,28 @@ static void link_file(const char *target, const char *path)
 		fprintf(stderr, "symlink %s: %s\n", path, strerror(errno));
 }
 
+/* Replaces the first occurrence of from in the file by to (same length). */
+static bool patch_bytes(const char *path, const char *from, const char *to)
+{
+	size_t n = strlen(from), len;
+	bool done = false;
+	char *buf, *at;
+	FILE *fp = fopen(path, "r+b");
+
+	if (!fp || strlen(to) != n)
+		return false;
+	fseek(fp, 0, SEEK_END);
+	len = (size_t)ftell(fp);
+	rewind(fp);
+	buf = malloc(len);
+	if (buf && fread(buf, 1, len, fp) == len && (at = memmem(buf, len, from, n))) {
+		fseek(fp, at - buf, SEEK_SET);
+		done = fwrite(to, 1, n, fp) == n;
+	}
+	free(buf);
+	return !fclose(fp) && done;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -301,6 +323,27 @@ static void test_local(void)
 	free(obj);
 	free(d);
 
+	/* (f) a .gnu_debuglink naming a path, not a file: "../a.debug" (as
+	 * long as "dfix.debug", patched into a copy) must not climb out of
+	 * the object's directory, though the file there is the right one */
+	d = fresh_dir("f/bin");
+	obj = xasprintf("%s/evil", d);
+	copy_file(FIX("dfix_stripped"), obj, 0);
+	CHECK(patch_bytes(obj, "dfix.debug", "../a.debug"), "patch the debuglink of %s", obj);
+	dbg = xasprintf("%s/../a.debug", d);
+	copy_file(FIX("dfix.debug"), dbg, 0);
+	{
+		struct obj evil = open_obj(obj);
+
+		expect("debuglink with ../", f, &(struct obj){ .fd = evil.fd, .elf = evil.elf },
+		       NULL, obj, NULL);
+		close_obj(&evil);
+	}
+	unlink(dbg);
+	free(dbg);
+	free(obj);
+	free(d);
+
 	/* (a) by build-id, a symlink as distributions make them */
 	link_file(FIX("dfix.debug"), bid_path);
 	expect("build-id", f, &dfix, NULL, NULL, bid_path);
@@ -376,7 +419,13 @@ static void test_local(void)
 	 * build-id; debuglink under the root only */
 	ctr = fresh_dir("ctr");
 	ctr_bid = xasprintf("%s%s", ctr, bid_path);
+	/* A symlink in the container resolves inside it: an absolute one to
+	 * the host's debug file is not followed out. */
 	link_file(FIX("dfix.debug"), ctr_bid);
+	expect("root, build-id symlink out of the root", f, &dfix, ctr, "/usr/bin/dfix_stripped",
+	       NULL);
+	unlink(ctr_bid);
+	copy_file(FIX("dfix.debug"), ctr_bid, 0);
 	expect("root, build-id", f, &dfix, ctr, "/usr/bin/dfix_stripped", ctr_bid);
 	link_file(FIX("dfix.debug"), bid_path);
 	expect("root, build-id, both", f, &dfix, ctr, "/usr/bin/dfix_stripped", ctr_bid);
@@ -665,7 +714,10 @@ static void test_debuginfod(const char *server)
 	expect("debuginfod, unknown build-id", f, &unknown, NULL, NULL, NULL);
 	out = captured(out_file);
 	CHECK(!*out, "debuginfod printed something");
-	CHECK(!getenv("DEBUGINFOD_URLS"), "DEBUGINFOD_URLS left set");
+	/* Set once, when the finder is made (single-threaded), never swapped
+	 * around queries while other threads may read the environment. */
+	CHECK(getenv("DEBUGINFOD_URLS") && !strcmp(getenv("DEBUGINFOD_URLS"), url),
+	      "DEBUGINFOD_URLS is the finder's: %s", getenv("DEBUGINFOD_URLS"));
 	free(out);
 	free(prefix);
 

@@ -16,11 +16,24 @@
  *    (when openssl is found);
  *  - the fake server's own multipart rules (filename required,
  *    prev_profile, no format=pprof with multipart);
- *  - backoff: deterministic per seed, within base * 2^n and the cap.
+ *  - backoff: deterministic per seed, within base * 2^n and the cap; a
+ *    server's longer wait honoured up to the cap;
+ *  - Retry-After (ingest_reply.h): seconds, saturated however many digits;
+ *    the three HTTP-date forms, past and future, checked against gmtime;
+ *    signs, fractions, impossible dates and trailing bytes refused;
+ *  - the answer: only the final response's Retry-After, caps on an endless
+ *    header block and body, the message flattened to one line, every
+ *    status from 100 to 599 classified;
+ *  - URLs with credentials redacted for the logs;
+ *  - server faults through the client (the fake's fault modes): a 429 with
+ *    Retry-After 99999999999 (capped), a date, a past date, -1; not HTTP, a
+ *    malformed status line, an endless header, no answer: RETRY without
+ *    waiting for the request timeout; an endless body after a 200: OK.
  */
 #include "backoff.h"
 #include "check.h"
 #include "ingest.h"
+#include "ingest_reply.h"
 #include "pprof.h"
 
 #include <curl/curl.h>
@@ -95,21 +108,30 @@ static void server_stop(struct server *srv)
 	srv->pid = 0;
 }
 
-/* Make the server answer the next count requests with status. */
-static void server_fail(const struct server *srv, int status, int count)
+/* Make the server answer the next requests as query says (/-/fail's
+ * count, mode, status, retry_after). */
+static void server_inject(const struct server *srv, const char *query)
 {
-	char url[128];
+	char url[256];
 	CURL *c = curl_easy_init();
 	long code = 0;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/-/fail?status=%d&count=%d",
-		 srv->port, status, count);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/-/fail?%s", srv->port, query);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
-	CHECK(code == 200, "control request: %ld", code);
+	CHECK(code == 200, "control request %s: %ld", query, code);
+}
+
+/* Make the server answer the next count requests with status. */
+static void server_fail(const struct server *srv, int status, int count)
+{
+	char query[64];
+
+	snprintf(query, sizeof(query), "status=%d&count=%d", status, count);
+	server_inject(srv, query);
 }
 
 static int stored_count(const struct server *srv)
@@ -566,6 +588,302 @@ static void test_fake_server_multipart(int64_t now)
 	free(body);
 }
 
+/* ---- the answer: Retry-After, caps, faults ---- */
+
+/* ingest_parse_retry_after on a private copy of exactly the bytes, so a
+ * read past the end is caught by ASan. */
+static int retry_after(const char *text, int64_t now, long *delay)
+{
+	size_t len = strlen(text);
+	char *copy = malloc(len ? len : 1);
+	int err;
+
+	memcpy(copy, text, len);
+	*delay = -1;
+	err = ingest_parse_retry_after(copy, len, now, delay);
+	free(copy);
+	return err;
+}
+
+static void expect_delay(const char *text, int64_t now, long want)
+{
+	long got;
+	int err = retry_after(text, now, &got);
+
+	CHECK(!err && got == want, "Retry-After '%s': %d, %ld s, want %ld", text, err, got, want);
+}
+
+static void test_retry_after(void)
+{
+	static const char *const bad[] = {
+		"", " ", "-5", "+5", "1.5", "5s", "5 6", "0x10", "soon", "\xff",
+		"Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 29 Feb 1900 08:49:37 GMT",
+		"Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:60:00 GMT",
+		"Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37",
+		"Sun, 6 Nov 1994 08:49:37 GMT", "sun, 06 Nov 1994 08:49:37 GMT",
+		"Sun, 06 nov 1994 08:49:37 GMT", "Sun, 06 Nov 94 08:49:37 GMT",
+		"Sun, 06 Nov 1994 08:49:37 GMT x", "Sun,06 Nov 1994 08:49:37 GMT",
+		"Sun, 00 Nov 1994 08:49:37 GMT", "Fun, 06 Nov 1994 08:49:37 GMT",
+		"Sunday, 06-Nov-1994 08:49:37 GMT", "Sunday 06-Nov-94 08:49:37 GMT",
+		"Sun Nov 6 08:49:37 1994", "Sun Nov  6 08:49:37 94", "Sun Nov 06 08:49:37 1994 GMT",
+		"Sun Nov  6 8:49:37 1994",
+	};
+	const int64_t at = 784111777; /* Sun, 06 Nov 1994 08:49:37 GMT */
+	long d;
+
+	expect_delay("0", 0, 0);
+	expect_delay("120", 0, 120);
+	expect_delay(" \t120\t ", 0, 120);
+	expect_delay("000000000000000000000000000000000000000042", 0, 42);
+	expect_delay("3600", 0, INGEST_RETRY_AFTER_MAX_S);
+	expect_delay("3601", 0, INGEST_RETRY_AFTER_MAX_S);
+	/* huge: saturated, never overflowing (the old * 1000 did) */
+	expect_delay("99999999999", 0, INGEST_RETRY_AFTER_MAX_S);
+	expect_delay("9223372036854775807", 0, INGEST_RETRY_AFTER_MAX_S);
+	expect_delay("18446744073709551617000000000000000000000000000000000000", 0,
+		     INGEST_RETRY_AFTER_MAX_S);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(retry_after(bad[i], at, &d) == -EINVAL && d == -1,
+		      "Retry-After '%s' accepted: %ld", bad[i], d);
+
+	/* the three date forms: in the future, the past, too far */
+	for (int form = 0; form < 3; form++) {
+		static const char *const forms[] = { "Sun, 06 Nov 1994 08:49:37 GMT",
+						     "Sunday, 06-Nov-94 08:49:37 GMT",
+						     "Sun Nov  6 08:49:37 1994" };
+
+		expect_delay(forms[form], at - 90, 90);
+		expect_delay(forms[form], at, 0);
+		expect_delay(forms[form], at + 86400, 0);
+		expect_delay(forms[form], at - 100000, INGEST_RETRY_AFTER_MAX_S);
+	}
+	expect_delay("Tue, 29 Feb 2000 00:00:00 GMT", 951782400 - 5, 5);
+	expect_delay("Fri, 31 Dec 9999 23:59:60 GMT", at, INGEST_RETRY_AFTER_MAX_S);
+	expect_delay("Sat, 01 Jan 0000 00:00:00 GMT", at, 0);
+	expect_delay("Thursday, 01-Jan-70 00:00:10 GMT", 0, 10);
+	expect_delay("Mon, 01 Jan 2069 00:00:00 GMT", 3124224000 - 7, 7);
+	expect_delay("Tuesday, 01-Jan-69 00:00:00 GMT", 3124224000 - 7, 7); /* 2069 */
+
+	/* against gmtime for random times: every form, every month */
+	srand(7);
+	for (int i = 0; i < 3000; i++) {
+		time_t t = (time_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % 253402300800ull);
+		static const char *const fmt[] = { "%a, %d %b %Y %H:%M:%S GMT",
+						   "%A, %d-%b-%y %H:%M:%S GMT",
+						   "%a %b %e %H:%M:%S %Y" };
+		char text[64];
+		struct tm tm;
+		int form = i % 3;
+
+		gmtime_r(&t, &tm);
+		if (form == 1 && (tm.tm_year < 70 || tm.tm_year >= 170))
+			form = 0; /* two digits stand for 1970-2069 only */
+		strftime(text, sizeof(text), fmt[form], &tm);
+		CHECK(!retry_after(text, (int64_t)t - 77, &d) && d == 77, "'%s' (%lld): %ld",
+		      text, (long long)t, d);
+	}
+}
+
+/* Feeds a whole answer: header lines (each with its CRLF) until the empty
+ * one, then the body; the result with status. */
+static void feed(const char *answer, long status, struct ingest_result *res)
+{
+	struct ingest_reply r;
+	const char *p = answer, *nl;
+
+	ingest_reply_reset(&r);
+	while ((nl = strchr(p, '\n'))) {
+		bool empty = nl == p || (nl == p + 1 && *p == '\r');
+
+		ingest_reply_header(&r, p, (size_t)(nl + 1 - p));
+		p = nl + 1;
+		if (empty)
+			break;
+	}
+	ingest_reply_body(&r, p, strlen(p));
+	ingest_reply_result(&r, status, NULL, 1000000000, res);
+}
+
+static void test_reply(void)
+{
+	struct ingest_result res;
+	struct ingest_reply r;
+	char line[128], *big;
+	int err = 0, lines = 0;
+
+	feed("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\n\r\nbusy\n", 503, &res);
+	CHECK(res.status == INGEST_RETRY && res.http_status == 503 && res.retry_after_s == 120 &&
+	      !strcmp(res.message, "busy"), "503: %d %ld %ld '%s'", res.status, res.http_status,
+	      res.retry_after_s, res.message);
+	feed("HTTP/1.1 429 Too Many\r\nretry-after:7\r\nRetry-After: 99\r\n\r\n", 429, &res);
+	CHECK(res.status == INGEST_RETRY && res.retry_after_s == 7 &&
+	      !strcmp(res.message, "(no message)"), "429: first, any case: %ld '%s'",
+	      res.retry_after_s, res.message);
+	/* libcurl hands over a 1xx's header block too, then the final one's */
+	ingest_reply_reset(&r);
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const block[] = { "HTTP/1.1 100 Continue\r\n",
+						     "Retry-After: 5\r\n", "\r\n",
+						     "HTTP/1.1 500 Oops\r\n", "\r\n" };
+
+		ingest_reply_header(&r, block[i], strlen(block[i]));
+	}
+	ingest_reply_result(&r, 500, NULL, 0, &res);
+	CHECK(res.retry_after_s == 0, "a 1xx's Retry-After: %ld", res.retry_after_s);
+	feed("HTTP/1.1 429 X\r\nRetry-After: soon\r\n\r\n", 429, &res);
+	CHECK(res.status == INGEST_RETRY && res.retry_after_s == 0, "garbage Retry-After: %ld",
+	      res.retry_after_s);
+	memset(line, ' ', sizeof(line));
+	memcpy(line, "HTTP/1.1 429 X\r\nRetry-After:", 28);
+	strcpy(line + sizeof(line) - 8, "5\r\n\r\n");
+	feed(line, 429, &res);
+	CHECK(res.retry_after_s == 0, "Retry-After longer than kept: %ld", res.retry_after_s);
+	feed("HTTP/1.1 200 OK\r\nRetry-After: 50\r\n\r\n", 200, &res);
+	CHECK(res.status == INGEST_OK && res.retry_after_s == 0 && !res.message[0],
+	      "200: %d %ld '%s'", res.status, res.retry_after_s, res.message);
+	feed("HTTP/1.1 413 Too Large\r\n\r\nline one\r\n\tline\x7f two\x01\n", 413, &res);
+	CHECK(res.status == INGEST_REJECTED && !strcmp(res.message, "line one   line  two"),
+	      "413: one printable line: '%s'", res.message);
+	for (long st = 100; st < 600; st++) {
+		feed("", st, &res);
+		CHECK(res.status == (st >= 200 && st < 300 ? INGEST_OK
+				     : st >= 400 && st < 500 && st != 408 && st != 429
+					     ? INGEST_REJECTED : INGEST_RETRY),
+		      "status %ld: %d", st, res.status);
+	}
+	ingest_reply_reset(&r);
+	ingest_reply_result(&r, 0, "Connection refused", 0, &res);
+	CHECK(res.status == INGEST_RETRY && !res.http_status &&
+	      !strcmp(res.message, "Connection refused"), "no answer: '%s'", res.message);
+	ingest_reply_result(&r, 0, NULL, 0, &res);
+	CHECK(!strcmp(res.message, "no answer"), "no answer, no text: '%s'", res.message);
+
+	/* an endless header block stops at the cap, whatever the status */
+	ingest_reply_reset(&r);
+	ingest_reply_header(&r, "HTTP/1.1 200 OK\r\n", 17);
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "X-Pad: ", 7);
+	memcpy(line + sizeof(line) - 2, "\r\n", 2);
+	while (!err && lines < 10000) {
+		err = ingest_reply_header(&r, line, sizeof(line));
+		lines++;
+	}
+	ingest_reply_result(&r, 200, NULL, 0, &res);
+	CHECK(err == -E2BIG && lines * sizeof(line) <= INGEST_REPLY_HEADER_MAX + sizeof(line) &&
+	      res.status == INGEST_RETRY && !res.http_status,
+	      "endless header: %d after %d lines, status %d", err, lines, res.status);
+
+	/* a huge body stops at the cap; its status counts */
+	big = malloc(1 << 20);
+	memset(big, 'x', 1 << 20);
+	ingest_reply_reset(&r);
+	err = ingest_reply_body(&r, "accepted ", 9);
+	CHECK(!err && !ingest_reply_body(&r, big, INGEST_REPLY_BODY_MAX - 9) &&
+	      ingest_reply_body(&r, big, 1) == -E2BIG &&
+	      ingest_reply_body(&r, big, 1 << 20) == -E2BIG, "body cap");
+	ingest_reply_result(&r, 200, NULL, 0, &res);
+	CHECK(res.status == INGEST_OK && !strncmp(res.message, "accepted xxx", 12) &&
+	      strlen(res.message) == sizeof(res.message) - 1, "huge body: %d '%.20s'",
+	      res.status, res.message);
+	free(big);
+}
+
+static void test_redact(void)
+{
+	static const struct {
+		const char *url, *shown;
+		bool had;
+	} cases[] = {
+		{ "http://user:s3cr3t@host:4040/x", "http://***@host:4040/x", true },
+		{ "https://tok@host", "https://***@host", true },
+		{ "http://a:b@c@host/", "http://***@host/", true },
+		{ "http://host:4040/pyroscope", "http://host:4040/pyroscope", false },
+		{ "user:pw@host", "***@host", true },
+	};
+	char buf[64], small[12];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(ingest_redact_url(cases[i].url, buf, sizeof(buf)) == cases[i].had &&
+		      !strcmp(buf, cases[i].shown), "%s shown as %s", cases[i].url, buf);
+	CHECK(ingest_redact_url("http://user:s3cr3t@host", small, sizeof(small)) &&
+	      !strstr(small, "s3") && !strcmp(small, "http://***@"), "cut to fit: %s", small);
+}
+
+/* Faults of the server, through the real client: what a 429 with an absurd
+ * Retry-After, a date, or garbage on the socket gives. */
+static void test_faults(int64_t now)
+{
+	struct ingest_meta m = { .service = "svc", .from = now - 10, .until = now };
+	struct ingest_opts o = { .timeout_ms = 1500 };
+	static const char *const garbage[] = { "not_http", "bad_status", "endless_header",
+					       "hang" };
+	char url[96], query[160], date[64];
+	struct ingest_client *c;
+	struct ingest_result res;
+	struct backoff b;
+	struct server srv;
+	time_t later;
+	struct tm tm;
+	size_t len;
+	int64_t t0;
+	uint8_t *body = make_profile(now - 10, &len);
+
+	if (!body || server_start(&srv, "faults", NULL)) {
+		CHECK(0, "setup");
+		free(body);
+		return;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv.port);
+	o.url = url;
+	CHECK(ingest_client_new(&o, &c) == 0, "client");
+
+	/* Retry-After: 99999999999 is capped, and the wait at the backoff's cap */
+	server_inject(&srv, "mode=status&status=429&retry_after=99999999999");
+	CHECK(ingest_upload(c, &m, body, len, &res) == 0 && res.status == INGEST_RETRY &&
+	      res.http_status == 429 && res.retry_after_s == INGEST_RETRY_AFTER_MAX_S,
+	      "429 with a huge Retry-After: %d %ld %ld", res.status, res.http_status,
+	      res.retry_after_s);
+	backoff_init(&b, 1000, 60000, 1);
+	CHECK(backoff_next_after(&b, (uint64_t)res.retry_after_s * 1000) == 60000,
+	      "the wait is the backoff's cap");
+	later = time(NULL) + 30;
+	gmtime_r(&later, &tm);
+	strftime(date, sizeof(date), "%a,%%20%d%%20%b%%20%Y%%20%H:%M:%S%%20GMT", &tm);
+	snprintf(query, sizeof(query), "mode=status&status=503&retry_after=%s", date);
+	server_inject(&srv, query);
+	CHECK(ingest_upload(c, &m, body, len, &res) == 0 && res.http_status == 503 &&
+	      res.retry_after_s >= 28 && res.retry_after_s <= 30, "503 with a date: %ld",
+	      res.retry_after_s);
+	server_inject(&srv, "mode=status&status=503&retry_after=Thu,%2001%20Jan%201970%2000:00:00%20GMT");
+	CHECK(ingest_upload(c, &m, body, len, &res) == 0 && res.retry_after_s == 0,
+	      "503 with a past date: %ld", res.retry_after_s);
+	server_inject(&srv, "mode=status&status=503&retry_after=-1");
+	CHECK(ingest_upload(c, &m, body, len, &res) == 0 && res.retry_after_s == 0,
+	      "503 with a negative Retry-After: %ld", res.retry_after_s);
+
+	/* not HTTP, a bad status line, headers without end, no answer: retry */
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		snprintf(query, sizeof(query), "mode=%s", garbage[i]);
+		server_inject(&srv, query);
+		t0 = (int64_t)time(NULL);
+		CHECK(ingest_upload(c, &m, body, len, &res) == 0 && res.status == INGEST_RETRY &&
+		      res.http_status == 0 && res.message[0] && (int64_t)time(NULL) - t0 <= 3,
+		      "%s: %d %ld '%s'", garbage[i], res.status, res.http_status, res.message);
+	}
+	/* a body without end: stored, answered 200, not read to its end */
+	server_inject(&srv, "mode=huge_body");
+	t0 = (int64_t)time(NULL);
+	CHECK(ingest_upload(c, &m, body, len, &res) == 0 && res.status == INGEST_OK &&
+	      res.http_status == 200 && (int64_t)time(NULL) - t0 <= 1,
+	      "huge body: %d %ld '%s'", res.status, res.http_status, res.message);
+	CHECK(stored_count(&srv) == 1, "stored %d", stored_count(&srv));
+	CHECK(ingest_upload(c, &m, body, len, &res) == 0 && res.status == INGEST_OK,
+	      "then a plain upload: %s", res.message);
+	ingest_client_free(c);
+	server_stop(&srv);
+	free(body);
+}
+
 static void test_backoff(void)
 {
 	struct backoff a, b;
@@ -598,6 +916,12 @@ static void test_backoff(void)
 	for (int i = 0; i < 8; i++)
 		same &= backoff_next(&a) == backoff_next(&b);
 	CHECK(!same, "another seed, other delays");
+
+	/* a server's wait: longer than the backoff, never past its cap */
+	backoff_init(&a, 100, 5000, 42);
+	CHECK(backoff_next_after(&a, 3000) == 3000, "the server's longer wait");
+	CHECK(backoff_next_after(&a, 0) <= 200, "no server wait: the backoff");
+	CHECK(backoff_next_after(&a, UINT64_MAX) == 5000, "capped");
 }
 
 int main(void)
@@ -617,6 +941,10 @@ int main(void)
 	test_tls(now);
 	test_fake_server_multipart(now);
 	test_backoff();
+	test_retry_after();
+	test_reply();
+	test_redact();
+	test_faults(now);
 	curl_global_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
 	if (system(cmd))

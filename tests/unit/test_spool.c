@@ -6,9 +6,14 @@
  * byte cap dropping the oldest and counting; an entry larger than the cap;
  * leftover temp files and corrupt or truncated entries cleaned up while
  * unrelated files are left alone; set-aside into rejected/ with its reason
- * and its own cap; and a fuzz loop over spool_entry_parse with mutated
- * entries (with and without a fixed-up CRC) that must never crash, and
- * must return either 0 with sane contents or -EBADMSG.
+ * and its own cap; files planted by a hostile user - a .lock or a .tmp-*
+ * that is a symlink to a root-only file (never written, truncated or
+ * created through), a spool dir that is a symlink, another user's or
+ * writable by others (refused), an entry that is a symlink or a FIFO
+ * (skipped and deleted without being read or blocking); and a fuzz loop over
+ * spool_entry_parse with mutated entries (with and without a fixed-up CRC)
+ * that must never crash, and must return either 0 with sane contents or
+ * -EBADMSG.
  */
 #include "check.h"
 #include "spool.h"
@@ -16,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,6 +118,157 @@ static bool exists(const char *dir, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return access(path, F_OK) == 0;
+}
+
+/* A root-only file with known bytes: what a planted link points at. */
+struct target {
+	char path[128];
+	struct stat st;
+};
+
+static void make_target(struct target *t, const char *dir, const char *name)
+{
+	snprintf(t->path, sizeof(t->path), "%s/%s", dir, name);
+	write_file(dir, name, "root only\n", 10);
+	CHECK(chmod(t->path, 0600) == 0 && stat(t->path, &t->st) == 0, "target %s", t->path);
+}
+
+/* The target has the same inode, size, mode, contents and times. */
+static void check_target(const struct target *t, const char *what)
+{
+	struct stat st;
+	char buf[64] = { 0 };
+	int fd = open(t->path, O_RDONLY);
+
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 10 && !memcmp(buf, "root only\n", 10),
+	      "%s: target's contents changed: '%s'", what, buf);
+	if (fd >= 0)
+		close(fd);
+	CHECK(stat(t->path, &st) == 0 && st.st_ino == t->st.st_ino && st.st_size == 10 &&
+		      st.st_mode == t->st.st_mode &&
+		      st.st_mtim.tv_sec == t->st.st_mtim.tv_sec &&
+		      st.st_mtim.tv_nsec == t->st.st_mtim.tv_nsec,
+	      "%s: target modified", what);
+}
+
+static void plant_link(const char *target, const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	CHECK(symlink(target, path) == 0, "symlink %s", path);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "FAIL: the spool blocked on a FIFO\n");
+	_exit(1);
+}
+
+static void test_hostile_files(void)
+{
+	char top[64], dir[96], other[96], aside[96], name[160];
+	struct target t;
+	struct spool *s;
+	struct spool_entry e;
+	struct spool_stats st;
+	struct stat sb;
+	int ret;
+
+	make_dir(top);
+	snprintf(dir, sizeof(dir), "%s/spool", top);
+	make_target(&t, top, "secret");
+	fprintf(stderr, "--- hostile files: the error lines below are expected ---\n");
+
+	/* .lock a link to the root-only file, or to where a file would be
+	 * created: refused, nothing written or created through it */
+	CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+	plant_link(t.path, dir, ".lock");
+	ret = spool_open(dir, 1 << 20, &s);
+	CHECK(ret < 0, ".lock symlink to a file accepted: %d", ret);
+	if (!ret)
+		spool_close(s);
+	check_target(&t, ".lock symlink");
+	snprintf(name, sizeof(name), "%s/created", top);
+	plant_link(name, dir, ".lock");
+	ret = spool_open(dir, 1 << 20, &s);
+	CHECK(ret < 0 && access(name, F_OK) != 0, "dangling .lock symlink followed: %d", ret);
+	if (!ret)
+		spool_close(s);
+	unlinkat(AT_FDCWD, name, 0);
+	snprintf(name, sizeof(name), "%s/.lock", dir);
+	unlink(name);
+
+	/* a .tmp-* link planted while the spool is open (a crash's leftovers
+	 * are removed at open): the push goes around it */
+	CHECK(spool_open(dir, 1 << 20, &s) == 0, "open %s", dir);
+	plant_link(t.path, dir, ".tmp-00000000000000000001.spool");
+	CHECK(push(s, 0) == 0, "push past a planted .tmp-* link");
+	check_target(&t, ".tmp-* symlink");
+	snprintf(name, sizeof(name), "%s/00000000000000000001.spool", dir);
+	CHECK(lstat(name, &sb) == 0 && S_ISREG(sb.st_mode), "the entry is a file of its own");
+
+	/* an entry swapped for a link to a copy of a valid entry in a root-only
+	 * file, or for a FIFO: neither is read, both go as corrupt */
+	snprintf(other, sizeof(other), "%s/copy", top);
+	CHECK(rename(name, other) == 0 && chmod(other, 0600) == 0, "move entry");
+	CHECK(symlink(other, name) == 0, "entry symlink");
+	CHECK(push(s, 1) == 0, "push 1");
+	CHECK(spool_peek_oldest(s, &e) == 0 && e.meta.from == FROM0 + 10,
+	      "a linked entry was read: from %lld", (long long)e.meta.from);
+	CHECK(spool_remove(s, e.seq) == 0, "remove");
+	spool_entry_free(&e);
+	CHECK(access(other, F_OK) == 0, "the link's target was deleted");
+	CHECK(push(s, 2) == 0, "push 2");
+	snprintf(name, sizeof(name), "%s/00000000000000000003.spool", dir);
+	CHECK(unlink(name) == 0 && mkfifo(name, 0600) == 0, "entry FIFO");
+	signal(SIGALRM, on_alarm);
+	alarm(5);
+	CHECK(spool_peek_oldest(s, &e) == -ENOENT, "FIFO entry not skipped");
+	alarm(0);
+	spool_get_stats(s, &st);
+	CHECK(st.corrupt == 2 && access(name, F_OK) != 0, "corrupt %llu",
+	      (unsigned long long)st.corrupt);
+	spool_close(s);
+
+	/* entries that are links or FIFOs at open are not even indexed */
+	plant_link(other, dir, "00000000000000000007.spool");
+	snprintf(name, sizeof(name), "%s/00000000000000000008.spool", dir);
+	CHECK(mkfifo(name, 0600) == 0, "FIFO");
+	CHECK(spool_open(dir, 1 << 20, &s) == 0, "reopen");
+	alarm(5);
+	CHECK(spool_peek_oldest(s, &e) == -ENOENT, "planted entries indexed");
+	alarm(0);
+	spool_close(s);
+
+	/* the spool dir or rejected/ a link, world-writable, another user's */
+	snprintf(name, sizeof(name), "%s/link", top);
+	CHECK(symlink(dir, name) == 0, "symlink");
+	CHECK(spool_open(name, 1 << 20, &s) == -ELOOP, "spool dir symlink accepted");
+	snprintf(name, sizeof(name), "%s/rejected", dir);
+	snprintf(aside, sizeof(aside), "%s/rejected.real", top);
+	CHECK(rename(name, aside) == 0 && symlink(top, name) == 0, "rejected/ symlink");
+	CHECK(spool_open(dir, 1 << 20, &s) == -ELOOP, "rejected/ symlink accepted");
+	CHECK(unlink(name) == 0 && rename(aside, name) == 0, "rejected/ back");
+	CHECK(chmod(dir, 0777) == 0, "chmod");
+	CHECK(spool_open(dir, 1 << 20, &s) == -EPERM, "world-writable spool accepted");
+	CHECK(chmod(dir, 0770) == 0, "chmod");
+	CHECK(spool_open(dir, 1 << 20, &s) == -EPERM, "group-writable spool accepted");
+	CHECK(chmod(dir, 0700) == 0, "chmod");
+	if (geteuid() == 0) {
+		CHECK(chown(dir, 65534, 65534) == 0, "chown nobody");
+		CHECK(spool_open(dir, 1 << 20, &s) == -EPERM, "nobody's spool accepted");
+		CHECK(chown(dir, 0, 0) == 0, "chown back");
+	} else {
+		printf("not root: the spool owned by another user is not tried\n");
+	}
+	CHECK(spool_open(dir, 1 << 20, &s) == 0, "the spool is fine again");
+	spool_close(s);
+	fprintf(stderr, "--- end of expected errors ---\n");
+	check_target(&t, "the end");
+	remove_tree(top);
 }
 
 static void test_fifo_and_restart(void)
@@ -379,6 +536,7 @@ int main(void)
 	test_cap();
 	test_leftovers_and_corruption();
 	test_set_aside();
+	test_hostile_files();
 	test_fuzz_parser();
 	return check_summary();
 }

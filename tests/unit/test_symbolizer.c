@@ -1172,6 +1172,82 @@ static void test_self(void)
 	symbolizer_free(s);
 }
 
+/* A forked child that rewrites one byte of its own [vdso] (the last of
+ * the symbol name at name, a string inside the image) when rewrite, then
+ * waits for its stdin to close. */
+static pid_t vdso_child(const char *name, bool rewrite, int *to_child)
+{
+	int go[2], ready[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		off_t last = (off_t)(uintptr_t)(name + strlen(name) - 1);
+		int mem = open("/proc/self/mem", O_RDWR); /* writes read-only pages, as gdb */
+
+		close(go[1]);
+		close(ready[0]);
+		c = rewrite && pwrite(mem, "X", 1, last) != 1 ? '!' : 'x';
+		(void)!write(ready[1], &c, 1);
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1 || c != 'x')
+		CHECK(false, "child %d could not rewrite its [vdso]", (int)pid);
+	close(ready[0]);
+	*to_child = go[1];
+	return pid;
+}
+
+/* The [vdso] is symbolized with the kernel's image as bpfprof sees it, and
+ * only for a process whose [vdso] is byte for byte the same: a process
+ * that rewrote its own (here the name of a symbol) gets no vDSO names, and
+ * the next process is not given its version either (the first process
+ * seen used to supply the vDSO symbols of all). */
+static void test_vdso_rewritten(void)
+{
+	void *vdso = dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	void *fn = vdso ? dlsym(vdso, "__vdso_clock_gettime") : NULL;
+	const char *name = NULL;
+	struct sym_location loc;
+	struct symbolizer *s;
+	int to_bad, to_good;
+	pid_t bad, good;
+	Dl_info info;
+
+	if (fn && dladdr(fn, &info) && info.dli_sname)
+		name = info.dli_sname; /* the string inside the [vdso] image */
+	if (!name || symbolizer_new(NULL, &s)) {
+		printf("note: no vDSO symbol from dladdr; [vdso] rewrite check skipped\n");
+		if (vdso)
+			dlclose(vdso);
+		return;
+	}
+	bad = vdso_child(name, true, &to_bad);
+	good = vdso_child(name, false, &to_good);
+	CHECK(symbolizer_track_process(s, bad) == 0, "track %d", (int)bad);
+	CHECK(symbolizer_resolve_user(s, bad, (uint64_t)(uintptr_t)fn + 1, &loc) == 0 &&
+		      loc.mapping && loc.nframes == 0,
+	      "a rewritten [vdso] is not symbolized: %s",
+	      loc.nframes ? loc.frames[0].function : "nothing");
+	CHECK(symbolizer_track_process(s, good) == 0, "track %d", (int)good);
+	CHECK(symbolizer_resolve_user(s, good, (uint64_t)(uintptr_t)fn + 1, &loc) == 0 &&
+		      loc.nframes == 1 && !strcmp(loc.frames[0].function, "__vdso_clock_gettime"),
+	      "the next process gets the kernel's names: %s",
+	      loc.nframes ? loc.frames[0].function : "nothing");
+	close(to_bad);
+	close(to_good);
+	waitpid(bad, NULL, 0);
+	waitpid(good, NULL, 0);
+	symbolizer_free(s);
+	dlclose(vdso);
+}
+
 /* ---- a fake /proc tree -------------------------------------------------- */
 
 static void test_fake_proc(const char *tmpdir)
@@ -1181,7 +1257,7 @@ static void test_fake_proc(const char *tmpdir)
 				   0x7f6000000000 };
 	struct object_check lib = { SYMFIX_LIB, SYMFIX_LIB, false, 0, 0, 0 };
 	struct object_check copy = { SYMFIX_LIB, NULL, false, 0, 0, 0 };
-	char proc[512], piddir[1024], maps[2048], notelf[1024];
+	char proc[512], piddir[1024], maps[2048], rootlink[2048], notelf[1024];
 	char dir_sp[512], copy_path[1024], real[PATH_MAX], kpath[1024];
 	struct symbolizer_opts opts = { .sz = sizeof(opts) };
 	const struct sym_mapping *anon_mapping = NULL;
@@ -1203,9 +1279,10 @@ static void test_fake_proc(const char *tmpdir)
 	snprintf(dir_sp, sizeof(dir_sp), "%s/with space", tmpdir);
 	snprintf(copy_path, sizeof(copy_path), "%s/lib copy.so", dir_sp);
 	snprintf(kpath, sizeof(kpath), "%s/kallsyms", tmpdir);
+	snprintf(rootlink, sizeof(rootlink), "%s/root", piddir);
 	if (mkdir(proc, 0755) || mkdir(piddir, 0755) || mkdir(dir_sp, 0755) ||
-	    !realpath(SYMFIX_LIB, real))
-		abort();
+	    symlink("/", rootlink) || !realpath(SYMFIX_LIB, real))
+		abort(); /* files are found through root/, as in the real /proc */
 	image = slurp(SYMFIX_LIB, &len);
 	write_file(copy_path, image, len);
 	free(image);
@@ -2010,15 +2087,20 @@ static void test_cache_cap_and_forget(void)
 	finish(&b);
 	symbolizer_free(s);
 
-	/* A cap of one byte: nothing unused may stay. */
+	/* A cap of one byte: nothing unused may stay, and the objects in use
+	 * bound what is parsed: the first fills the cap, the process's other
+	 * mappings (its library, libc, ld.so) are left without symbols,
+	 * counted, instead of growing the cache past it. */
 	opts.cache_bytes = 1;
 	if (symbolizer_new(&opts, &s) || !spawn(SYMFIX_PIE, &a))
 		return;
 	CHECK(symbolizer_track_process(s, a.pid) == 0, "track %d", (int)a.pid);
 	before = stats_of(s);
-	CHECK(before.cache_bytes > 1 && before.evictions == 0,
-	      "objects in use are kept over the cap: %llu bytes",
-	      (unsigned long long)before.cache_bytes);
+	CHECK(before.cache_bytes > 1 && before.evictions == 0 && before.object_misses == 1 &&
+		      before.objects_over_budget >= 3,
+	      "one object parsed over the cap, %llu mappings left without: %llu bytes, "
+	      "%llu parsed", (unsigned long long)before.objects_over_budget,
+	      (unsigned long long)before.cache_bytes, (unsigned long long)before.object_misses);
 	CHECK(symbolizer_forget_process(s, a.pid) == 0, "forget %d", (int)a.pid);
 	st = stats_of(s);
 	CHECK(st.evictions >= before.objects - 1 && st.cache_bytes < before.cache_bytes,
@@ -2121,6 +2203,7 @@ int main(void)
 	test_live_nopie_and_stripped();
 	test_dead_pid();
 	test_self();
+	test_vdso_rewritten();
 	test_fake_proc(tmpdir);
 	test_real_kernel();
 	test_dwarf_index(tmpdir);

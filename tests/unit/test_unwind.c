@@ -1,4 +1,4 @@
-/* test_unwind.c - symbolizer/cfi_table.c and symbolizer/unwind.c.
+/* test_unwind.c - symbolizer/cfi_table.c, unwind.c and unwind_libunwind.c.
  *
  * The fixture uwfix (built -O2 -fomit-frame-pointer, and with gcc's default
  * -O0, frame pointers on) snapshots its own stack in a known call chain and
@@ -7,10 +7,17 @@
  * the files in those maps, and each pc is checked against the symbols `nm`
  * lists (libc's from its libc6-dbg debug file, found by build-id), the
  * walk's status too. The same snapshot is unwound by libdw
- * (dwfl_getthread_frames) for a cross-check of the pcs and a timing.
- * Then: a snapshot cut at 1 KiB, the PLT rules synthesized for a fixture
- * linked without PLT unwind info against binutils' own, garbage input.
+ * (dwfl_getthread_frames) for a cross-check of the pcs and a timing, and
+ * by libunwind's remote API (unwind_libunwind.h), the independent oracle:
+ * frame by frame, with its timing. Then: a snapshot cut at 1 KiB, the PLT
+ * rules synthesized for a fixture linked without PLT unwind info against
+ * binutils' own, garbage input (where both unwinders call a walk complete
+ * they must agree), and a stack ours stops on and libunwind completes:
+ * uwfix_lazy's, inside ld.so's lazy binding (_dl_runtime_resolve_* finds
+ * its CFA from rbx), by ulw_unwind and through symbolizer_unwind's
+ * fallback; the cache of libunwind's object sections.
  */
+#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +33,9 @@
 
 #include "cfi_table.h"
 #include "check.h"
+#include "symbolizer.h"
 #include "unwind.h"
+#include "unwind_libunwind.h"
 
 #define MAX_FRAMES 128
 
@@ -38,6 +47,7 @@ struct sym {
 struct object {
 	char path[512];
 	struct cfi_table *cfi;
+	struct ulw_object *ulw;
 	struct sym *syms;
 	size_t nsyms;
 };
@@ -163,6 +173,8 @@ static struct object *object_of(struct proc *p, const char *path)
 	fd = open(path, O_RDONLY);
 	err = fd >= 0 ? cfi_table_build(fd, &o->cfi) : -errno;
 	CHECK(err == 0, "cfi_table_build(%s): %s", path, strerror(-err));
+	err = fd >= 0 ? ulw_object_build(fd, SIZE_MAX, &o->ulw) : -EBADF;
+	CHECK(err == 0, "ulw_object_build(%s): %s", path, strerror(-err));
 	if (fd >= 0)
 		close(fd);
 	/* libc's local functions (__libc_start_call_main, ...) */
@@ -222,6 +234,7 @@ static void free_proc(struct proc *p)
 {
 	for (size_t i = 0; i < p->nobjs; i++) {
 		cfi_table_free(p->objs[i].cfi);
+		ulw_object_free(p->objs[i].ulw);
 		for (size_t j = 0; j < p->objs[i].nsyms; j++)
 			free(p->objs[i].syms[j].name);
 		free(p->objs[i].syms);
@@ -403,6 +416,69 @@ static void compare_libdw(const struct proc *p, const uint64_t *pcs, int n,
 	dwfl_end(dwfl);
 }
 
+/* ---- libunwind, the oracle ---------------------------------------------- */
+
+static struct ulw *lu;
+
+static const struct ulw_object *find_ulw(void *ctx, uint64_t pc, uint64_t *bias)
+{
+	const struct mapping *m = mapping_of(ctx, pc);
+
+	if (!m)
+		return NULL;
+	*bias = m->bias;
+	return m->obj->ulw;
+}
+
+static int lu_unwind(const struct proc *p, const struct unwind_stack *s,
+		     uint64_t *pcs, enum unwind_status *st)
+{
+	return ulw_unwind(lu, &p->regs, s, find_ulw, (void *)p, pcs, MAX_FRAMES, st);
+}
+
+/* How many frames, from the innermost, two walks have alike. */
+static int alike(const uint64_t *a, int na, const uint64_t *b, int nb)
+{
+	int k = 0;
+
+	while (k < na && k < nb && a[k] == b[k])
+		k++;
+	return k;
+}
+
+/* µs per frame of libunwind's walk of p. */
+static double time_libunwind(const struct proc *p, int n)
+{
+	uint64_t pcs[MAX_FRAMES];
+	enum unwind_status st;
+	int iters = 5000;
+	double t0 = now();
+
+	for (int i = 0; i < iters; i++)
+		lu_unwind(p, &p->stack, pcs, &st);
+	return (now() - t0) * 1e6 / iters / (n ? n : 1);
+}
+
+/* Unwinds p with libunwind: the same pcs and the same end as ours. */
+static void compare_libunwind(const struct proc *p, const uint64_t *pcs, int n,
+			      enum unwind_status st, double our_us, const char *what)
+{
+	uint64_t lu_pcs[MAX_FRAMES];
+	enum unwind_status lst;
+	int m = lu_unwind(p, &p->stack, lu_pcs, &lst), same = alike(pcs, n, lu_pcs, m);
+
+	CHECK(m == n && same == n && lst == st,
+	      "%s: libunwind finds %d frames (%s), we %d (%s), %d alike", what, m,
+	      unwind_status_name(lst), n, unwind_status_name(st), same);
+	if (m != n || same != n) {
+		fprintf(stderr, "libunwind's:\n");
+		print_frames(p, lu_pcs, m);
+	}
+	printf("%s: libunwind agrees on %d of %d frames, both %s; %.3f us/frame here, "
+	       "%.3f us/frame libunwind\n", what, same, n, unwind_status_name(st), our_us,
+	       time_libunwind(p, m));
+}
+
 /* ---- the tests ---------------------------------------------------------- */
 
 static int unwind(const struct proc *p, const struct unwind_stack *s,
@@ -435,6 +511,7 @@ static void test_chain(const char *fixture, const char *mode, const char *tmp)
 	uint64_t pcs[MAX_FRAMES];
 	enum unwind_status st;
 	struct proc p;
+	double us;
 	int n;
 
 	snprintf(file, sizeof(file), "%s/%s", tmp, mode);
@@ -467,21 +544,30 @@ static void test_chain(const char *fixture, const char *mode, const char *tmp)
 			f3++;
 		check_names(&p, pcs, n, f3, main_chain, 7, what);
 	}
-	compare_libdw(&p, pcs, n, time_unwind(&p, n), what);
+	us = time_unwind(&p, n);
+	compare_libdw(&p, pcs, n, us, what);
+	compare_libunwind(&p, pcs, n, st, us, what);
 
 	/* the same snapshot cut at 1 KiB: a prefix of the frames */
 	if (!strcmp(mode, "main")) {
 		struct unwind_stack cut = { p.stack.base, p.stack.data, 1024 };
 		uint64_t cut_pcs[MAX_FRAMES];
-		int m = unwind(&p, &cut, cut_pcs, &st);
+		int m = unwind(&p, &cut, cut_pcs, &st), lm;
 
 		CHECK(st == UNWIND_TRUNCATED && m >= 1 && m < n &&
 		      !memcmp(cut_pcs, pcs, (size_t)m * sizeof(*pcs)),
 		      "%s cut at 1 KiB: %s, %d frames of %d", what,
 		      unwind_status_name(st), m, n);
+		lm = lu_unwind(&p, &cut, cut_pcs, &st);
+		CHECK(st == UNWIND_TRUNCATED && lm == m && alike(cut_pcs, lm, pcs, m) == m,
+		      "%s cut at 1 KiB, libunwind: %s, %d frames, ours %d", what,
+		      unwind_status_name(st), lm, m);
 		m = unwind_snapshot(&p.regs, &p.stack, find, &p, cut_pcs, 3, &st);
 		CHECK(m == 3 && st == UNWIND_MAX_FRAMES, "%s: max 3: %d %s",
 		      what, m, unwind_status_name(st));
+		lm = ulw_unwind(lu, &p.regs, &p.stack, find_ulw, &p, cut_pcs, 3, &st);
+		CHECK(lm == 3 && st == UNWIND_MAX_FRAMES, "%s: libunwind, max 3: %d %s",
+		      what, lm, unwind_status_name(st));
 	}
 	for (size_t i = 0; i < p.nobjs; i++)
 		printf("  %s: %zu rows, %zu bytes\n", p.objs[i].path,
@@ -572,7 +658,7 @@ static void test_garbage(const char *tmp)
 	uint64_t pcs[MAX_FRAMES];
 	enum unwind_status st;
 	unsigned seed = 12345;
-	long ends = 0;
+	long ends = 0, both = 0, ours_only = 0, lu_only = 0;
 
 	snprintf(file, sizeof(file), "%s/fuzz", tmp);
 	snprintf(cmd, sizeof(cmd), "'%s/uwfix_nofp' main '%s'", FIXTURE_DIR, file);
@@ -603,9 +689,245 @@ static void test_garbage(const char *tmp)
 		CHECK(n >= 0 && n <= MAX_FRAMES && st <= UNWIND_MAX_FRAMES,
 		      "garbage: %d frames, status %d", n, st);
 		ends += st == UNWIND_END;
+		if (i % 8 == 1) { /* libunwind is slower: one walk in 8 */
+			uint64_t lu_pcs[MAX_FRAMES];
+			enum unwind_status lst;
+			int m = lu_unwind(&q, &s, lu_pcs, &lst);
+
+			CHECK(m >= 0 && m <= MAX_FRAMES && lst <= UNWIND_MAX_FRAMES,
+			      "garbage, libunwind: %d frames, status %d", m, lst);
+			if (st == UNWIND_END && lst == UNWIND_END) {
+				CHECK(m == n && alike(pcs, n, lu_pcs, m) == n,
+				      "garbage walk %d: both complete, libunwind %d frames, "
+				      "ours %d, %d alike", i, m, n, alike(pcs, n, lu_pcs, m));
+				both++;
+			}
+			ours_only += st == UNWIND_END && lst != UNWIND_END;
+			lu_only += st != UNWIND_END && lst == UNWIND_END;
+		}
 		free(buf);
 	}
-	printf("garbage: 200000 walks, %ld complete\n", ends);
+	printf("garbage: 200000 walks, %ld complete; of 25000 also by libunwind: "
+	       "%ld complete by both and alike, %ld only by ours, %ld only by libunwind\n",
+	       ends, both, ours_only, lu_only);
+	free_proc(&p);
+}
+
+/* ulw_object_get(): hits, the byte cap (oldest out), files without
+ * sections remembered, a file that changed since not read. */
+struct opener {
+	const char *path;
+	int calls;
+};
+
+static int open_path(void *ctx)
+{
+	struct opener *o = ctx;
+
+	o->calls++;
+	return open(o->path, O_RDONLY | O_CLOEXEC);
+}
+
+static struct ulw_file_id file_id(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		abort();
+	return (struct ulw_file_id){ st.st_dev, st.st_ino, st.st_size,
+				     st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+				     st.st_ctim.tv_sec, st.st_ctim.tv_nsec };
+}
+
+static size_t object_bytes(const char *path)
+{
+	struct ulw_object *o = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n;
+
+	if (fd < 0 || ulw_object_build(fd, SIZE_MAX, &o))
+		abort();
+	close(fd);
+	n = ulw_object_memory(o);
+	ulw_object_free(o);
+	return n;
+}
+
+static void test_cache(const char *tmp)
+{
+	char text[600];
+	Dl_info dl;
+	struct opener libc = { NULL, 0 }, fix = { FIXTURE_DIR "/uwfix_nofp", 0 },
+		      txt = { text, 0 };
+	struct ulw_file_id libc_id, fix_id, txt_id, stale;
+	struct ulw *u;
+	FILE *f;
+
+	if (!dladdr((void *)printf, &dl))
+		abort();
+	libc.path = dl.dli_fname;
+	snprintf(text, sizeof(text), "%s/not-elf", tmp);
+	f = fopen(text, "w");
+	if (!f || fputs("mapped executable, but text\n", f) < 0 || fclose(f))
+		abort();
+	libc_id = file_id(libc.path);
+	fix_id = file_id(fix.path);
+	txt_id = file_id(text);
+	/* room for libc's or the fixture's, not both */
+	if (ulw_new(object_bytes(libc.path) + object_bytes(fix.path) - 1, &u))
+		abort();
+	CHECK(ulw_object_get(u, &libc_id, open_path, &libc) &&
+	      ulw_object_get(u, &libc_id, open_path, &libc) && libc.calls == 1,
+	      "cache: libc read %d times for two gets", libc.calls);
+	CHECK(ulw_object_get(u, &fix_id, open_path, &fix) &&
+	      ulw_object_get(u, &libc_id, open_path, &libc) && libc.calls == 2,
+	      "cache: libc read %d times, not evicted for the fixture", libc.calls);
+	CHECK(!ulw_object_get(u, &txt_id, open_path, &txt) &&
+	      !ulw_object_get(u, &txt_id, open_path, &txt) && txt.calls == 1,
+	      "cache: a text file read %d times", txt.calls);
+	stale = fix_id;
+	stale.mtime_nsec++;
+	CHECK(!ulw_object_get(u, &stale, open_path, &fix) &&
+	      !ulw_object_get(u, &stale, open_path, &fix) && fix.calls == 3,
+	      "cache: a file of another version: opened %d times, must not be kept",
+	      fix.calls);
+	ulw_free(u);
+}
+
+/* The text after the stack bytes of a uwfix capture: its maps. */
+static char *capture_maps(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	uint64_t h[5];
+	char *text = NULL;
+	size_t len = 0;
+
+	if (f && fseek(f, 8, SEEK_SET) == 0 && fread(h, sizeof(h), 1, f) == 1 &&
+	    fseek(f, (long)(8 + sizeof(h) + h[4]), SEEK_SET) == 0) {
+		text = calloc(1, 256 * 1024 + 1);
+		len = text ? fread(text, 1, 256 * 1024, f) : 0;
+	}
+	if (f)
+		fclose(f);
+	CHECK(len > 0, "no maps in %s", file);
+	return text;
+}
+
+/* symbolizer_unwind on a process whose /proc is a directory of ours (its
+ * maps from the capture, root -> /): *depth, *result and the counter. */
+static void symbolize_unwind(const struct proc *p, const char *proc_dir,
+			     const char *debug_root, int no_libunwind, uint64_t *pcs,
+			     size_t *depth, enum sym_unwind_result *result,
+			     struct symbolizer_stats *stats, double *us)
+{
+	struct symbolizer_opts o = {
+		.sz = sizeof(o), .proc_dir = proc_dir, .debug_root = debug_root,
+		.debuginfod_urls = "", .unwind_tables = 1, .no_libunwind = no_libunwind,
+	};
+	struct sym_stack_snapshot snap = {
+		.ip = p->regs.rip, .sp = p->regs.rsp, .bp = p->regs.rbp,
+		.base = p->stack.base, .data = p->stack.data, .len = p->stack.len,
+	};
+	struct symbolizer *s;
+	int iters = 2000, rc;
+	double t0;
+
+	*depth = 0;
+	*stats = (struct symbolizer_stats){ .sz = sizeof(*stats) };
+	rc = symbolizer_new(&o, &s);
+	CHECK(rc == 0, "symbolizer_new: %d", rc);
+	if (rc)
+		return;
+	rc = symbolizer_track_process(s, 4243);
+	CHECK(rc == 0, "track the fake 4243: %d", rc);
+	rc = symbolizer_unwind(s, 4243, &snap, pcs, MAX_FRAMES, depth, result);
+	CHECK(rc == 0, "symbolizer_unwind: %d", rc);
+	t0 = now();
+	for (int i = 0; i < iters; i++)
+		symbolizer_unwind(s, 4243, &snap, pcs, MAX_FRAMES, depth, result);
+	*us = (now() - t0) * 1e6 / iters;
+	symbolizer_get_stats(s, stats);
+	symbolizer_free(s);
+}
+
+/* A stack ours stops on: uwfix_lazy's inside ld.so's lazy binding, where
+ * _dl_runtime_resolve_* finds its CFA from rbx. libunwind knows rbx from
+ * where _dl_fixup saved it and completes the stack; symbolizer_unwind then
+ * takes libunwind's, unless told not to. */
+static void test_lazy(const char *tmp)
+{
+	static const char *const chain[] = { "lazy_call", "main", "libc_start_call_main",
+					     "libc_start_main", "start" };
+	static const char *const resolve[] = { "dl_runtime_resolve_xsavec",
+					       "dl_runtime_resolve_xsave",
+					       "dl_runtime_resolve_fxsave" };
+	char cmd[1200], file[600], proc_dir[700], pid_dir[720], path[760];
+	uint64_t pcs[MAX_FRAMES], lu_pcs[MAX_FRAMES], sym_pcs[MAX_FRAMES];
+	struct symbolizer_stats stats;
+	enum sym_unwind_result result;
+	enum unwind_status st, lst;
+	struct proc p;
+	size_t depth;
+	double with_us, without_us;
+	bool ok;
+	int n, m;
+	char *maps;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/lazy", tmp);
+	snprintf(cmd, sizeof(cmd), "env -u LD_BIND_NOW '%s/uwfix_lazy' lazy '%s'",
+		 FIXTURE_DIR, file);
+	CHECK(system(cmd) == 0, "%s failed", cmd);
+	if (!load_capture(&p, file))
+		return;
+	n = unwind(&p, &p.stack, pcs, &st);
+	ok = false;
+	for (int i = 0; n == 4 && i < 3; i++) /* which one: the CPU's xsave */
+		ok |= frame_is(&p, pcs, 3, resolve[i]);
+	ok = ok && st == UNWIND_UNSUPPORTED && frame_is(&p, pcs, 0, "leaf") &&
+	     frame_is(&p, pcs, 1, "resolve_lazy") && frame_is(&p, pcs, 2, "dl_fixup");
+	CHECK(ok, "uwfix_lazy: ours stops with %s after %d frames, not at "
+		  "leaf, resolve_lazy, _dl_fixup, _dl_runtime_resolve_*",
+	      unwind_status_name(st), n);
+	if (!ok)
+		print_frames(&p, pcs, n);
+
+	m = lu_unwind(&p, &p.stack, lu_pcs, &lst);
+	CHECK(lst == UNWIND_END && alike(pcs, n, lu_pcs, m) == n,
+	      "uwfix_lazy: libunwind %s after %d frames, %d of ours alike",
+	      unwind_status_name(lst), m, alike(pcs, n, lu_pcs, m));
+	check_names(&p, lu_pcs, m, n, chain, 5, "uwfix_lazy by libunwind");
+	printf("uwfix_lazy: ours stops after %d frames (%s), libunwind completes %d: "
+	       "%.3f us/frame\n", n, unwind_status_name(st), m, time_libunwind(&p, m));
+
+	/* through the symbolizer, its /proc a directory of ours */
+	snprintf(proc_dir, sizeof(proc_dir), "%s/proc", tmp);
+	snprintf(pid_dir, sizeof(pid_dir), "%s/4243", proc_dir);
+	snprintf(path, sizeof(path), "%s/root", pid_dir);
+	if (mkdir(proc_dir, 0755) || mkdir(pid_dir, 0755) || symlink("/", path))
+		abort();
+	snprintf(path, sizeof(path), "%s/maps", pid_dir);
+	maps = capture_maps(file);
+	f = fopen(path, "w");
+	if (!f || !maps || fputs(maps, f) < 0 || fclose(f))
+		abort();
+	free(maps);
+	symbolize_unwind(&p, proc_dir, tmp, 0, sym_pcs, &depth, &result, &stats, &with_us);
+	CHECK(result == SYM_UNWIND_COMPLETE && depth == (size_t)m &&
+	      !memcmp(sym_pcs, lu_pcs, (size_t)m * sizeof(*pcs)),
+	      "symbolizer_unwind: result %d, %zu frames, libunwind's %d", result, depth, m);
+	CHECK(stats.unwind_libunwind_completed == 2001 && stats.unwind_libunwind_bytes > 0,
+	      "stats: %" PRIu64 " completed by libunwind, %" PRIu64 " bytes",
+	      stats.unwind_libunwind_completed, stats.unwind_libunwind_bytes);
+	printf("uwfix_lazy through symbolizer_unwind: libunwind's cache holds %" PRIu64
+	       " bytes\n", stats.unwind_libunwind_bytes);
+	symbolize_unwind(&p, proc_dir, tmp, 1, sym_pcs, &depth, &result, &stats, &without_us);
+	CHECK(result == SYM_UNWIND_STOPPED && depth == (size_t)n &&
+	      stats.unwind_libunwind_completed == 0,
+	      "no_libunwind: result %d, %zu frames, %" PRIu64 " completed", result, depth,
+	      stats.unwind_libunwind_completed);
+	printf("uwfix_lazy through symbolizer_unwind: %.1f us a stack with the "
+	       "libunwind fallback, %.1f us without\n", with_us, without_us);
 	free_proc(&p);
 }
 
@@ -617,6 +939,10 @@ int main(void)
 	char cmd[64];
 
 	elf_version(EV_CURRENT);
+	if (ulw_new(0, &lu)) {
+		fprintf(stderr, "ulw_new: out of memory\n");
+		return 1;
+	}
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");
 		return 1;
@@ -626,6 +952,9 @@ int main(void)
 			test_chain(fixtures[f], modes[m], tmp);
 	test_plt();
 	test_garbage(tmp);
+	test_lazy(tmp);
+	test_cache(tmp);
+	ulw_free(lu);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);

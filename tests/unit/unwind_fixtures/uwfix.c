@@ -1,11 +1,14 @@
 /* uwfix.c - a known call chain that snapshots its own stack, for
  * test_unwind.c.
  *
- *     uwfix main|thread|signal OUT
+ *     uwfix main|thread|signal|lazy OUT
  *
  * main:   main -> f1 -> f2 (2 KiB frame) -> f3 -> leaf
  * thread: (start_thread) thread_main -> f1 -> f2 -> f3 -> leaf
  * signal: main -> f1 -> f2 -> f3 -> raise -> (signal) on_signal -> leaf
+ * lazy:   main -> lazy_call -> (PLT) _dl_runtime_resolve_* -> _dl_fixup ->
+ *         the IFUNC resolver of libuwfix_lazy.so -> leaf; only when built
+ *         with -DUWFIX_LAZY and linked with it, lazily (uwfix_lazy.c)
  * leaf() takes its rip, rsp and rbp and copies the stack from rsp - 128 to
  * the end of its mapping (at most 64 KiB) with one rep movsb, so nothing
  * the unwinder reads changes between the capture and the copy. OUT gets:
@@ -112,6 +115,16 @@ static void on_signal(int sig)
 	signals++; /* not a tail call */
 }
 
+#ifdef UWFIX_LAZY
+extern void (*uwfix_lazy_hook)(void);
+int uwfix_lazy_target(int x);
+
+__attribute__((noinline)) static int lazy_call(int x)
+{
+	return uwfix_lazy_target(x) * 3; /* not a tail call */
+}
+#endif
+
 static void *thread_main(void *arg)
 {
 	*(int *)arg = f1(*(int *)arg);
@@ -124,9 +137,18 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: uwfix main|thread|signal OUT\n");
+		fprintf(stderr, "usage: uwfix main|thread|signal|lazy OUT\n");
 		return 2;
 	}
+#ifdef UWFIX_LAZY
+	if (!strcmp(argv[1], "lazy")) {
+		/* what leaf() calls is bound now, not inside _dl_fixup */
+		read_maps();
+		mapping_end(0);
+		uwfix_lazy_hook = leaf;
+		x = lazy_call(x);
+	} else
+#endif
 	if (!strcmp(argv[1], "thread")) {
 		pthread_t t;
 

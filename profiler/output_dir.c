@@ -1,0 +1,128 @@
+/* output_dir.c - see output_dir.h. */
+#include "output_dir.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pprof.h"
+#include "retention.h"
+#include "safe_dir.h"
+
+#define CAUSES 4 /* errors whose drops are logged apart; more share the last */
+
+struct output_dir {
+	char *path;
+	int fd;
+	unsigned file_mode;
+	size_t max_files;
+	uint64_t max_bytes;
+	struct log_limit room; /* old profiles deleted to make room */
+	struct {
+		int err;
+		struct log_limit limit;
+	} dropped[CAUSES];
+	uint64_t dropped_since_written;
+};
+
+int output_dir_open(const char *path, unsigned file_mode, size_t max_files,
+		    uint64_t max_bytes, struct output_dir **out)
+{
+	struct output_dir *o = calloc(1, sizeof(*o));
+	int err;
+
+	*out = NULL;
+	if (!o || !(o->path = strdup(path))) {
+		free(o);
+		log_error("output directory %s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	/* r gives x: the directory can be searched by whoever may read */
+	err = safe_dir_open(path, file_mode | (file_mode & 0444) >> 2, "output directory", &o->fd);
+	if (err) {
+		free(o->path);
+		free(o);
+		return err;
+	}
+	o->file_mode = file_mode;
+	o->max_files = max_files;
+	o->max_bytes = max_bytes;
+	*out = o;
+	return 0;
+}
+
+void output_dir_close(struct output_dir *o)
+{
+	if (!o)
+		return;
+	close(o->fd);
+	free(o->path);
+	free(o);
+}
+
+static bool is_full(int err)
+{
+	return err == -ENOSPC || err == -EDQUOT;
+}
+
+static int write_once(struct output_dir *o, const char *name, const void *gz, size_t len)
+{
+	struct pprof_file *f;
+	int err = pprof_file_open(o->fd, name, o->file_mode, &f);
+
+	return err ? err : pprof_file_commit(f, gz, len);
+}
+
+static void log_dropped(struct output_dir *o, const char *name, int err)
+{
+	size_t i = 0;
+	uint64_t n;
+
+	while (i < CAUSES - 1 && o->dropped[i].err && o->dropped[i].err != err)
+		i++;
+	o->dropped[i].err = err;
+	n = log_limit(&o->dropped[i].limit, 1);
+	if (n)
+		log_error("write %s/%s: %s%s: %llu profile%s dropped since the last such line "
+			  "(logged at most once a minute)", o->path, name, strerror(-err),
+			  is_full(err) ? ", and no old profile of ours is left to delete" : "",
+			  (unsigned long long)n, n == 1 ? "" : "s");
+}
+
+int output_dir_write(struct output_dir *o, const char *service, time_t start,
+		     const void *gz, size_t len)
+{
+	char name[NAME_MAX + 1];
+	int err = retention_name(name, sizeof(name), service, start), deleted;
+	uint64_t n;
+
+	if (!err)
+		err = write_once(o, name, gz, len);
+	while (is_full(err) &&
+	       (deleted = retention_apply(o->fd, o->path, o->max_files, o->max_bytes, len)) > 0) {
+		if ((n = log_limit(&o->room, (uint64_t)deleted)))
+			log_warn("output directory %s: %s: deleted %llu of the oldest profiles to "
+				 "make room for new ones (logged at most once a minute)", o->path,
+				 strerror(-err), (unsigned long long)n);
+		err = write_once(o, name, gz, len);
+	}
+	if (err) {
+		o->dropped_since_written++;
+		log_dropped(o, name, err);
+		return err;
+	}
+	if (o->dropped_since_written)
+		log_info("output directory %s: writing profiles again, after %llu dropped", o->path,
+			 (unsigned long long)o->dropped_since_written);
+	o->dropped_since_written = 0;
+	return 0;
+}
+
+int output_dir_trim(struct output_dir *o)
+{
+	return retention_apply(o->fd, o->path, o->max_files, o->max_bytes, 0);
+}
