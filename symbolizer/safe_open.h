@@ -18,7 +18,10 @@
  *     (0: no limit), is reopened, read-only and non-blocking, through
  *     /proc/self/fd — the very inode that was checked, so nothing can be
  *     swapped in between.
- * openat2 needs Linux 5.6 (bpfprof needs 5.8 for BTF anyway).
+ * openat2 needs Linux 5.6 (bpfprof needs 5.8 for BTF anyway); where it is
+ * missing (valgrind, a seccomp filter), a path in a root is walked a
+ * component at a time, refusing every symlink and "..", and other paths
+ * are opened O_PATH with openat.
  */
 #ifndef BPFPROF_SYM_SAFE_OPEN_H
 #define BPFPROF_SYM_SAFE_OPEN_H

@@ -24,9 +24,19 @@ cat "$WORK/stacks" | head -5
 total=$(awk -F'\t' '{ s += $1 } END { print s + 0 }' "$WORK/stacks")
 want="^mix inline.c:$mix_line \\(inline\\);hot inline.c:$call_line;main inline.c:"
 inlined=$(awk -F'\t' -v re="$want" '$2 ~ re { s += $1 } END { print s + 0 }' "$WORK/stacks")
-echo "inline: $inlined of $total samples are mix (inline.c:$mix_line) inlined into hot (inline.c:$call_line)"
+# Every frame of mix must be that inline chain; the other samples are in
+# hot's own loop (its lines, with no mix frame). How the samples split
+# between mix's two instructions and the loop's two is the CPU's business
+# (where its timer interrupts land: 99% in mix on one host, 70-80% on
+# another, with the same binary), so only a majority is asked of mix.
+chain="(^|;)mix inline.c:$mix_line \\(inline\\);hot inline.c:$call_line;main inline.c:"
+broken=$(awk -F'\t' -v re="$chain" '$2 ~ /(^|;)mix / && $2 !~ re { s += $1 } END { print s + 0 }' "$WORK/stacks")
+own=$(awk -F'\t' '$2 ~ /^hot inline.c:[0-9]+;main inline.c:/ { s += $1 } END { print s + 0 }' "$WORK/stacks")
+echo "inline: $inlined of $total samples are mix (inline.c:$mix_line) inlined into hot (inline.c:$call_line), $own in hot's own lines, $broken with a broken chain"
 [ "$total" -ge 150 ] || fail "only $total samples"
-[ $((inlined * 100)) -ge $((total * 90)) ] || fail "only $inlined of $total samples show the inline chain"
+[ "$broken" = 0 ] || fail "$broken samples have mix without its inline chain under hot:$call_line"
+[ $((inlined * 100)) -ge $((total * 50)) ] && [ $(((inlined + own) * 100)) -ge $((total * 95)) ] ||
+  fail "only $inlined of $total samples show the inline chain ($own in hot itself)"
 
 # libc from libc6-dbg.
 libc=$(ldd "$FIXTURES/libc_burner" | awk '/libc.so.6/ { print $3 }')
