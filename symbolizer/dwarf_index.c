@@ -526,19 +526,13 @@ static bool strings_terminated(Elf *elf)
 	static const char *const names[] = { ".debug_str", ".debug_line_str", ".zdebug_str",
 					      ".zdebug_line_str" };
 	Elf_Scn *scn = NULL;
-	size_t shstrndx;
+	const char *name;
+	GElf_Shdr sh;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
+	while ((scn = elf_next_section(elf, scn, &sh, &name))) {
 		Elf_Data *d;
 		size_t i;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
-			continue;
 		for (i = 0; i < sizeof(names) / sizeof(names[0]) && strcmp(name, names[i]); i++)
 			;
 		if (i == sizeof(names) / sizeof(names[0]))

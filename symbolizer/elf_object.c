@@ -490,22 +490,28 @@ const struct elf_symbol *elf_object_lookup(const struct elf_object *o, uint64_t 
 	return &o->syms[lo - 1];
 }
 
-bool elf_has_debug_info(Elf *elf)
+Elf_Scn *elf_next_section(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char **name)
 {
-	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 
 	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
+		return NULL;
 	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
-			return true;
+		if (gelf_getshdr(scn, sh) && sh->sh_type != SHT_NOBITS &&
+		    (*name = elf_strptr(elf, shstrndx, sh->sh_name)))
+			return scn;
 	}
+	return NULL;
+}
+
+bool elf_has_debug_info(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	const char *name;
+	GElf_Shdr sh;
+
+	while ((scn = elf_next_section(elf, scn, &sh, &name)))
+		if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info"))
+			return true;
 	return false;
 }

@@ -25,6 +25,7 @@
 #ifndef BPFPROF_SYM_ELF_OBJECT_H
 #define BPFPROF_SYM_ELF_OBJECT_H
 
+#include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,6 +94,10 @@ static inline const char *elf_object_name(const struct elf_object *o,
 {
 	return o->strings + s->name;
 }
+
+/* The next section after scn (NULL: the first) with contents in the file
+ * (not SHT_NOBITS) and a name; its header in *sh. NULL at the end. */
+Elf_Scn *elf_next_section(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char **name);
 
 /* Whether the ELF file has DWARF (.debug_info, or the old compressed
  * .zdebug_info) with contents: what a separate debug file must have. */
