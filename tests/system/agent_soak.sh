@@ -48,7 +48,7 @@ libs=${SOAK_LIBS:-16}
 period=${SOAK_PERIOD:-3}
 cache_mb=32
 asan=0
-ldd "$BPFPROF" | grep -q libasan && asan=1
+asan_build && asan=1
 
 $soak build "$WORK/bin" "$programs" "$libs" || fail "could not build the soak's binaries"
 out=$WORK/profiles

@@ -91,7 +91,9 @@ with open('$map', 'wb') as f:
   max_rss "$WORK/tiny$mb.log" "$BPFPROF" record -d 2 -p "$pid" -o "$WORK/tiny$mb.pb.gz"
   [ "$RC" = 0 ] || fail "tiny $mb MiB: record failed: $(cat "$WORK/tiny$mb.log")"
   echo "tiny lines, $mb MiB map: peak RSS $((PEAK_KB / 1024)) MiB (own map: $((base_kb / 1024)) MiB)"
-  [ "$PEAK_KB" -lt $((base_kb + 96 * 1024)) ] ||
+  # (not under ASan: its redzones and quarantine of freed blocks, not
+  # bpfprof, decide the RSS there; the plain build is measured)
+  asan_build || [ "$PEAK_KB" -lt $((base_kb + 96 * 1024)) ] ||
     fail "a $mb MiB perf map of tiny lines costs $(((PEAK_KB - base_kb) / 1024)) MiB"
 done
 grep -q "perf map.*larger than 16 MiB" "$WORK/tiny64.log" ||

@@ -138,6 +138,10 @@ nobody_dir() {
   mkdir -p "$UDIR" && chown nobody:nogroup "$UDIR"
 }
 
+# asan_build: whether $BPFPROF is the ASan+UBSan build, whose RSS measures
+# ASan (redzones, a quarantine of freed blocks) more than bpfprof.
+asan_build() { ldd "$BPFPROF" | grep -q libasan; }
+
 # max_rss LOG CMD...: runs CMD (stderr to LOG) and sets PEAK_KB to its peak
 # RSS (getrusage of the child, exact) and RC to its exit status.
 max_rss() {
