@@ -9,6 +9,14 @@
  * sample creates a new key), so that user space can snapshot its mappings
  * while it is alive.
  *
+ * Mappings: each sample also records the file mapping its user pc is in
+ * (bpf_find_vma), part of the key, so that user space names a frame only
+ * with that very mapping, and announces the process again the first time
+ * it runs code in a file mapping not seen in it before (a dlopen): user
+ * space re-reads its maps while the library is still mapped. Both are
+ * bounded by the sampling rate: at most one lookup and one notification
+ * per sample.
+ *
  * Filters: when filter_pids is set only the processes in `pids` are sampled;
  * with follow_forks, children of those processes join the filter as they are
  * forked (so a command's whole process tree is followed).
@@ -85,6 +93,27 @@ struct {
 	__type(value, __u8);
 } seen_pids SEC(".maps");
 
+/* File mappings of a process it ran code in, announced once each: a file
+ * (device, inode) mapped at one base, by one open of it (its struct file,
+ * as a number: a library dlclosed and dlopened again is usually a new one,
+ * though the slab may hand out the same address). LRU: an evicted one is
+ * announced again, which only costs a refresh. */
+struct file_seen {
+	__u32 tgid;
+	__u32 dev;
+	__u64 start_time;
+	__u64 file;
+	__u64 ino;
+	__u64 base;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BPFPROF_MAX_FILES);
+	__type(key, struct file_seen);
+	__type(value, __u8);
+} seen_files SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BPFPROF_NEW_PID_RB);
@@ -103,19 +132,155 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
-static __always_inline void announce_pid(__u32 tgid)
+/* Returns whether tgid was announced now. */
+static __always_inline bool announce_pid(__u32 tgid)
 {
+	struct process_event ev = { .tgid = tgid };
 	__u8 one = 1;
 
 	if (bpf_map_lookup_elem(&seen_pids, &tgid))
-		return;
+		return false;
 	bpf_map_update_elem(&seen_pids, &tgid, &one, BPF_ANY);
 	/* Default wake-up (only when user space is caught up): a process that
 	 * lives 50 ms must be snapshotted before it exits. */
-	if (bpf_ringbuf_output(&new_pids, &tgid, sizeof(tgid), 0)) {
+	if (bpf_ringbuf_output(&new_pids, &ev, sizeof(ev), 0)) {
 		/* Let the next sample try again. */
 		bpf_map_delete_elem(&seen_pids, &tgid);
 		stat_inc(STAT_NEW_PID_LOST);
+		return false;
+	}
+	return true;
+}
+
+/* Announces tgid again when it runs code in a file mapping it was not seen
+ * in, unless announce_pid just did. */
+static __always_inline void announce_file(const struct sample_key *key, __u64 file,
+					  bool announced)
+{
+	struct file_seen f = {
+		.tgid = key->tgid,
+		.start_time = key->start_time,
+		.file = file,
+		.dev = key->leaf.dev,
+		.ino = key->leaf.ino,
+		.base = key->leaf.base,
+	};
+	struct process_event ev = { .tgid = key->tgid };
+	__u8 one = 1;
+
+	if (!f.ino || bpf_map_lookup_elem(&seen_files, &f))
+		return;
+	bpf_map_update_elem(&seen_files, &f, &one, BPF_ANY);
+	ev.vma = key->leaf;
+	if (!announced && bpf_ringbuf_output(&new_pids, &ev, sizeof(ev), 0)) {
+		bpf_map_delete_elem(&seen_files, &f);
+		stat_inc(STAT_NEW_PID_LOST);
+	}
+}
+
+struct leaf_vma {
+	struct bpfprof_vma vma;
+	__u64 file; /* the struct file mapped, as a number: which mmap it is */
+};
+
+static long vma_of_pc(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct leaf_vma *leaf = ctx;
+	struct bpfprof_vma *v = &leaf->vma;
+	struct file *file = vma->vm_file;
+
+	leaf->file = (__u64)file;
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	if (!file)
+		return 0;
+	v->base = vma->vm_start - (vma->vm_pgoff << 12);
+	v->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	v->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	return 0;
+}
+
+/* The vma of a pc, per process and 2 MiB of address space (a 64-bit
+ * region number: a pc's top bits alone), valid while the process's
+ * mm_lock_seq, which every mmap write lock bumps (kernels with per-VMA
+ * locks), is the one it was found under, for the same mm and process. */
+struct vma_cache_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 region;
+};
+
+struct vma_cache_entry {
+	__u64 mm;
+	__u64 start_time;
+	__u32 seq;
+	__u32 pad;
+	struct leaf_vma leaf;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BPFPROF_MAX_FILES);
+	__type(key, struct vma_cache_key);
+	__type(value, struct vma_cache_entry);
+} vma_cache SEC(".maps");
+
+/* Fills key->leaf with the file mapping of ip; returns its struct file (0:
+ * none). bpf_find_vma takes the mmap lock and, from a perf event
+ * (interrupts off), releases it through an irq_work: a self-IPI, about
+ * 10 us in a VM. So its answers are cached (vma_cache); a lookup there
+ * costs a tenth of that. */
+static __always_inline __u64 find_leaf_vma(struct task_struct *task, struct sample_key *key,
+					   __u64 ip)
+{
+	struct mm_struct *mm = task->mm;
+	struct vma_cache_key k = { .tgid = key->tgid, .region = ip >> 21 };
+	struct vma_cache_entry e = { .mm = (__u64)mm, .start_time = key->start_time };
+	struct vma_cache_entry *hit;
+	bool cached = bpf_core_field_exists(mm->mm_lock_seq);
+
+	if (cached) {
+		/* an int before 6.12, a seqcount_t (its first field) since */
+		bpf_core_read(&e.seq, sizeof(e.seq), &mm->mm_lock_seq);
+		hit = bpf_map_lookup_elem(&vma_cache, &k);
+		if (hit && hit->mm == e.mm && hit->seq == e.seq &&
+		    hit->start_time == e.start_time && ip >= hit->leaf.vma.start &&
+		    ip < hit->leaf.vma.end) {
+			e.leaf = hit->leaf;
+			goto found;
+		}
+	}
+	/* Fails (the mmap lock taken) with e.leaf left empty: not cached. */
+	if (bpf_find_vma(task, ip, vma_of_pc, &e.leaf, 0) || !e.leaf.vma.end)
+		return 0;
+	if (cached)
+		bpf_map_update_elem(&vma_cache, &k, &e, BPF_ANY);
+found:
+	if (!e.leaf.vma.ino) /* anonymous memory: nothing to check, one key */
+		return 0;
+	key->leaf = e.leaf.vma;
+	return e.leaf.file;
+}
+
+struct user_regs {
+	__u64 ip, sp, bp;
+};
+
+/* The user registers of the sample: its own when it hit user mode, else
+ * the ones the task saved on entering the kernel. */
+static __always_inline void read_user_regs(struct bpf_perf_event_data *ctx,
+					   struct task_struct *task, struct user_regs *r)
+{
+	if ((long)PT_REGS_IP(&ctx->regs) < 0) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+		r->ip = BPF_CORE_READ(regs, ip);
+		r->sp = BPF_CORE_READ(regs, sp);
+		r->bp = BPF_CORE_READ(regs, bp);
+	} else {
+		r->ip = PT_REGS_IP(&ctx->regs);
+		r->sp = PT_REGS_SP(&ctx->regs);
+		r->bp = PT_REGS_FP(&ctx->regs);
 	}
 }
 
@@ -168,31 +333,21 @@ static __always_inline void copy_stack(struct stack_event *e)
 	e->stack_len = off;
 }
 
-/* Sends the sample with its user registers and stack snapshot. The
- * registers are the sample's when it hit user mode, else the ones the task
- * saved on entering the kernel. */
-static __always_inline bool send_snapshot(struct bpf_perf_event_data *ctx,
-					  struct task_struct *task,
+/* Sends the sample with its user registers and stack snapshot. */
+static __always_inline bool send_snapshot(const struct user_regs *regs,
 					  const struct sample_key *key, __u32 buffer)
 {
 	struct stack_event *e;
-	struct pt_regs *regs;
 
 	e = bpf_ringbuf_reserve(&snapshots, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(STAT_SNAPSHOT_LOST);
 		return false;
 	}
-	if ((long)PT_REGS_IP(&ctx->regs) < 0) {
-		regs = (struct pt_regs *)bpf_task_pt_regs(task);
-		e->ip = BPF_CORE_READ(regs, ip);
-		e->sp = BPF_CORE_READ(regs, sp);
-		e->bp = BPF_CORE_READ(regs, bp);
-	} else {
-		e->ip = PT_REGS_IP(&ctx->regs);
-		e->sp = PT_REGS_SP(&ctx->regs);
-		e->bp = PT_REGS_FP(&ctx->regs);
-	}
+	e->ip = regs->ip;
+	e->sp = regs->sp;
+	e->bp = regs->bp;
+	e->leaf = key->leaf;
 	e->tgid = key->tgid;
 	e->tid = key->tid;
 	e->start_time = key->start_time;
@@ -213,7 +368,9 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct task_struct *task;
+	struct user_regs regs;
 	struct sample_key key = {};
+	__u64 file = 0;
 	__u32 buffer = active_buffer & 1;
 	void *stack_map = buffer ? (void *)&stacks_alt : (void *)&stacks;
 
@@ -244,21 +401,25 @@ int do_sample(struct bpf_perf_event_data *ctx)
 
 	if (!task->mm) {
 		key.user_stack_id = -ENOENT;
-	} else if (unwind_mode != UNWIND_FP &&
-		   (send_snapshot(ctx, task, &key, buffer) || unwind_mode == UNWIND_DWARF)) {
-		announce_pid(tgid);
-		return 0;
-	} else {
-		key.user_stack_id = bpf_get_stackid(ctx, stack_map, BPF_F_USER_STACK);
-		if (key.user_stack_id < 0)
-			stat_inc(STAT_USER_STACK_LOST);
+		goto count;
 	}
+	read_user_regs(ctx, task, &regs);
+	file = find_leaf_vma(task, &key, regs.ip);
+	if (unwind_mode != UNWIND_FP &&
+	    (send_snapshot(&regs, &key, buffer) || unwind_mode == UNWIND_DWARF)) {
+		announce_file(&key, file, announce_pid(tgid));
+		return 0;
+	}
+	key.user_stack_id = bpf_get_stackid(ctx, stack_map, BPF_F_USER_STACK);
+	if (key.user_stack_id < 0)
+		stat_inc(STAT_USER_STACK_LOST);
 
-	/* A process is new only if its sample is a new key; the common case
-	 * (a key seen before) pays no lookup in seen_pids. */
+count:
+	/* A process or a file mapping is new only if its sample is a new key;
+	 * the common case (a key seen before) pays no lookup in seen_pids. */
 	if (count_sample(buffer ? (void *)&counts_alt : (void *)&counts, &key) &&
 	    key.user_stack_id != -ENOENT)
-		announce_pid(tgid);
+		announce_file(&key, file, announce_pid(tgid));
 	return 0;
 }
 

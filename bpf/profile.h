@@ -2,8 +2,11 @@
  *
  * Included by both sides: map keys and values, stat counters and limits.
  * The BPF side counts samples per (process, thread, kernel stack, user
- * stack) in a hash map; user space reads the aggregates at the end and
- * resolves the stack ids through the stack-trace map.
+ * stack, file mapping of the user pc) in a hash map; user space reads the
+ * aggregates at the end and resolves the stack ids through the stack-trace
+ * map. What crosses as events: a process_event when a process is first
+ * sampled or first runs code in a file mapping, and in DWARF mode every
+ * sample, as a stack_event.
  */
 #ifndef BPFPROF_PROFILE_H
 #define BPFPROF_PROFILE_H
@@ -19,7 +22,32 @@
 #define BPFPROF_MAX_COUNTS 65536   /* distinct sample keys per profile */
 #define BPFPROF_MAX_STACKS 32768   /* distinct stacks in the stack map */
 #define BPFPROF_MAX_PIDS 16384     /* processes in the pid filter */
-#define BPFPROF_NEW_PID_RB (64 * 1024) /* ring buffer of first-seen pids */
+#define BPFPROF_NEW_PID_RB (64 * 1024) /* ring buffer of process_events */
+#define BPFPROF_MAX_FILES 65536    /* (process, file mapping) pairs announced */
+
+/* The file mapping that held the sampled user pc, as the kernel had it at
+ * the sample. User space symbolizes that pc, and every frame inside
+ * [start, end), with a mapping it read from /proc/PID/maps only if it is
+ * this one: a library mapped at the same address since (dlclose, dlopen of
+ * another) is not allowed to name the frame. ino 0: unknown (anonymous or
+ * JIT code, no user pc, or the process's mmap lock was taken). */
+struct bpfprof_vma {
+	__u64 start, end;  /* the vma */
+	__u64 base;        /* start minus the file offset of start */
+	__u64 ino;         /* of the mapped file's inode */
+	__u32 dev;         /* its superblock's dev_t: major << 20 | minor */
+	__u32 pad;
+};
+
+/* What the new_pids ring carries: a process sampled for the first time
+ * (vma.ino 0), or running code in a file mapping it was not seen in before
+ * (vma: that mapping), so that user space reads its maps again while the
+ * mapping is there. */
+struct process_event {
+	__u32 tgid;
+	__u32 pad;
+	struct bpfprof_vma vma;
+};
 
 /* Aggregation key: one entry per distinct identity of a sample.
  * Stack ids are >= 0, or a negative errno when there is no stack:
@@ -34,6 +62,7 @@ struct sample_key {
 	                       process it was, should the pid be reused */
 	char comm[BPFPROF_COMM_LEN];        /* the process: group leader */
 	char thread_name[BPFPROF_COMM_LEN]; /* the sampled thread */
+	struct bpfprof_vma leaf;            /* of the user pc */
 };
 
 /* How user stacks are taken. */
@@ -63,6 +92,7 @@ struct stack_event {
 	__u64 start_time;      /* as in sample_key */
 	char comm[BPFPROF_COMM_LEN];
 	char thread_name[BPFPROF_COMM_LEN];
+	struct bpfprof_vma leaf; /* as in sample_key */
 	__u8 stack[BPFPROF_SNAPSHOT_MAX];
 };
 

@@ -5,10 +5,10 @@
  * finished interval is drained go to the other buffer, so none is lost at
  * the boundary and each profile covers exactly its interval (time_nanos,
  * duration_nanos). The drained buffer is split by service and written as
- * <service>-<UTC start>.pb.gz into the output directory, atomically, then
- * retention trims the directory (output_dir.h: also what a full file
- * system costs). SIGINT/SIGTERM end the current interval early, write it,
- * and exit 0.
+ * <service>-<UTC start>.pb.gz (-1, -2 ... when taken) into the output
+ * directory, atomically, never over another profile, then retention trims
+ * the directory (output_dir.h: also what a full file system costs).
+ * SIGINT/SIGTERM end the current interval early, write it, and exit 0.
  *
  * With --pyroscope-url the same profiles go to Pyroscope's /ingest too,
  * through the spool (uploader.h), so an outage or a restart loses nothing
@@ -107,7 +107,9 @@ static void usage(FILE *f)
 "\n"
 "Profile the whole machine continuously. Every interval, write one gzipped\n"
 "pprof profile per service, named SERVICE-YYYYmmddTHHMMSSZ.pb.gz (the\n"
-"interval's start, UTC), atomically, and/or upload it to Grafana Pyroscope.\n"
+"interval's start, UTC; SERVICE-YYYYmmddTHHMMSSZ-1.pb.gz, -2, ... when that\n"
+"name is taken: no profile replaces another), atomically, and/or upload it\n"
+"to Grafana Pyroscope.\n"
 "SIGINT/SIGTERM write the interval in progress and exit.\n"
 "\n"
 "Options:\n"

@@ -116,6 +116,12 @@ static void render_sampling(const struct agent_metrics_source *src, struct metri
 	gauge(t, "bpfprof_unwind_libunwind_bytes",
 	      "Memory held for the libunwind fallback: objects' .eh_frame copies.",
 	      (double)cs.symbols.unwind_libunwind_bytes);
+	counter(t, "bpfprof_symbolizer_frames_remapped_total",
+		"Frames named with the file the sample saw, mapped where another "
+		"file is now (dlclose, then dlopen).", (double)cs.symbols.frames_remapped);
+	counter(t, "bpfprof_symbolizer_frames_stale_total",
+		"Frames left as an address: the file the sample saw there was "
+		"never read or is gone.", (double)cs.symbols.frames_stale);
 	counter(t, "bpfprof_symbolizer_perf_maps_refused_total",
 		"JIT perf maps not read: another owner, a symlink, not a regular file, "
 		"too big, or the cache full.", (double)cs.symbols.perf_maps_refused);

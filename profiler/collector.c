@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "log.h"
+#include "sampled_vma.h"
+#include "pprof.h"
 #include "stack_table.h"
 #include "symbolizer.h"
 
@@ -25,6 +27,18 @@ static void on_new_pid(pid_t pid, void *ctx)
 
 	if (err && err != -ESRCH)
 		log_debug("snapshot process %d: %s", pid, strerror(-err));
+}
+
+/* A process running code in a file mapping for the first time: its maps
+ * are read again unless that mapping is already known (a dlopen). */
+static void on_new_file(pid_t pid, const struct bpfprof_vma *vma, void *ctx)
+{
+	struct collector *c = ctx;
+	struct sym_vma v = sampled_vma(vma);
+	int err = symbolizer_track_mapping(c->sym, pid, &v);
+
+	if (err && err != -ESRCH)
+		log_debug("refresh process %d: %s", pid, strerror(-err));
 }
 
 static uint64_t now_ns(void)
@@ -52,6 +66,7 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 		.tid = e->tid,
 		.kernel_stack_id = e->kernel_stack_id,
 		.start_time = e->start_time,
+		.leaf = e->leaf,
 	};
 	uint64_t pcs[STACK_TABLE_MAX_DEPTH];
 	enum sym_unwind_result result;
@@ -94,6 +109,12 @@ static void on_symbolizer_message(enum sym_log_level level, const char *msg)
 		"symbolizer: %s", msg);
 }
 
+/* The pprof builder's: each says why a call failed. */
+static void on_pprof_message(const char *msg)
+{
+	log_error("pprof: %s", msg);
+}
+
 int collector_new(const struct collector_opts *opts, struct collector **out)
 {
 	struct symbolizer_opts sym_opts = { .sz = sizeof(sym_opts) };
@@ -110,10 +131,12 @@ int collector_new(const struct collector_opts *opts, struct collector **out)
 		return -ENOMEM;
 	c->handlers = (struct sampler_handlers){
 		.on_new_pid = on_new_pid,
+		.on_new_file = on_new_file,
 		.on_snapshot = on_snapshot,
 		.ctx = c,
 	};
 	symbolizer_set_print(on_symbolizer_message);
+	pprof_set_print(on_pprof_message);
 	err = symbolizer_new(&sym_opts, &c->sym);
 	for (int i = 0; i < 2 && !err; i++)
 		err = stack_table_new(opts->max_stacks ? opts->max_stacks : COLLECTOR_DEFAULT_MAX_STACKS,

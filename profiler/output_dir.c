@@ -14,6 +14,10 @@
 #include "safe_dir.h"
 
 #define CAUSES 4 /* errors whose drops are logged apart; more share the last */
+/* Names tried for one service and start: two intervals start in one second
+ * at --interval 1s, a few more with restarts; past this something is wrong
+ * (-EEXIST, the profile dropped). */
+#define NAME_TRIES 1000
 
 struct output_dir {
 	char *path;
@@ -51,6 +55,10 @@ int output_dir_open(const char *path, unsigned file_mode, size_t max_files,
 	o->file_mode = file_mode;
 	o->max_files = max_files;
 	o->max_bytes = max_bytes;
+	err = retention_remove_temps(o->fd, path); /* what a killed agent left */
+	if (err > 0)
+		log_info("output directory %s: removed %d temporary file%s left by an "
+			 "interrupted write", path, err, err == 1 ? "" : "s");
 	*out = o;
 	return 0;
 }
@@ -69,12 +77,27 @@ static bool is_full(int err)
 	return err == -ENOSPC || err == -EDQUOT;
 }
 
-static int write_once(struct output_dir *o, const char *name, const void *gz, size_t len)
+/* A profile's service and start: its names, for pprof_file_commit_noreplace. */
+struct profile_id {
+	const char *service;
+	time_t start;
+};
+
+static int profile_name(void *ctx, unsigned i, char *out, size_t size)
+{
+	const struct profile_id *id = ctx;
+
+	return i < NAME_TRIES ? retention_name(out, size, id->service, id->start, i) : -EEXIST;
+}
+
+/* name: the first of id's names, which names the temporary file too. */
+static int write_once(struct output_dir *o, const char *name, struct profile_id *id,
+		      const void *gz, size_t len)
 {
 	struct pprof_file *f;
 	int err = pprof_file_open(o->fd, name, o->file_mode, &f);
 
-	return err ? err : pprof_file_commit(f, gz, len);
+	return err ? err : pprof_file_commit_noreplace(f, gz, len, profile_name, id);
 }
 
 static void log_dropped(struct output_dir *o, const char *name, int err)
@@ -96,19 +119,20 @@ static void log_dropped(struct output_dir *o, const char *name, int err)
 int output_dir_write(struct output_dir *o, const char *service, time_t start,
 		     const void *gz, size_t len)
 {
+	struct profile_id id = { service, start };
 	char name[NAME_MAX + 1];
-	int err = retention_name(name, sizeof(name), service, start), deleted;
+	int err = profile_name(&id, 0, name, sizeof(name)), deleted;
 	uint64_t n;
 
 	if (!err)
-		err = write_once(o, name, gz, len);
+		err = write_once(o, name, &id, gz, len);
 	while (is_full(err) &&
 	       (deleted = retention_apply(o->fd, o->path, o->max_files, o->max_bytes, len)) > 0) {
 		if ((n = log_limit(&o->room, (uint64_t)deleted)))
 			log_warn("output directory %s: %s: deleted %llu of the oldest profiles to "
 				 "make room for new ones (logged at most once a minute)", o->path,
 				 strerror(-err), (unsigned long long)n);
-		err = write_once(o, name, gz, len);
+		err = write_once(o, name, &id, gz, len);
 	}
 	if (err) {
 		o->dropped_since_written++;

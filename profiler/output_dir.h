@@ -5,8 +5,11 @@
  * its parents when missing; an existing one must be bpfprof's own and not
  * writable by others, and is not chmodded), and every file is made
  * relative to that fd: each profile atomically (pprof_file_*, so nothing
- * under a profile's name is ever partial) with the --file-mode; then
- * retention (retention.h) trims the directory after each interval.
+ * under a profile's name is ever partial) with the --file-mode, under a
+ * name no file has yet (retention.h: "-1", "-2" ... after the first; a
+ * profile never replaces another); then retention trims the directory
+ * after each interval. Opening removes the temporary files a killed agent
+ * left (logged once, with their count).
  *
  * A full file system (ENOSPC, EDQUOT) first costs the agent its own oldest
  * profiles - the files retention counts, as many as the new one's size -

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "pprof.h"
+#include "sampled_vma.h"
 
 #define KERNEL_PID (-1)
 
@@ -40,8 +41,10 @@ static int64_t add_mapping(struct pprof_builder *b, const struct sym_mapping *m)
 }
 
 /* Resolves one address of pid (KERNEL_PID for the kernel), the process
- * started at start_time, into a location. */
-static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t start_time, uint64_t addr)
+ * started at start_time, whose sample's user pc was in leaf, into a
+ * location. */
+static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t start_time,
+			 const struct sym_vma *leaf, uint64_t addr)
 {
 	struct pprof_line lines[SYM_MAX_FRAMES];
 	struct sym_location loc;
@@ -49,7 +52,8 @@ static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t start_time, ui
 	int err;
 
 	err = pid == KERNEL_PID ? symbolizer_resolve_kernel(c->sym, addr, &loc)
-				: symbolizer_resolve_user_at(c->sym, pid, start_time, addr, &loc);
+				: symbolizer_resolve_user_sampled(c->sym, pid, start_time, leaf,
+								  addr, &loc);
 	if (err) { /* keep the bare address: pprof still shows it */
 		loc.mapping = NULL;
 		loc.nframes = 0;
@@ -72,12 +76,12 @@ static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t start_time, ui
 }
 
 /* Appends the frames of one stack to c->location_ids from index n. */
-static int add_stack(struct build_ctx *c, pid_t pid, uint64_t start_time, const uint64_t *ips,
-		     size_t depth, size_t *n)
+static int add_stack(struct build_ctx *c, pid_t pid, uint64_t start_time,
+		     const struct sym_vma *leaf, const uint64_t *ips, size_t depth, size_t *n)
 {
 	for (size_t i = 0; i < depth; i++) {
 		uint64_t addr = i == 0 ? ips[i] : ips[i] - 1;
-		int64_t id = add_frame(c, pid, start_time, addr);
+		int64_t id = add_frame(c, pid, start_time, leaf, addr);
 
 		if (id < 0)
 			return (int)id;
@@ -112,6 +116,7 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 		{ .key = "thread_name", .str = k->thread_name },
 	};
 	struct pprof_label labels[4];
+	const struct sym_vma leaf = sampled_vma(&k->leaf);
 	size_t n = 0, nlabels = 0;
 	int err;
 
@@ -119,9 +124,10 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 		return 0;
 	if (c->opts->parts > 1 && c->kept++ % c->opts->parts != c->opts->part)
 		return 0;
-	err = add_stack(c, KERNEL_PID, 0, s->kernel_ips, s->kernel_depth, &n);
+	err = add_stack(c, KERNEL_PID, 0, NULL, s->kernel_ips, s->kernel_depth, &n);
 	if (!err)
-		err = add_stack(c, (pid_t)k->tgid, k->start_time, s->user_ips, s->user_depth, &n);
+		err = add_stack(c, (pid_t)k->tgid, k->start_time, &leaf, s->user_ips,
+				s->user_depth, &n);
 	if (!err && s->truncated) {
 		static const struct pprof_line truncated = { .function = "[truncated]" };
 		int64_t id = pprof_add_location(c->builder, 0, 0, &truncated, 1);

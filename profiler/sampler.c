@@ -80,15 +80,18 @@ static int attach_cpus(struct sampler *s, int freq_hz)
 	return 0;
 }
 
-static int on_new_pid(void *ctx, void *data, size_t len)
+static int on_process_event(void *ctx, void *data, size_t len)
 {
-	struct sampler *s = ctx;
-	__u32 pid;
+	const struct sampler_handlers *h = ((struct sampler *)ctx)->handlers;
+	struct process_event ev;
 
-	if (len < sizeof(pid) || !s->handlers || !s->handlers->on_new_pid)
+	if (len < sizeof(ev) || !h)
 		return 0;
-	memcpy(&pid, data, sizeof(pid));
-	s->handlers->on_new_pid((pid_t)pid, s->handlers->ctx);
+	memcpy(&ev, data, sizeof(ev));
+	if (!ev.vma.ino && h->on_new_pid)
+		h->on_new_pid((pid_t)ev.tgid, h->ctx);
+	else if (ev.vma.ino && h->on_new_file)
+		h->on_new_file((pid_t)ev.tgid, &ev.vma, h->ctx);
 	return 0;
 }
 
@@ -157,7 +160,7 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 		return err;
 	}
 	s->new_pids = ring_buffer__new(bpf_map__fd(s->skel->maps.new_pids),
-				       on_new_pid, s, NULL);
+				       on_process_event, s, NULL);
 	s->snapshots = ring_buffer__new(bpf_map__fd(s->skel->maps.snapshots),
 					on_snapshot, s, NULL);
 	if (!s->new_pids || !s->snapshots) {

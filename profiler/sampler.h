@@ -44,6 +44,7 @@ struct sampler_sample {
 };
 
 typedef void (*sampler_pid_cb)(pid_t pid, void *ctx);
+typedef void (*sampler_file_cb)(pid_t pid, const struct bpfprof_vma *vma, void *ctx);
 typedef void (*sampler_snapshot_cb)(const struct stack_event *e, size_t len, void *ctx);
 typedef int (*sampler_sample_cb)(const struct sampler_sample *s, void *ctx);
 
@@ -61,6 +62,8 @@ int sampler_add_pid(struct sampler *s, pid_t pid);
 /* Handlers for what sampler_poll() delivers. */
 struct sampler_handlers {
 	sampler_pid_cb on_new_pid;           /* a process seen for the first time */
+	sampler_file_cb on_new_file;         /* a process running code in a file
+	                                        mapping for the first time */
 	sampler_snapshot_cb on_snapshot;     /* DWARF mode: a sample to unwind */
 	void *ctx;
 };

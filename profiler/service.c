@@ -1,17 +1,25 @@
 /* service.c - see service.h.
  *
- * A path is read from its end: the deepest component that names a
+ * A path is read from its end: the deepest trusted component that names a
  * container (64 hex digits, alone or as "<runtime>-<id>.scope") wins, then
- * the deepest "<unit>.service". Container ids are shortened to 12 digits,
- * as `docker ps` shows them.
+ * the deepest trusted "<unit>.service". Container ids are shortened to 12
+ * digits, as `docker ps` shows them.
+ *
+ * service_of_pid's predicate stats, under an O_PATH descriptor of the
+ * hierarchy's mount, every prefix of the candidate's path with fstatat
+ * (AT_SYMLINK_NOFOLLOW; cgroup file systems have no links anyway): a few
+ * stats per candidate, once per process and interval.
  */
 #include "service.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define ID_LEN 64
@@ -41,8 +49,17 @@ static const char *container_id(const char *c, size_t len)
 	return dash && *dash == '-' && is_hex_id(dash + 1, ID_LEN) ? dash + 1 : NULL;
 }
 
-/* The service of one cgroup path [p, end). */
-static int service_of_path(const char *p, const char *end, char *out)
+/* One line's hierarchy and the predicate to ask about it. */
+struct trust {
+	const char *hier;
+	size_t hlen;
+	service_trusted_fn *fn;
+	void *ctx;
+};
+
+/* The service of one cgroup path [p, end); the path up to a candidate's
+ * end is what t is asked about. */
+static int service_of_path(const char *p, const char *end, const struct trust *t, char *out)
 {
 	const char *unit = NULL;
 	size_t unit_len = 0;
@@ -55,11 +72,13 @@ static int service_of_path(const char *p, const char *end, char *out)
 		while (c > p && c[-1] != '/')
 			c--;
 		len = (size_t)(end - c);
-		if ((id = container_id(c, len))) {
-			snprintf(out, SERVICE_NAME_MAX, "%.*s", SHORT_ID_LEN, id);
-			return 0;
-		}
-		if (!unit && len > 8 && !memcmp(end - 8, ".service", 8)) {
+		id = container_id(c, len);
+		if ((id || (!unit && len > 8 && !memcmp(end - 8, ".service", 8))) &&
+		    t->fn(t->hier, t->hlen, p, (size_t)(end - p), t->ctx)) {
+			if (id) {
+				snprintf(out, SERVICE_NAME_MAX, "%.*s", SHORT_ID_LEN, id);
+				return 0;
+			}
 			unit = c;
 			unit_len = len - 8;
 		}
@@ -83,7 +102,8 @@ static int rank(const char *line, const char *path)
 	return 2;
 }
 
-int service_from_cgroup(const char *buf, size_t len, char *out)
+int service_from_cgroup(const char *buf, size_t len, service_trusted_fn *trusted, void *ctx,
+			char *out)
 {
 	const char *p = buf, *end = buf + len;
 	int best = 3, err = -ENOENT;
@@ -99,9 +119,11 @@ int service_from_cgroup(const char *buf, size_t len, char *out)
 		colon1 = memchr(p, ':', (size_t)(eol - p));
 		path = colon1 ? memchr(colon1 + 1, ':', (size_t)(eol - colon1 - 1)) : NULL;
 		if (path) {
+			struct trust t = { colon1 + 1, (size_t)(path - colon1 - 1), trusted, ctx };
+
 			path++;
 			r = rank(p, path);
-			if (r < best && !service_of_path(path, eol, found)) {
+			if (r < best && !service_of_path(path, eol, &t, found)) {
 				memcpy(out, found, sizeof(found));
 				best = r;
 				err = 0;
@@ -112,11 +134,97 @@ int service_from_cgroup(const char *buf, size_t len, char *out)
 	return err;
 }
 
+/* The root of the line's hierarchy under /sys/fs/cgroup (sys), an O_PATH
+ * descriptor; -ENOENT when it is not mounted where service.h says. */
+static int hierarchy_root(int sys, const char *hier, size_t hlen)
+{
+	char name[NAME_MAX + 1];
+	struct statfs fs;
+	int fd;
+
+	if (!hlen) { /* unified: the mount itself, or "unified" on hybrid systems */
+		for (int i = 0; i < 2; i++) {
+			fd = openat(sys, i ? "unified" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0 && !fstatfs(fd, &fs) && fs.f_type == CGROUP2_SUPER_MAGIC)
+				return fd;
+			if (fd >= 0)
+				close(fd);
+		}
+		return -ENOENT;
+	}
+	if (hlen > 5 && !memcmp(hier, "name=", 5)) {
+		hier += 5;
+		hlen -= 5;
+	}
+	if (hlen >= sizeof(name) || memchr(hier, '/', hlen) || hier[0] == '.')
+		return -ENOENT;
+	memcpy(name, hier, hlen);
+	name[hlen] = '\0';
+	fd = openat(sys, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && !fstatfs(fd, &fs) && fs.f_type == CGROUP_SUPER_MAGIC)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -ENOENT;
+}
+
+/* Root owns it and no one else may write it (create cgroups in it). */
+static bool root_only(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Whether path (of the hierarchy rooted at fd) exists as a directory
+ * whose ancestors are all root_only. */
+static bool made_by_root(int fd, const char *path, size_t len)
+{
+	char rel[PATH_MAX];
+	struct stat st;
+	size_t n = 0;
+
+	if (fstat(fd, &st) || !root_only(&st) || !len || path[0] != '/' || len >= sizeof(rel) ||
+	    memchr(path, '\0', len))
+		return false;
+	memcpy(rel, path + 1, len - 1);
+	rel[len - 1] = '\0';
+	while (n < len - 1) { /* rel[0, n) is checked; stat up to the next '/' */
+		char *slash = strchr(rel + n, '/');
+		size_t clen = (slash ? (size_t)(slash - rel) : len - 1) - n;
+
+		if (!clen || (rel[n] == '.' && (clen == 1 || (clen == 2 && rel[n + 1] == '.'))))
+			return false; /* "//", "/./" or "/../": not a plain path below fd */
+		if (slash)
+			*slash = '\0';
+		if (fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !(slash ? root_only(&st) : S_ISDIR(st.st_mode)))
+			return false;
+		if (slash)
+			*slash = '/';
+		n += clen + 1;
+	}
+	return true;
+}
+
+/* service_trusted_fn of service_of_pid: ctx is the O_PATH fd of
+ * /sys/fs/cgroup (-1 when there is none). */
+static bool cgroup_trusted(const char *hier, size_t hlen, const char *path, size_t len,
+			   void *ctx)
+{
+	int sys = *(int *)ctx, fd = sys >= 0 ? hierarchy_root(sys, hier, hlen) : -ENOENT;
+	bool ok;
+
+	if (fd < 0)
+		return hlen > 0; /* v1 without its mount: as before; unified: no */
+	ok = made_by_root(fd, path, len);
+	close(fd);
+	return ok;
+}
+
 int service_of_pid(pid_t pid, char *out)
 {
 	char path[64], buf[8192];
 	ssize_t n;
-	int fd;
+	int fd, sys, err;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -124,5 +232,11 @@ int service_of_pid(pid_t pid, char *out)
 		return -ENOENT;
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
-	return n > 0 ? service_from_cgroup(buf, (size_t)n, out) : -ENOENT;
+	if (n <= 0)
+		return -ENOENT;
+	sys = open("/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	err = service_from_cgroup(buf, (size_t)n, cgroup_trusted, &sys, out);
+	if (sys >= 0)
+		close(sys);
+	return err;
 }

@@ -36,6 +36,7 @@
 #define SEQ_DIGITS 20
 #define NAME_LEN (SEQ_DIGITS + sizeof(".reason")) /* longest, with the NUL */
 #define REJECTED "rejected"
+#define TEMP_PREFIX ".tmp-"
 
 struct item {
 	uint64_t seq, size;
@@ -259,20 +260,37 @@ static void entry_name(char name[NAME_LEN], uint64_t seq, const char *ext)
 	snprintf(name, NAME_LEN, "%0*llu%s", SEQ_DIGITS, (unsigned long long)seq, ext);
 }
 
-/* "NNNN(20 digits).spool" -> seq; anything else -> false. */
-static bool parse_name(const char *name, uint64_t *seq)
+/* name is "NNNN(20 digits)" then ext. */
+static bool is_entry_name(const char *name, const char *ext)
 {
 	for (int i = 0; i < SEQ_DIGITS; i++)
 		if (name[i] < '0' || name[i] > '9')
 			return false;
-	if (strcmp(name + SEQ_DIGITS, ".spool"))
+	return !strcmp(name + SEQ_DIGITS, ext);
+}
+
+/* "NNNN(20 digits).spool" -> seq; anything else -> false. */
+static bool parse_name(const char *name, uint64_t *seq)
+{
+	if (!is_entry_name(name, ".spool"))
 		return false;
 	*seq = strtoull(name, NULL, 10);
 	return true;
 }
 
-/* Index one directory: entries into q, leftover temp files deleted. */
-static int scan(struct spool *s, int fd, struct queue *q, const char *where)
+/* A temporary file of write_atomic's: TEMP_PREFIX and an entry's or a
+ * reason's name. */
+static bool is_temp(const char *name)
+{
+	const size_t len = strlen(TEMP_PREFIX);
+
+	return !strncmp(name, TEMP_PREFIX, len) &&
+	       (is_entry_name(name + len, ".spool") || is_entry_name(name + len, ".reason"));
+}
+
+/* Index one directory: entries into q; leftover temp files (regular files
+ * only) deleted and counted in *removed. */
+static int scan(struct spool *s, int fd, struct queue *q, const char *where, int *removed)
 {
 	int dup_fd = dup(fd), ret = 0;
 	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
@@ -288,10 +306,10 @@ static int scan(struct spool *s, int fd, struct queue *q, const char *where)
 		return ret;
 	}
 	while (!ret && (de = readdir(d))) {
-		if (!strncmp(de->d_name, ".tmp-", 5)) {
-			log_info("spool: removing %s/%s left by an interrupted write",
-				 where, de->d_name);
-			unlinkat(fd, de->d_name, 0);
+		if (is_temp(de->d_name)) {
+			if (!fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) &&
+			    S_ISREG(sb.st_mode) && !unlinkat(fd, de->d_name, 0))
+				(*removed)++;
 		} else if (parse_name(de->d_name, &seq)) {
 			/* numbered past whatever holds a name, so no entry of
 			 * ours lands on a link or a FIFO */
@@ -339,7 +357,7 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out)
 {
 	struct spool *s = calloc(1, sizeof(*s));
 	char rej[PATH_MAX];
-	int ret;
+	int ret, removed = 0;
 
 	*out = NULL;
 	if (!s || !(s->dir = strdup(dir))) {
@@ -353,13 +371,16 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out)
 	snprintf(rej, sizeof(rej), "%s/" REJECTED, dir);
 	ret = open_dirs(s, dir, rej);
 	if (!ret)
-		ret = scan(s, s->dir_fd, &s->pending, dir);
+		ret = scan(s, s->dir_fd, &s->pending, dir, &removed);
 	if (!ret)
-		ret = scan(s, s->rej_fd, &s->rejected, rej);
+		ret = scan(s, s->rej_fd, &s->rejected, rej, &removed);
 	if (ret) {
 		spool_close(s);
 		return ret;
 	}
+	if (removed)
+		log_info("spool %s: removed %d temporary file%s left by an interrupted write",
+			 dir, removed, removed == 1 ? "" : "s");
 	if (s->pending.n)
 		log_info("spool %s: profiles waiting from a previous run: %zu (%llu bytes)",
 			 dir, s->pending.n, (unsigned long long)s->pending.bytes);
@@ -388,11 +409,11 @@ void spool_close(struct spool *s)
 static int write_atomic(int dir_fd, const char *name, const void *buf, size_t len)
 {
 	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	char tmp[NAME_LEN + 5];
+	char tmp[sizeof(TEMP_PREFIX) - 1 + NAME_LEN];
 	const uint8_t *p = buf;
 	int fd, ret = 0;
 
-	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
+	snprintf(tmp, sizeof(tmp), TEMP_PREFIX "%s", name);
 	fd = openat(dir_fd, tmp, flags, 0600);
 	if (fd < 0 && errno == EEXIST) { /* left over: whatever it is, not followed */
 		unlinkat(dir_fd, tmp, 0);

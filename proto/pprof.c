@@ -24,6 +24,7 @@
  *    bytes. The builder stays usable afterwards.
  */
 #include "pprof.h"
+#include "pprof_log.h"
 
 #include "htab.h"
 #include "profile.pb-c.h"
@@ -35,8 +36,6 @@
 
 #define ZLIB_CONST
 #include <zlib.h>
-
-#define LOG(fmt, ...) fprintf(stderr, "pprof: " fmt "\n", ##__VA_ARGS__)
 
 struct map_rec {
 	uint64_t start, limit, file_offset;
@@ -188,25 +187,25 @@ static int64_t intern(struct pprof_builder *b, const char *s)
 static int check_opts(const struct pprof_builder_opts *opts)
 {
 	if (!opts) {
-		LOG("builder: opts is NULL (period_ns is required)");
+		pprof_log("builder: opts is NULL (period_ns is required)");
 		return -EINVAL;
 	}
 	if (opts->sz < OPTS_END(period_ns)) {
-		LOG("builder: opts.sz is %zu, set it to sizeof(struct pprof_builder_opts)",
-		    opts->sz);
+		pprof_log("builder: opts.sz is %zu, set it to sizeof(struct pprof_builder_opts)",
+		          opts->sz);
 		return -EINVAL;
 	}
 	/* a newer caller's struct: the fields we don't know must be zero */
 	for (size_t i = sizeof(*opts); i < opts->sz; i++) {
 		if (((const char *)opts)[i]) {
-			LOG("builder: opts has unknown nonzero fields (opts.sz %zu)",
-			    opts->sz);
+			pprof_log("builder: opts has unknown nonzero fields (opts.sz %zu)",
+			          opts->sz);
 			return -EINVAL;
 		}
 	}
 	if (OPT(opts, period_ns) <= 0 || OPT(opts, time_nanos) < 0 ||
 	    OPT(opts, duration_nanos) < 0) {
-		LOG("builder: period_ns must be > 0, time_nanos and duration_nanos >= 0");
+		pprof_log("builder: period_ns must be > 0, time_nanos and duration_nanos >= 0");
 		return -EINVAL;
 	}
 	return 0;
@@ -219,7 +218,7 @@ int pprof_builder_new(const struct pprof_builder_opts *opts,
 	int err;
 
 	if (!out) {
-		LOG("builder: out is NULL");
+		pprof_log("builder: out is NULL");
 		return -EINVAL;
 	}
 	*out = NULL;
@@ -252,7 +251,7 @@ int pprof_builder_new(const struct pprof_builder_opts *opts,
 	*out = b;
 	return 0;
 nomem:
-	LOG("builder: %s", strerror(ENOMEM));
+	pprof_log("builder: %s", strerror(ENOMEM));
 	pprof_builder_free(b);
 	return -ENOMEM;
 }
@@ -309,12 +308,12 @@ int64_t pprof_add_mapping(struct pprof_builder *b,
 	int64_t id;
 
 	if (!b || !m || !m->filename) {
-		LOG("add mapping: builder, mapping and filename are required");
+		pprof_log("add mapping: builder, mapping and filename are required");
 		return -EINVAL;
 	}
 	if (m->limit < m->start) {
-		LOG("add mapping %s: limit %#llx is below start %#llx", m->filename,
-		    (unsigned long long)m->limit, (unsigned long long)m->start);
+		pprof_log("add mapping %s: limit %#llx is below start %#llx", m->filename,
+		          (unsigned long long)m->limit, (unsigned long long)m->start);
 		return -EINVAL;
 	}
 
@@ -342,7 +341,7 @@ int64_t pprof_add_mapping(struct pprof_builder *b,
 	if (id > 0)
 		return id;
 fail:
-	LOG("add mapping %s: %s", m->filename, strerror((int)-id));
+	pprof_log("add mapping %s: %s", m->filename, strerror((int)-id));
 	return id;
 }
 
@@ -450,19 +449,19 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 	int err;
 
 	if (!b || (nlines && !lines)) {
-		LOG("add location %#llx: builder and lines are required",
-		    (unsigned long long)address);
+		pprof_log("add location %#llx: builder and lines are required",
+		          (unsigned long long)address);
 		return -EINVAL;
 	}
 	if (mapping_id > b->nmappings) {
-		LOG("add location %#llx: no mapping with id %llu",
-		    (unsigned long long)address, (unsigned long long)mapping_id);
+		pprof_log("add location %#llx: no mapping with id %llu",
+		          (unsigned long long)address, (unsigned long long)mapping_id);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < nlines; i++) {
 		if (!lines[i].function) {
-			LOG("add location %#llx: line %zu has no function name",
-			    (unsigned long long)address, i);
+			pprof_log("add location %#llx: line %zu has no function name",
+			          (unsigned long long)address, i);
 			return -EINVAL;
 		}
 	}
@@ -507,8 +506,8 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 		return id;
 	}
 fail:
-	LOG("add location %#llx: %s", (unsigned long long)address,
-	    strerror((int)-id));
+	pprof_log("add location %#llx: %s", (unsigned long long)address,
+	          strerror((int)-id));
 	return id;
 }
 
@@ -569,28 +568,28 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 	int err;
 
 	if (!b || (nlocations && !location_ids) || (nlabels && !labels)) {
-		LOG("add sample: builder, location ids and labels are required");
+		pprof_log("add sample: builder, location ids and labels are required");
 		return -EINVAL;
 	}
 	if (count <= 0) {
-		LOG("add sample: count %lld is not positive", (long long)count);
+		pprof_log("add sample: count %lld is not positive", (long long)count);
 		return -EINVAL;
 	}
 	if (__builtin_mul_overflow(count, b->period_ns, &rec.value[1])) {
-		LOG("add sample: count %lld * period %lld overflows",
-		    (long long)count, (long long)b->period_ns);
+		pprof_log("add sample: count %lld * period %lld overflows",
+		          (long long)count, (long long)b->period_ns);
 		return -EOVERFLOW;
 	}
 	for (size_t i = 0; i < nlocations; i++) {
 		if (location_ids[i] == 0 || location_ids[i] > b->nlocations) {
-			LOG("add sample: no location with id %llu",
-			    (unsigned long long)location_ids[i]);
+			pprof_log("add sample: no location with id %llu",
+			          (unsigned long long)location_ids[i]);
 			return -EINVAL;
 		}
 	}
 	for (size_t i = 0; i < nlabels; i++) {
 		if (!labels[i].key || !*labels[i].key) {
-			LOG("add sample: label %zu has no key", i);
+			pprof_log("add sample: label %zu has no key", i);
 			return -EINVAL;
 		}
 	}
@@ -635,7 +634,7 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 			err = pp_htab_insert(&b->sample_index, hash, (uint32_t)b->nsamples);
 	}
 	if (err) {
-		LOG("add sample: %s", strerror(-err));
+		pprof_log("add sample: %s", strerror(-err));
 		return err;
 	}
 	rec.loc_off = b->nsample_locs;
@@ -826,7 +825,7 @@ static int encode_raw(struct pprof_builder *b, uint8_t **out, size_t *out_len)
 		goto out;
 	}
 	if (perftools__profiles__profile__pack(&p, buf) != len) {
-		LOG("encode: protobuf-c packed a different size than it computed");
+		pprof_log("encode: protobuf-c packed a different size than it computed");
 		free(buf);
 		err = -EIO;
 		goto out;
@@ -836,7 +835,7 @@ static int encode_raw(struct pprof_builder *b, uint8_t **out, size_t *out_len)
 out:
 	pb_view_free(&v);
 	if (err == -ENOMEM)
-		LOG("encode: %s", strerror(ENOMEM));
+		pprof_log("encode: %s", strerror(ENOMEM));
 	return err;
 }
 
@@ -851,20 +850,20 @@ static int gzip_bytes(const uint8_t *in, size_t len, uint8_t **out,
 
 	/* one deflate() call: sizes must fit zlib's 32-bit counters */
 	if (len > UINT32_MAX / 2) {
-		LOG("gzip: profile of %zu bytes is too large", len);
+		pprof_log("gzip: profile of %zu bytes is too large", len);
 		return -E2BIG;
 	}
 	ret = deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			   Z_DEFAULT_STRATEGY);
 	if (ret != Z_OK) {
-		LOG("gzip: deflateInit2: %s", zError(ret));
+		pprof_log("gzip: deflateInit2: %s", zError(ret));
 		return ret == Z_MEM_ERROR ? -ENOMEM : -EIO;
 	}
 	cap = deflateBound(&zs, (uLong)len);
 	buf = malloc(cap);
 	if (!buf) {
 		deflateEnd(&zs);
-		LOG("gzip: %s", strerror(ENOMEM));
+		pprof_log("gzip: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	zs.next_in = in;
@@ -873,8 +872,8 @@ static int gzip_bytes(const uint8_t *in, size_t len, uint8_t **out,
 	zs.avail_out = (uInt)cap;
 	ret = deflate(&zs, Z_FINISH);
 	if (ret != Z_STREAM_END) {
-		LOG("gzip: deflate: %s", ret == Z_OK ? "output buffer too small"
-						     : zError(ret));
+		pprof_log("gzip: deflate: %s",
+		          ret == Z_OK ? "output buffer too small" : zError(ret));
 		deflateEnd(&zs);
 		free(buf);
 		return -EIO;
@@ -898,7 +897,7 @@ int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
 	int err;
 
 	if (!b || !out || !out_len) {
-		LOG("encode: builder, out and out_len are required");
+		pprof_log("encode: builder, out and out_len are required");
 		return -EINVAL;
 	}
 	*out = NULL;

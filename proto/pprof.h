@@ -18,7 +18,8 @@
  *
  * Functions return 0 (or an id >= 1) on success, a negative errno on failure
  * (-EINVAL for NULL or invalid arguments, which add nothing to the profile)
- * and then print one line on stderr saying what failed. A builder is not
+ * and then log one line saying what failed, through pprof_set_print()'s
+ * callback (never to stderr on their own when one is set). A builder is not
  * thread-safe; it can be encoded any number of times and keeps accepting
  * data afterwards.
  */
@@ -30,6 +31,12 @@
 #include <stdint.h>
 
 struct pprof_builder;
+
+/* Every message of the builder and the writer goes to one function, like
+ * libbpf's: NULL (the default) prints them on stderr as "pprof: MSG".
+ * Messages are one line, without newline, each saying why a call failed. */
+typedef void (*pprof_print_fn)(const char *msg);
+void pprof_set_print(pprof_print_fn fn);
 
 struct pprof_builder_opts {
 	size_t sz;              /* sizeof(struct pprof_builder_opts) */
@@ -115,6 +122,20 @@ int pprof_file_open(int dir_fd, const char *path, unsigned mode, struct pprof_fi
 
 /* Frees f. On failure the temporary file is removed: nothing partial stays. */
 int pprof_file_commit(struct pprof_file *f, const void *buf, size_t len);
+
+/* pprof_file_commit where profiles must not replace each other (the
+ * agent's output directory, where two may want one name): the profile
+ * takes the first of the names name(ctx, 0, ...), name(ctx, 1, ...), ...
+ * that no file has, each claimed with renameat2(RENAME_NOREPLACE) (link +
+ * unlink where the file system lacks it), so two writers never get one
+ * name and none is checked before it is taken. name() writes a name of at
+ * most size bytes in the directory of pprof_file_open's path (which named
+ * the temporary file only) and returns 0, or a negative errno that ends
+ * the search and is returned (-EEXIST after its last name). Frees f; on
+ * failure the temporary file is removed. -EINVAL for standard output. */
+typedef int (*pprof_name_fn)(void *ctx, unsigned i, char *out, size_t size);
+int pprof_file_commit_noreplace(struct pprof_file *f, const void *buf, size_t len,
+				pprof_name_fn name, void *ctx);
 
 /* Removes the temporary file and frees f (NULL: nothing). */
 void pprof_file_discard(struct pprof_file *f);

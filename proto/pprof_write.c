@@ -9,14 +9,19 @@
  * with fchmod, so it is exactly the one asked for. The directory is opened
  * once and kept, so the rename and its fsync go where the file was made
  * even if the path changes meanwhile. Path "-" writes to standard output.
+ * pprof_file_commit_noreplace claims its name with renameat2(RENAME_NOREPLACE)
+ * instead, so an existing file is never replaced and no name is checked
+ * before it is taken.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* asprintf */
+#define _GNU_SOURCE /* asprintf, renameat2 */
 #endif
 #include "pprof.h"
+#include "pprof_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG(fmt, ...) fprintf(stderr, "pprof: " fmt "\n", ##__VA_ARGS__)
 #define TEMP_TRIES 100
 
 struct pprof_file {
@@ -153,6 +157,31 @@ int pprof_file_open(int dir_fd, const char *path, unsigned mode, struct pprof_fi
 	return 0;
 }
 
+/* Writes buf to the temporary file, fsyncs and closes it. */
+static int finish(struct pprof_file *f, const void *buf, size_t len)
+{
+	int err = write_all(f->fd, buf, len);
+
+	if (!err && fsync(f->fd))
+		err = -errno;
+	if (close(f->fd) && !err)
+		err = -errno;
+	f->fd = -1;
+	return err;
+}
+
+/* After the rename: on failure the temporary file goes, on success the
+ * rename is made durable; frees f. */
+static int done(struct pprof_file *f, int err)
+{
+	if (err)
+		unlinkat(f->dir_fd, f->tmp, 0);
+	else
+		fsync(f->dir_fd); /* the rename itself durable; the file is in place either way */
+	free_file(f);
+	return err;
+}
+
 int pprof_file_commit(struct pprof_file *f, const void *buf, size_t len)
 {
 	int err;
@@ -167,20 +196,47 @@ int pprof_file_commit(struct pprof_file *f, const void *buf, size_t len)
 		free_file(f);
 		return err;
 	}
-	err = write_all(f->fd, buf, len);
-	if (!err && fsync(f->fd))
-		err = -errno;
-	if (close(f->fd) && !err)
-		err = -errno;
-	f->fd = -1;
+	err = finish(f, buf, len);
 	if (!err && renameat(f->dir_fd, f->tmp, f->dir_fd, f->name))
 		err = -errno;
-	if (err)
-		unlinkat(f->dir_fd, f->tmp, 0);
-	else
-		fsync(f->dir_fd); /* the rename itself durable; the file is in place either way */
-	free_file(f);
-	return err;
+	return done(f, err);
+}
+
+/* renameat2(RENAME_NOREPLACE); where the file system has no such flag
+ * (EINVAL) or the system no renameat2 (ENOSYS), link + unlink, which fail
+ * the same way on an existing name. */
+static int move_noreplace(int dir_fd, const char *from, const char *to)
+{
+	if (!renameat2(dir_fd, from, dir_fd, to, RENAME_NOREPLACE))
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (linkat(dir_fd, from, dir_fd, to, 0))
+		return -errno;
+	unlinkat(dir_fd, from, 0);
+	return 0;
+}
+
+int pprof_file_commit_noreplace(struct pprof_file *f, const void *buf, size_t len,
+				pprof_name_fn name, void *ctx)
+{
+	char target[NAME_MAX + 1];
+	int err;
+
+	if (f->dir_fd < 0 || (len && !buf)) {
+		pprof_file_discard(f);
+		return -EINVAL;
+	}
+	err = finish(f, buf, len);
+	for (unsigned i = 0; !err; i++) {
+		if ((err = name(ctx, i, target, sizeof(target))))
+			break;
+		err = move_noreplace(f->dir_fd, f->tmp, target);
+		if (err != -EEXIST)
+			break;
+		err = 0; /* taken: the next name */
+	}
+	return done(f, err);
 }
 
 void pprof_file_discard(struct pprof_file *f)
@@ -216,7 +272,7 @@ int pprof_write_file_atomic(const char *path, const void *buf, size_t len)
 	int err;
 
 	if (!path || !*path || (len && !buf)) {
-		LOG("write: path and buffer are required");
+		pprof_log("write: path and buffer are required");
 		return -EINVAL;
 	}
 	err = pprof_file_open(AT_FDCWD, path,
@@ -224,6 +280,6 @@ int pprof_write_file_atomic(const char *path, const void *buf, size_t len)
 	if (!err)
 		err = pprof_file_commit(f, buf, len);
 	if (err)
-		LOG("write %s: %s", strcmp(path, "-") ? path : "standard output", strerror(-err));
+		pprof_log("write %s: %s", strcmp(path, "-") ? path : "standard output", strerror(-err));
 	return err;
 }

@@ -5,13 +5,16 @@
  * adds up what the symbolizer's readers would ask libelf/libdw for: symbol
  * and string tables, notes, CFI, and DWARF at its uncompressed size (from
  * the Elf_Chdr of SHF_COMPRESSED sections, or the "ZLIB" header of GNU
- * .zdebug_* ones). Little-endian only (x86-64), both ELF classes.
+ * .zdebug_* ones). Little-endian only (x86-64), both ELF classes: one
+ * code path reads either, through a table of where each field lies in the
+ * class's structures, taken from <elf.h> with offsetof and sizeof.
  */
 #include "elf_limits.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +22,47 @@
 
 #define MAX_SHSTRTAB_BYTES (1u << 20)
 
+/* Where a field lies in a structure: offset and size in bytes. */
+struct field {
+	uint8_t off, len;
+};
+
+/* One ELF class's structures. */
+struct layout {
+	unsigned ehdr, phdr, shdr, chdr; /* sizes */
+	struct field phoff, shoff, phentsize, phnum, shentsize, shnum, shstrndx;
+	struct field p_type, p_filesz;
+	struct field sh_name, sh_type, sh_flags, sh_offset, sh_size, sh_link;
+	struct field ch_size;
+};
+
+#define FIELD(type, member) { offsetof(type, member), sizeof(((type *)0)->member) }
+#define LAYOUT(bits)                                                                   \
+	{                                                                              \
+		.ehdr = sizeof(Elf##bits##_Ehdr), .phdr = sizeof(Elf##bits##_Phdr),      \
+		.shdr = sizeof(Elf##bits##_Shdr), .chdr = sizeof(Elf##bits##_Chdr),      \
+		.phoff = FIELD(Elf##bits##_Ehdr, e_phoff),                             \
+		.shoff = FIELD(Elf##bits##_Ehdr, e_shoff),                             \
+		.phentsize = FIELD(Elf##bits##_Ehdr, e_phentsize),                     \
+		.phnum = FIELD(Elf##bits##_Ehdr, e_phnum),                             \
+		.shentsize = FIELD(Elf##bits##_Ehdr, e_shentsize),                     \
+		.shnum = FIELD(Elf##bits##_Ehdr, e_shnum),                             \
+		.shstrndx = FIELD(Elf##bits##_Ehdr, e_shstrndx),                       \
+		.p_type = FIELD(Elf##bits##_Phdr, p_type),                             \
+		.p_filesz = FIELD(Elf##bits##_Phdr, p_filesz),                         \
+		.sh_name = FIELD(Elf##bits##_Shdr, sh_name),                           \
+		.sh_type = FIELD(Elf##bits##_Shdr, sh_type),                           \
+		.sh_flags = FIELD(Elf##bits##_Shdr, sh_flags),                         \
+		.sh_offset = FIELD(Elf##bits##_Shdr, sh_offset),                       \
+		.sh_size = FIELD(Elf##bits##_Shdr, sh_size),                           \
+		.sh_link = FIELD(Elf##bits##_Shdr, sh_link),                           \
+		.ch_size = FIELD(Elf##bits##_Chdr, ch_size),                           \
+	}
+
+static const struct layout elf32 = LAYOUT(32), elf64 = LAYOUT(64);
+
 struct hdr {
-	bool is64;
+	const struct layout *l;  /* the file's class */
 	uint64_t size;           /* of the file */
 	uint64_t phoff, shoff;
 	unsigned phentsize, phnum, shentsize, shnum, shstrndx;
@@ -33,6 +75,12 @@ static uint64_t le(const uint8_t *p, int n)
 	while (n--)
 		v = v << 8 | p[n];
 	return v;
+}
+
+/* Field f of the structure at p. */
+static uint64_t get(const uint8_t *p, struct field f)
+{
+	return le(p + f.off, f.len);
 }
 
 static int read_at(int fd, void *buf, size_t len, uint64_t off, uint64_t size)
@@ -52,7 +100,8 @@ static int too_big(char *why, size_t whysz, const char *what, uint64_t have, uin
 
 static int read_header(int fd, uint64_t size, struct hdr *h, char *why, size_t whysz)
 {
-	uint8_t e[64];
+	uint8_t e[sizeof(Elf64_Ehdr)];
+	const struct layout *l;
 
 	if (size < EI_NIDENT || pread(fd, e, sizeof(e), 0) < (ssize_t)EI_NIDENT ||
 	    memcmp(e, ELFMAG, SELFMAG))
@@ -60,27 +109,17 @@ static int read_header(int fd, uint64_t size, struct hdr *h, char *why, size_t w
 	if ((e[EI_CLASS] != ELFCLASS32 && e[EI_CLASS] != ELFCLASS64) ||
 	    e[EI_DATA] != ELFDATA2LSB)
 		return -ENOEXEC;
-	h->is64 = e[EI_CLASS] == ELFCLASS64;
-	if (size < (h->is64 ? 64u : 52u))
+	h->l = l = e[EI_CLASS] == ELFCLASS64 ? &elf64 : &elf32;
+	if (size < l->ehdr)
 		return -EINVAL;
 	h->size = size;
-	if (h->is64) {
-		h->phoff = le(e + 32, 8);
-		h->shoff = le(e + 40, 8);
-		h->phentsize = (unsigned)le(e + 54, 2);
-		h->phnum = (unsigned)le(e + 56, 2);
-		h->shentsize = (unsigned)le(e + 58, 2);
-		h->shnum = (unsigned)le(e + 60, 2);
-		h->shstrndx = (unsigned)le(e + 62, 2);
-	} else {
-		h->phoff = le(e + 28, 4);
-		h->shoff = le(e + 32, 4);
-		h->phentsize = (unsigned)le(e + 42, 2);
-		h->phnum = (unsigned)le(e + 44, 2);
-		h->shentsize = (unsigned)le(e + 46, 2);
-		h->shnum = (unsigned)le(e + 48, 2);
-		h->shstrndx = (unsigned)le(e + 50, 2);
-	}
+	h->phoff = get(e, l->phoff);
+	h->shoff = get(e, l->shoff);
+	h->phentsize = (unsigned)get(e, l->phentsize);
+	h->phnum = (unsigned)get(e, l->phnum);
+	h->shentsize = (unsigned)get(e, l->shentsize);
+	h->shnum = (unsigned)get(e, l->shnum);
+	h->shstrndx = (unsigned)get(e, l->shstrndx);
 	/* Extended numbering (counts kept in section 0) is only needed past
 	 * 65,279 sections: far over the cap either way. */
 	if ((h->shnum == 0 && h->shoff) || h->shnum > ELF_MAX_SECTIONS)
@@ -88,24 +127,23 @@ static int read_header(int fd, uint64_t size, struct hdr *h, char *why, size_t w
 			       ELF_MAX_SECTIONS);
 	if (h->phnum == PN_XNUM || h->phnum > ELF_MAX_SEGMENTS)
 		return too_big(why, whysz, "program headers", h->phnum, ELF_MAX_SEGMENTS);
-	if ((h->phnum && h->phentsize != (h->is64 ? 56u : 32u)) ||
-	    (h->shnum && h->shentsize != (h->is64 ? 64u : 40u)))
+	if ((h->phnum && h->phentsize != l->phdr) || (h->shnum && h->shentsize != l->shdr))
 		return -EINVAL;
 	return 0;
 }
 
 static int check_notes(int fd, const struct hdr *h, char *why, size_t whysz)
 {
-	uint8_t ph[56];
+	uint8_t ph[sizeof(Elf64_Phdr)];
 
 	for (unsigned i = 0; i < h->phnum; i++) {
 		uint64_t filesz;
 
 		if (read_at(fd, ph, h->phentsize, h->phoff + (uint64_t)i * h->phentsize, h->size))
 			return -EINVAL;
-		if (le(ph, 4) != PT_NOTE)
+		if (get(ph, h->l->p_type) != PT_NOTE)
 			continue;
-		filesz = h->is64 ? le(ph + 32, 8) : le(ph + 16, 4);
+		filesz = get(ph, h->l->p_filesz);
 		if (filesz > ELF_MAX_NOTE_BYTES)
 			return too_big(why, whysz, "PT_NOTE bytes", filesz, ELF_MAX_NOTE_BYTES);
 	}
@@ -119,14 +157,11 @@ struct shdr {
 
 static void get_shdr(const struct hdr *h, const uint8_t *p, struct shdr *s)
 {
-	if (h->is64)
-		*s = (struct shdr){ .name = (uint32_t)le(p, 4), .type = le(p + 4, 4),
-				    .flags = le(p + 8, 8), .offset = le(p + 24, 8),
-				    .size = le(p + 32, 8), .link = (uint32_t)le(p + 40, 4) };
-	else
-		*s = (struct shdr){ .name = (uint32_t)le(p, 4), .type = le(p + 4, 4),
-				    .flags = le(p + 8, 4), .offset = le(p + 16, 4),
-				    .size = le(p + 20, 4), .link = (uint32_t)le(p + 24, 4) };
+	const struct layout *l = h->l;
+
+	*s = (struct shdr){ .name = (uint32_t)get(p, l->sh_name), .type = get(p, l->sh_type),
+			    .flags = get(p, l->sh_flags), .offset = get(p, l->sh_offset),
+			    .size = get(p, l->sh_size), .link = (uint32_t)get(p, l->sh_link) };
 }
 
 /* The size a reader gets after decompression: the Elf_Chdr's, or the
@@ -134,7 +169,7 @@ static void get_shdr(const struct hdr *h, const uint8_t *p, struct shdr *s)
 static int inflated_size(int fd, const struct hdr *h, const struct shdr *s, bool gnu,
 			 uint64_t *out)
 {
-	uint8_t c[24];
+	uint8_t c[sizeof(Elf64_Chdr)];
 
 	*out = s->size;
 	if (gnu) {
@@ -147,9 +182,9 @@ static int inflated_size(int fd, const struct hdr *h, const struct shdr *s, bool
 	}
 	if (!(s->flags & SHF_COMPRESSED))
 		return 0;
-	if (read_at(fd, c, h->is64 ? 24 : 12, s->offset, h->size))
+	if (read_at(fd, c, h->l->chdr, s->offset, h->size))
 		return -EINVAL;
-	*out = h->is64 ? le(c + 8, 8) : le(c + 4, 4);
+	*out = get(c, h->l->ch_size);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "line_table.h"
 #include "read_file.h"
 #include "text_scan.h"
 
@@ -83,56 +84,18 @@ void proc_maps_free(struct proc_maps *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* line_parse_fn over parse_line. */
+static int parse_entry(const char *line, const char *eol, void *entry, char **arena)
+{
+	return parse_line(line, eol, entry, arena);
+}
+
 int proc_maps_parse(const char *buf, size_t len, struct proc_maps *out)
 {
-	struct proc_maps m = { 0 };
-	size_t cap = 0, pos = 0;
-	char *next;
-	int err;
+	struct line_table t;
+	int err = line_table_parse(buf, len, sizeof(*out->entries), parse_entry, &t);
 
-	memset(out, 0, sizeof(*out));
-	if (!len)
-		return 0;
-	if (!buf || memchr(buf, '\0', len))
-		return -EINVAL;
-	/* Every path is shorter than its line, and each line gives up at
-	 * least one byte ('\n' or a field) for the path's NUL. */
-	m.arena = malloc(len + 1);
-	if (!m.arena)
-		return -ENOMEM;
-	next = m.arena;
-
-	while (pos < len) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		const char *eol = nl ? nl : buf + len;
-
-		pos = (size_t)(eol - buf) + (nl ? 1 : 0);
-		if (m.n == cap) {
-			size_t ncap = cap ? 2 * cap : 64;
-			struct proc_maps_entry *ne;
-
-			if (ncap > SIZE_MAX / sizeof(*ne)) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			ne = realloc(m.entries, ncap * sizeof(*ne));
-			if (!ne) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			m.entries = ne;
-			cap = ncap;
-		}
-		err = parse_line(line, eol, &m.entries[m.n], &next);
-		if (err)
-			goto fail;
-		m.n++;
-	}
-	*out = m;
-	return 0;
-fail:
-	proc_maps_free(&m);
+	*out = (struct proc_maps){ .entries = t.entries, .n = t.n, .arena = t.arena };
 	return err;
 }
 

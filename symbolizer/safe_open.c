@@ -59,7 +59,8 @@ static int resolve(int dirfd, const char *path, unsigned flags)
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC | (flags & SAFE_OPEN_NOFOLLOW ? O_NOFOLLOW : 0),
 		.resolve = (flags & SAFE_OPEN_MAGIC_OK ? 0 : RESOLVE_NO_MAGICLINKS) |
-			   (flags & SAFE_OPEN_IN_ROOT ? RESOLVE_IN_ROOT : 0),
+			   (flags & SAFE_OPEN_IN_ROOT ? RESOLVE_IN_ROOT : 0) |
+			   (flags & SAFE_OPEN_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0),
 	};
 	long fd = -1;
 

@@ -34,6 +34,7 @@ enum {
 	SAFE_OPEN_IN_ROOT = 1 << 0,  /* dirfd is a root: "/" and ".." stay in it */
 	SAFE_OPEN_NOFOLLOW = 1 << 1, /* the last component is not a symlink */
 	SAFE_OPEN_MAGIC_OK = 1 << 2, /* may go through /proc magic links */
+	SAFE_OPEN_NO_SYMLINKS = 1 << 3, /* with IN_ROOT: no symlink on the way at all */
 };
 
 /* Opens path (relative to dirfd, or absolute; AT_FDCWD allowed) read-only,

@@ -25,7 +25,12 @@
  *  2. <path> resolved inside <proc>/PID/root (containers), tried only for a
  *     path that exists ("(deleted)" ones cannot be found by name) and only
  *     accepted if the inode matches /proc/PID/maps, so a file replaced
- *     since (an upgrade) is not used for the old mapping.
+ *     since (an upgrade) is not used for the old mapping; no symlink on
+ *     the way (a maps path has none).
+ * Neither is done for a file a user's FUSE daemon may serve (it could
+ * make us wait for good), known from the process's mountinfo without
+ * touching the file: by device for major 0, by the mount points on the way
+ * for a path (mount_refusal). The table is read at most once per snapshot.
  * Each directory access goes through one O_DIRECTORY fd of <proc>/PID, so
  * a pid reused by a new process mid-snapshot is noticed as ESRCH, not mixed.
  *
@@ -36,8 +41,9 @@
  * (symbolizer_forget_exited() ends a generation), so a process that
  * dlopens in a loop holds only its live mappings and the last interval's.
  *
- * JIT maps: /tmp/perf-<nspid>.map resolved inside the process's root, not
- * a symlink, owned by the process's euid or root, at most
+ * JIT maps: /tmp/perf-<nspid>.map resolved inside the process's root, no
+ * symlink on the way, under no user's FUSE mount (the root's mountinfo,
+ * read then), owned by the process's euid or root, at most
  * PERF_MAP_MAX_BYTES, charged to the object cache's cap. When the process
  * is gone before its first JIT address is resolved, a process that ran in
  * our root has its map read from our /tmp; one in a container, from
@@ -58,12 +64,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "debug_find.h"
 #include "elf_limits.h"
 #include "kallsyms.h"
+#include "mountinfo.h"
 #include "object_cache.h"
 #include "opts.h"
 #include "perf_map.h"
@@ -86,6 +95,10 @@
  * (dlopen, a Python extension, JIT code); its maps are read again, at most
  * this often. */
 #define REFRESH_ON_MISS_MS 1000
+/* A host's mount table with thousands of containers' mounts (overlay lines
+ * of a few KiB each) stays under it; past it, the files that needed it are
+ * not opened (see mount_refusal). */
+#define MOUNTINFO_MAX_BYTES (4u << 20)
 
 struct mapping {
 	struct sym_mapping pub;  /* what callers get a pointer to */
@@ -118,6 +131,17 @@ struct process {
 	struct mapping *retired; /* replaced by refreshes, newest first */
 };
 
+/* The mount table of one snapshot of one process, for its files that need
+ * it (mount_table): read on the first, kept until another process's is
+ * needed, its memory charged to the object cache. */
+struct mount_view {
+	bool valid;
+	uint64_t pid_ino;     /* /proc/PID's inode: one process, not one pid */
+	uint64_t snapshot_ms; /* the process's snapshot_ms: which snapshot */
+	int err;              /* why it could not be read, or 0 */
+	struct mountinfo table;
+};
+
 struct symbolizer {
 	char *proc_dir;
 	char *kallsyms_path;
@@ -132,6 +156,11 @@ struct symbolizer {
 	dev_t root_dev;          /* our "/" */
 	ino_t root_ino;
 	uint64_t perf_maps_refused;
+	struct mount_view mounts; /* of the process being snapshotted */
+	uint64_t shm_dev;        /* memfd's internal tmpfs (see mount_refusal) */
+	uint64_t files_refused_mounts; /* files not opened: see mount_refusal */
+	unsigned mount_refusals_logged; /* a bit per enum mount_refusal */
+	uint64_t frames_remapped, frames_stale; /* see symbolizer_stats */
 	struct ulw *ulw;         /* the libunwind fallback; NULL: off */
 	uint64_t ulw_completed;  /* stacks it completed */
 
@@ -250,6 +279,7 @@ void symbolizer_free(struct symbolizer *s)
 		}
 	}
 	free(s->procs);
+	mountinfo_free(&s->mounts.table);
 	object_cache_free(s->objects);
 	debug_finder_free(s->debug);
 	ulw_free(s->ulw);
@@ -319,26 +349,151 @@ static struct process *add_process(struct symbolizer *s, pid_t pid)
 
 /* ---- opening the object behind a mapping ----------------------------- */
 
-static int open_mapped_file(int dirfd, const struct proc_maps_entry *e)
+/* fd, when it is the file the maps line named; else closed, -ESTALE: the
+ * process mapped another file there since its maps were read (dlclose and
+ * dlopen), or a path names another file now (an upgrade). Inode numbers
+ * only: stat's device is not the one maps shows on btrfs. */
+static int same_inode(int fd, const struct stat *st, const struct proc_maps_entry *e)
+{
+	if (fd >= 0 && e->inode && (uint64_t)st->st_ino != e->inode) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* The mount table for the files of the snapshot of pid in progress
+ * (dirfd: its /proc/PID) in *out, read at most once per snapshot (see
+ * struct mount_view). Returns 0, -ESRCH (the process is gone), or why it
+ * cannot be read. A /proc without mountinfo (a test's tree) has no mounts. */
+static int mount_table(struct symbolizer *s, int dirfd, pid_t pid,
+		       const struct mountinfo **out)
+{
+	const struct process *p = find_process(s, pid);
+	struct mount_view *v = &s->mounts;
+	struct stat st;
+	int err;
+
+	*out = &v->table;
+	if (fstat(dirfd, &st))
+		return -errno;
+	if (v->valid && v->pid_ino == st.st_ino && p && v->snapshot_ms == p->snapshot_ms)
+		return v->err;
+	object_cache_uncharge(s->objects, v->table.bytes);
+	mountinfo_free(&v->table);
+	err = mountinfo_read(dirfd, "mountinfo", MOUNTINFO_MAX_BYTES, &v->table);
+	if (err == -ENOENT)
+		err = faccessat(dirfd, "maps", F_OK, 0) ? -ESRCH : 0;
+	object_cache_charge(s->objects, v->table.bytes);
+	v->valid = p && err != -ESRCH;
+	v->pid_ino = st.st_ino;
+	v->snapshot_ms = p ? p->snapshot_ms : 0;
+	v->err = err;
+	return err;
+}
+
+/* The device of the kernel's internal tmpfs, which holds every memfd and
+ * SysV shm segment (runc, for one, runs itself from a memfd): in no mount
+ * table, and no FUSE. 0: unknown (no memfd_create). */
+static uint64_t shm_dev(struct symbolizer *s)
+{
+	struct stat st;
+	int fd;
+
+	if (!s->shm_dev && (fd = memfd_create("bpfprof-shm-dev", MFD_CLOEXEC)) >= 0) {
+		if (!fstat(fd, &st))
+			s->shm_dev = (uint64_t)major(st.st_dev) << 32 | minor(st.st_dev);
+		close(fd);
+	}
+	return s->shm_dev;
+}
+
+enum mount_refusal {
+	MOUNT_OK,
+	MOUNT_TABLE_TOO_BIG,
+	MOUNT_TABLE_UNREADABLE,
+	MOUNT_UNKNOWN_DEVICE,
+	MOUNT_USER_FUSE,
+	MOUNT_UNDER_USER_FUSE,
+};
+
+static const char *const mount_refusal_why[] = {
+	[MOUNT_TABLE_TOO_BIG] = "its mount table is over 4 MiB",
+	[MOUNT_TABLE_UNREADABLE] = "its mount table cannot be read",
+	[MOUNT_UNKNOWN_DEVICE] = "its file system is not in its mount table",
+	[MOUNT_USER_FUSE] = "served by a user's FUSE daemon",
+	[MOUNT_UNDER_USER_FUSE] = "under a user's FUSE mount",
+};
+
+/* Whether a file of a process may be opened, from its mount table m (err:
+ * why there is none): opening, even stat'ing, a file on FUSE waits for its
+ * daemon, which a user who mounted it (with allow_other, or root could not
+ * enter it at all) may never let answer. So a file of device major 0
+ * (FUSE's: a user cannot mount fuseblk) must be on a mount the table knows
+ * (not a detached one, say), or memfd's, and no user's FUSE mount
+ * (mountinfo_user_fuse); a path (e NULL) must cross no user's FUSE mount
+ * point, and is walked without symlinks, which could lead past that check.
+ * Without the table, neither can be known: refused. */
+static enum mount_refusal mount_refusal(struct symbolizer *s, const struct mountinfo *m, int err,
+					const struct proc_maps_entry *e, const char *path)
+{
+	const struct mountinfo_entry *me;
+
+	if (err == -EFBIG)
+		return MOUNT_TABLE_TOO_BIG;
+	if (err)
+		return MOUNT_TABLE_UNREADABLE;
+	if (e) {
+		me = mountinfo_by_dev(m, e->dev_major, e->dev_minor);
+		if (!me)
+			return ((uint64_t)e->dev_major << 32 | e->dev_minor) == shm_dev(s) ?
+				       MOUNT_OK : MOUNT_UNKNOWN_DEVICE;
+		return mountinfo_user_fuse(me) ? MOUNT_USER_FUSE : MOUNT_OK;
+	}
+	return mountinfo_user_fuse_above(m, path) ? MOUNT_UNDER_USER_FUSE : MOUNT_OK;
+}
+
+/* 0 if pid's file e (by its device) or path (by the mount points on the
+ * way) may be opened; else -EREMOTE with *why, or -ESRCH. */
+static int mount_check(struct symbolizer *s, int dirfd, pid_t pid,
+		       const struct proc_maps_entry *e, const char *path,
+		       enum mount_refusal *why)
+{
+	const struct mountinfo *m;
+	int err = mount_table(s, dirfd, pid, &m);
+
+	if (err == -ESRCH)
+		return err;
+	*why = mount_refusal(s, m, err, e, path);
+	return *why ? -EREMOTE : 0;
+}
+
+/* The file behind e, or -errno; -EREMOTE when *why (mount_refusal) says it
+ * may not be opened. */
+static int open_mapped_file(struct symbolizer *s, int dirfd, pid_t pid,
+			    const struct proc_maps_entry *e, enum mount_refusal *why)
 {
 	char name[64];
 	struct stat st;
 	int fd, rootfd;
 
+	*why = MOUNT_OK;
+	/* Only major 0 can be FUSE; any file's path may cross a FUSE mount. */
+	if (!e->dev_major && (fd = mount_check(s, dirfd, pid, e, NULL, why)))
+		return fd;
 	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, e->start, e->end);
-	fd = safe_open(dirfd, name, SAFE_OPEN_MAGIC_OK, ELF_MAX_FILE_BYTES, NULL);
+	fd = safe_open(dirfd, name, SAFE_OPEN_MAGIC_OK, ELF_MAX_FILE_BYTES, &st);
 	if (fd >= 0 || fd == -EINVAL || fd == -EFBIG || e->deleted || e->path[0] != '/')
+		return same_inode(fd, &st, e);
+	if ((fd = mount_check(s, dirfd, pid, NULL, e->path, why)))
 		return fd;
 	rootfd = openat(dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return -errno;
-	fd = safe_open(rootfd, e->path, SAFE_OPEN_IN_ROOT, ELF_MAX_FILE_BYTES, &st);
+	fd = safe_open(rootfd, e->path, SAFE_OPEN_IN_ROOT | SAFE_OPEN_NO_SYMLINKS,
+		       ELF_MAX_FILE_BYTES, &st);
 	close(rootfd);
-	if (fd >= 0 && e->inode && (uint64_t)st.st_ino != e->inode) {
-		close(fd);
-		return -ESTALE;
-	}
-	return fd;
+	return same_inode(fd, &st, e);
 }
 
 /* The [vdso] is an ELF image in the process's memory: read it from
@@ -416,6 +571,7 @@ static int attach_debug_file(struct symbolizer *s, pid_t pid, const char *path,
 static int open_object(struct symbolizer *s, int dirfd, pid_t pid,
 		       const struct proc_maps_entry *e, struct object **obj)
 {
+	enum mount_refusal why;
 	int fd, err;
 
 	*obj = NULL;
@@ -423,12 +579,23 @@ static int open_object(struct symbolizer *s, int dirfd, pid_t pid,
 		return strcmp(e->path, "[vdso]") ? 0 : read_vdso(s, dirfd, e, obj);
 	if (!e->inode && !e->path[0])
 		return 0; /* anonymous executable memory: JIT code */
-	fd = open_mapped_file(dirfd, e);
+	fd = open_mapped_file(s, dirfd, pid, e, &why);
 	if (fd < 0) {
 		uint64_t dev = (uint64_t)e->dev_major << 32 | e->dev_minor;
 
-		if (fd == -ENOENT && faccessat(dirfd, "maps", F_OK, 0))
+		if (fd == -EREMOTE) { /* a user can make thousands: counted */
+			s->files_refused_mounts++;
+			if (!(s->mount_refusals_logged & 1u << why))
+				sym_log(SYM_LOG_WARN, "%s (pid %d) not opened: %s "
+					"(logged once; counted)", e->path, (int)pid,
+					mount_refusal_why[why]);
+			s->mount_refusals_logged |= 1u << why;
+			return 0;
+		}
+		if (fd == -ESRCH || (fd == -ENOENT && faccessat(dirfd, "maps", F_OK, 0)))
 			return -ESRCH; /* the process is gone */
+		if (fd == -ESTALE)
+			return 0; /* remapped since: the next refresh sees it */
 		if (object_cache_note_unopenable(s->objects, dev, e->inode))
 			sym_log(SYM_LOG_WARN, "open %s%s (pid %d): %s", e->path,
 				e->deleted ? " (deleted)" : "", (int)pid, strerror(-fd));
@@ -670,21 +837,26 @@ static bool mapped(const struct process *p, uint64_t addr)
 	return i < p->nmaps && addr < p->maps[i]->pub.limit;
 }
 
-/* p, the incarnation of its pid started at start_time, with maps that
- * cover addr if the process mapped it since its last snapshot: when p is
- * the pid's current owner, its maps are read again, at most once per
- * REFRESH_ON_MISS_MS. */
-static struct process *covering(struct symbolizer *s, struct process *p, uint64_t start_time,
-				uint64_t addr)
+/* p, the incarnation of its pid started at start_time, with its maps read
+ * again if it is the pid's current owner and they were read more than
+ * REFRESH_ON_MISS_MS ago; NULL if it is gone from view. */
+static struct process *refreshed(struct symbolizer *s, struct process *p, uint64_t start_time)
 {
 	pid_t pid = p->pid;
 
-	if (mapped(p, addr) || p != find_process(s, pid) ||
-	    sym_now_ms() - p->snapshot_ms < REFRESH_ON_MISS_MS)
+	if (p != find_process(s, pid) || sym_now_ms() - p->snapshot_ms < REFRESH_ON_MISS_MS)
 		return p;
 	p->snapshot_ms = sym_now_ms(); /* also when the process is gone */
 	symbolizer_track_process(s, pid);
 	return find_incarnation(s, pid, start_time);
+}
+
+/* p with maps that cover addr if the process mapped it since its last
+ * snapshot (as refreshed()). */
+static struct process *covering(struct symbolizer *s, struct process *p, uint64_t start_time,
+				uint64_t addr)
+{
+	return mapped(p, addr) ? p : refreshed(s, p, start_time);
 }
 
 int symbolizer_track_process(struct symbolizer *s, pid_t pid)
@@ -766,17 +938,31 @@ out:
 
 /* ---- resolving -------------------------------------------------------- */
 
-/* The root to read p's perf map under: its own while it lives; ours
- * after, if it was ours. */
-static int jit_root(struct symbolizer *s, const struct process *p)
+/* The root to read p's perf map under, with that root's mount table in
+ * *mounts (why there is none in *mounts_err; none at all in a /proc
+ * without mountinfo, a test's tree): its own while it lives; ours after,
+ * if it was ours. Read afresh: once per process. */
+static int jit_root(struct symbolizer *s, const struct process *p, struct mountinfo *mounts,
+		    int *mounts_err)
 {
 	char path[PATH_MAX];
-	int fd;
+	int fd = -1, dirfd;
 
-	snprintf(path, sizeof(path), "%s/%d/root", s->proc_dir, (int)p->pid);
-	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && p->in_our_root)
+	snprintf(path, sizeof(path), "%s/%d", s->proc_dir, (int)p->pid);
+	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd >= 0) {
+		*mounts_err = mountinfo_read(dirfd, "mountinfo", MOUNTINFO_MAX_BYTES, mounts);
+		fd = openat(dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(dirfd);
+	}
+	if (fd < 0 && errno == ENOENT && p->in_our_root) {
+		mountinfo_free(mounts);
+		snprintf(path, sizeof(path), "%s/self/mountinfo", s->proc_dir);
+		*mounts_err = mountinfo_read(AT_FDCWD, path, MOUNTINFO_MAX_BYTES, mounts);
 		fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (*mounts_err == -ENOENT)
+		*mounts_err = 0;
 	return fd;
 }
 
@@ -784,20 +970,28 @@ static int jit_root(struct symbolizer *s, const struct process *p)
  * are normal (no JIT); refused ones are logged and counted. */
 static void load_jit_map(struct symbolizer *s, struct process *p)
 {
+	struct mountinfo mounts = { 0 };
 	const char *why = NULL;
 	char name[64];
 	struct stat st;
 	char *buf = NULL;
 	size_t len;
-	int rootfd, err;
+	int rootfd, err = 0;
 
 	p->jit_loaded = true;
-	rootfd = jit_root(s, p);
-	if (rootfd < 0)
+	rootfd = jit_root(s, p, &mounts, &err);
+	if (rootfd < 0) {
+		mountinfo_free(&mounts);
 		return;
+	}
 	snprintf(name, sizeof(name), "/tmp/perf-%d.map", (int)(p->nspid ? p->nspid : p->pid));
-	err = safe_read_file(rootfd, name, SAFE_OPEN_IN_ROOT | SAFE_OPEN_NOFOLLOW,
-			     PERF_MAP_MAX_BYTES, &buf, &len, &st);
+	/* refused by its mounts: then not even looked up */
+	why = mount_refusal_why[mount_refusal(s, &mounts, err, NULL, name)];
+	mountinfo_free(&mounts);
+	err = why ? -EREMOTE
+		  : safe_read_file(rootfd, name,
+				   SAFE_OPEN_IN_ROOT | SAFE_OPEN_NOFOLLOW | SAFE_OPEN_NO_SYMLINKS,
+				   PERF_MAP_MAX_BYTES, &buf, &len, &st);
 	close(rootfd);
 	if (err == -ENOENT)
 		return;
@@ -843,18 +1037,72 @@ static int resolve_jit(struct symbolizer *s, struct process *p, uint64_t addr,
 int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
 			    struct sym_location *out)
 {
-	return symbolizer_resolve_user_at(s, pid, 0, addr, out);
+	return symbolizer_resolve_user_sampled(s, pid, 0, NULL, addr, out);
 }
 
 int symbolizer_resolve_user_at(struct symbolizer *s, pid_t pid, uint64_t start_time,
 			       uint64_t addr, struct sym_location *out)
 {
+	return symbolizer_resolve_user_sampled(s, pid, start_time, NULL, addr, out);
+}
+
+static bool same_device(const struct mapping *m, const struct sym_vma *v)
+{
+	return m->dev == ((uint64_t)v->dev_major << 32 | v->dev_minor);
+}
+
+/* Whether m maps what the sample saw: the file, at the same base. */
+static bool sampled_file(const struct mapping *m, const struct sym_vma *v)
+{
+	return m->ino == v->ino && m->pub.start - m->pub.file_offset == v->base &&
+	       same_device(m, v);
+}
+
+enum mapping_found { MAPPING_CURRENT, MAPPING_RETIRED, MAPPING_STALE };
+
+/* The mapping of p at addr to name it with (see struct sym_vma): the
+ * current one (or NULL: none), a retired one, or none because the one
+ * there is of another file than the sample saw (MAPPING_STALE). */
+static enum mapping_found mapping_for(const struct process *p, uint64_t addr,
+				      const struct sym_vma *leaf, struct mapping **out)
+{
+	size_t i = bisect(p->maps, p->nmaps, addr);
+	struct mapping *m = i < p->nmaps && addr < p->maps[i]->pub.limit ? p->maps[i] : NULL;
+
+	*out = m;
+	if (!leaf || !leaf->ino || addr < leaf->start || addr >= leaf->end ||
+	    (m && (sampled_file(m, leaf) || !same_device(m, leaf))))
+		return MAPPING_CURRENT;
+	for (struct mapping *r = p->retired; r; r = r->retired) {
+		if (addr >= r->pub.start && addr < r->pub.limit && sampled_file(r, leaf)) {
+			*out = r;
+			return MAPPING_RETIRED;
+		}
+	}
+	*out = NULL;
+	return MAPPING_STALE;
+}
+
+int symbolizer_track_mapping(struct symbolizer *s, pid_t pid, const struct sym_vma *v)
+{
+	struct process *p = s && v ? find_process(s, pid) : NULL;
+	struct mapping *m;
+
+	if (p && !p->err && mapping_for(p, v->start, v, &m) == MAPPING_CURRENT && m)
+		return 0;
+	return symbolizer_track_process(s, pid);
+}
+
+int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t start_time,
+				    const struct sym_vma *leaf, uint64_t addr,
+				    struct sym_location *out)
+{
 	const struct elf_object *elf;
 	const struct elf_symbol *sym;
 	struct process *p;
+	enum mapping_found found;
 	struct mapping *m;
 	uint64_t vaddr;
-	size_t i;
 	int n;
 
 	if (!out)
@@ -878,8 +1126,14 @@ int symbolizer_resolve_user_at(struct symbolizer *s, pid_t pid, uint64_t start_t
 	if (p->err)
 		return p->err;
 
-	i = bisect(p->maps, p->nmaps, addr);
-	m = i < p->nmaps && addr < p->maps[i]->pub.limit ? p->maps[i] : NULL;
+	found = mapping_for(p, addr, leaf, &m);
+	if (found == MAPPING_STALE && (p = refreshed(s, p, start_time)) && !p->err)
+		found = mapping_for(p, addr, leaf, &m); /* still mapped? */
+	if (found == MAPPING_STALE || !p || p->err) {
+		s->frames_stale++;
+		return 0;
+	}
+	s->frames_remapped += found == MAPPING_RETIRED;
 	if (m)
 		out->mapping = &m->pub;
 	if (!m || (!m->obj && !m->pub.path[0])) /* anonymous: JIT code? */
@@ -1064,11 +1318,13 @@ int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *ou
 		.build_id_hits = cs.build_id_hits,
 		.evictions = cs.evictions,
 		.processes = s->nprocs,
-		.files_refused = cs.files_refused,
+		.files_refused = cs.files_refused + s->files_refused_mounts,
 		.objects_over_budget = cs.over_budget,
 		.perf_maps_refused = s->perf_maps_refused,
 		.unwind_libunwind_completed = s->ulw_completed,
 		.unwind_libunwind_bytes = ulw_cache_memory(s->ulw),
+		.frames_remapped = s->frames_remapped,
+		.frames_stale = s->frames_stale,
 	};
 	return 0;
 }
@@ -1122,10 +1378,13 @@ static int lu_open(void *ctx)
 		.end = w->m->pub.limit,
 		.offset = w->m->pub.file_offset,
 		.inode = w->m->ino,
+		.dev_major = (uint32_t)(w->m->dev >> 32),
+		.dev_minor = (uint32_t)w->m->dev,
 		.deleted = w->m->deleted,
 		.path = w->m->path,
 	};
 	char dir[PATH_MAX];
+	enum mount_refusal why;
 
 	if (w->dirfd < 0) {
 		if (snprintf(dir, sizeof(dir), "%s/%d", w->s->proc_dir, (int)w->p->pid) >=
@@ -1135,7 +1394,7 @@ static int lu_open(void *ctx)
 		if (w->dirfd < 0)
 			return -errno;
 	}
-	return open_mapped_file(w->dirfd, &e);
+	return open_mapped_file(w->s, w->dirfd, w->p->pid, &e, &why);
 }
 
 /* ulw_find_fn over a process's mappings of files. */

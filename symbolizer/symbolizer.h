@@ -90,7 +90,8 @@ struct symbolizer_stats {
 	uint64_t build_id_hits;   /* files not parsed: same build-id as a cached one */
 	uint64_t evictions;       /* unused objects freed to stay under the cap */
 	uint64_t processes;       /* processes tracked */
-	uint64_t files_refused;   /* objects over a cap of elf_limits.h: no symbols */
+	uint64_t files_refused;   /* objects over a cap of elf_limits.h, or not opened
+	                             (a user's FUSE daemon may serve them): no symbols */
 	uint64_t objects_over_budget; /* mappings left without symbols: the cache
 	                             was full of objects in use */
 	uint64_t perf_maps_refused; /* JIT maps not read: another owner, a link,
@@ -99,6 +100,11 @@ struct symbolizer_stats {
 	                               (a CFI rule it does not follow) that
 	                               libunwind completed */
 	uint64_t unwind_libunwind_bytes; /* held for it: objects' .eh_frame */
+	uint64_t frames_remapped; /* frames named with a file mapped where another
+	                             is now (dlclose, then dlopen): see
+	                             struct sym_vma */
+	uint64_t frames_stale;    /* frames left as an address: the file the
+	                             sample saw there was never read, or is gone */
 };
 
 /* One mapped object as the process (or kernel) had it: a pprof Mapping.
@@ -167,6 +173,31 @@ int symbolizer_resolve_user(struct symbolizer *s, pid_t pid, uint64_t addr,
  * (symbolizer_forget_exited); an incarnation not known gives no mapping. */
 int symbolizer_resolve_user_at(struct symbolizer *s, pid_t pid, uint64_t start_time,
 			       uint64_t addr, struct sym_location *out);
+
+/* The file mapping (a vma) a sample's user pc was in, as the kernel had it
+ * when it was taken. An address in [start, end) is then named only with a
+ * mapping of that file at that place: the current one, or one a refresh
+ * retired since (a library dlclosed, another mapped at the same address),
+ * or none at all (counted in frames_stale) rather than another file's
+ * symbols. The device is compared only when it is the mapping's in
+ * /proc/PID/maps: on overlayfs the kernel's file is the layer's, not the
+ * one /proc shows, and such a mapping is taken as it is. ino 0: not known. */
+struct sym_vma {
+	uint64_t start, end;
+	uint64_t base;        /* start minus the file offset of start */
+	uint64_t ino;
+	uint32_t dev_major, dev_minor;
+};
+
+/* The process ran code in the file mapping *v: tracks it again
+ * (symbolizer_track_process) unless its snapshot has that mapping. */
+int symbolizer_track_mapping(struct symbolizer *s, pid_t pid, const struct sym_vma *v);
+
+/* symbolizer_resolve_user_at() for an address of a sample whose user pc
+ * was in *leaf (NULL: unknown). */
+int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t start_time,
+				    const struct sym_vma *leaf, uint64_t addr,
+				    struct sym_location *out);
 
 /* Frees what is kept for pid: its mappings (pointers handed out for them
  * become invalid) and its JIT map; its objects stay cached while room.

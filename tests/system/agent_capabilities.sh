@@ -63,11 +63,11 @@ rm "$UDIR/deleted_ct"
 grep -q 'deleted_ct (deleted)' "/proc/$deleted/maps" || fail "the binary is not shown deleted"
 
 # named TRACES PID: how many of PID's samples are a|b;work;main.
-named() { sum_traces "\$2 == \"pid=$2\" && \$3 ~ /^(a|b);work;main(;|$)/" "$1"; }
+named() { pid_samples "$1" "$2" '^(a|b);work;main(;|$)'; }
 # expect_named TRACES PID WHAT: >= 95% of them, of >= 20 samples.
 expect_named() {
   local mine n
-  mine=$(sum_traces "\$2 == \"pid=$2\"" "$1")
+  mine=$(pid_samples "$1" "$2")
   n=$(named "$1" "$2")
   echo "  $3: $mine samples, $n symbolized down to main"
   [ "$mine" -ge 20 ] || fail "$3: only $mine samples"
@@ -76,7 +76,7 @@ expect_named() {
 # expect_unnamed TRACES PID WHAT: none of >= 20 samples are.
 expect_unnamed() {
   local mine n
-  mine=$(sum_traces "\$2 == \"pid=$2\"" "$1")
+  mine=$(pid_samples "$1" "$2")
   n=$(named "$1" "$2")
   echo "  $3: $mine samples, $n symbolized down to main"
   [ "$mine" -ge 20 ] || fail "$3: only $mine samples"
@@ -85,8 +85,8 @@ expect_unnamed() {
 # kernel_share TRACES: percent of dd's samples that pass through vfs_read.
 kernel_share() {
   local all k
-  all=$(sum_traces "\$2 == \"pid=$dd\"" "$1")
-  k=$(sum_traces "\$2 == \"pid=$dd\" && \$3 ~ /(^|;)vfs_read(;|$)/" "$1")
+  all=$(pid_samples "$1" "$dd")
+  k=$(pid_samples "$1" "$dd" '(^|;)vfs_read(;|$)')
   echo "  dd (kernel): $all samples, $k through vfs_read" >&2
   [ "$all" -ge 20 ] || fail "dd: only $all samples"
   echo $((k * 100 / all))
@@ -101,16 +101,12 @@ traces_of() {
 }
 
 # 1. The agent with the documented set.
-"${AS_AGENT[@]}" prlimit --memlock=0:0 "$A/bpfprof" agent --interval 2s --output-dir "$A/out" --spool-dir "$A/spool" \
-  --pyroscope-url http://127.0.0.1:1 --metrics-addr 127.0.0.1:0 2> "$WORK/agent.log" &
-agent=$!
-CHILDREN+=("$agent")
-for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.02; done
-port=$(metrics_port "$WORK/agent.log") || fail "no metrics port: $(cat "$WORK/agent.log")"
+start_agent "$WORK/agent.log" "${AS_AGENT[@]}" prlimit --memlock=0:0 "$A/bpfprof" agent --interval 2s \
+  --output-dir "$A/out" --spool-dir "$A/spool" --pyroscope-url http://127.0.0.1:1 --metrics-addr 127.0.0.1:0
 sleep 4.5
-scrape "$port" /metrics > "$WORK/metrics"
-kill -TERM "$agent"
-wait "$agent" || fail "agent exited $?: $(cat "$WORK/agent.log")"
+scrape "$METRICS_PORT" /metrics > "$WORK/metrics"
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID" || fail "agent exited $?: $(cat "$WORK/agent.log")"
 grep -q '^200 ' "$WORK/metrics" || fail "/metrics: $(head -1 "$WORK/metrics")"
 ! grep 'without CAP_\|not permitted\|kallsyms' "$WORK/agent.log" || fail "the documented set is not enough"
 ls "$A"/out/*.pb.gz > /dev/null || fail "no profiles: $(cat "$WORK/agent.log")"

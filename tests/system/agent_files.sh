@@ -40,8 +40,8 @@ for svc in calltree_fp threads_nofp; do
   echo "$svc: $n profiles"
   [ "$n" -ge 4 ] || fail "$svc has $n profiles, want 3 whole intervals + the last part"
 done
-ls "$out" | grep -vE '^[A-Za-z0-9._-]+-[0-9]{8}T[0-9]{6}Z\.pb\.gz$' &&
-  fail "files not named SERVICE-YYYYmmddTHHMMSSZ.pb.gz"
+ls "$out" | grep -vE '^[A-Za-z0-9._-]+-[0-9]{8}T[0-9]{6}Z(-[1-9][0-9]*)?\.pb\.gz$' &&
+  fail "files not named SERVICE-YYYYmmddTHHMMSSZ[-N].pb.gz"
 
 # Samples of the call-tree fixture, interval by interval.
 total=0

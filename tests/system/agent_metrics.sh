@@ -16,18 +16,13 @@ require_bpf
 
 out=$WORK/profiles
 start_calltree 8
-"$BPFPROF" agent --interval 1s --output-dir "$out" --metrics-addr 127.0.0.1:0 \
-  2> "$WORK/agent.log" &
-agent=$!
-CHILDREN+=("$agent")
-for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.01; done
-port=$(metrics_port "$WORK/agent.log") || fail "no metrics port in the log: $(cat "$WORK/agent.log")"
+start_agent "$WORK/agent.log" "$BPFPROF" agent --interval 1s --output-dir "$out" --metrics-addr 127.0.0.1:0
 sleep 2.5
-scrape "$port" /metrics > "$WORK/m1"
+scrape "$METRICS_PORT" /metrics > "$WORK/m1"
 sleep 2
-scrape "$port" /metrics > "$WORK/m2"
-read -r status404 _ < <(scrape "$port" /nope)
-kill -TERM "$agent"; wait "$agent" || fail "agent exited $?"
+scrape "$METRICS_PORT" /metrics > "$WORK/m2"
+read -r status404 _ < <(scrape "$METRICS_PORT" /nope)
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID" || fail "agent exited $?"
 cat "$WORK/agent.log"
 head -1 "$WORK/m1"
 grep -E '^(bpfprof_samples|bpfprof_profiles|bpfprof_intervals|bpfprof_symbolizer_cache_(bytes|hit)|process_)' \

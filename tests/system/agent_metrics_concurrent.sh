@@ -11,20 +11,15 @@
 source "$(dirname "$0")/lib.sh"
 require_bpf
 
-"$BPFPROF" agent --interval 1s --output-dir "$WORK/out" --metrics-addr 127.0.0.1:0 \
-  2> "$WORK/agent.log" &
-agent=$!
-CHILDREN+=("$agent")
-for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.01; done
-port=$(metrics_port "$WORK/agent.log") || fail "no metrics port in the log: $(cat "$WORK/agent.log")"
+start_agent "$WORK/agent.log" "$BPFPROF" agent --interval 1s --output-dir "$WORK/out" --metrics-addr 127.0.0.1:0
 
 # 1: /proc/net/tcp lists local addresses as hex IP:PORT; state 0A is LISTEN.
-listen=$(awk -v p="$(printf '%04X' "$port")" '$4 == "0A" && $2 ~ ":" p "$" { print $2 }' \
+listen=$(awk -v p="$(printf '%04X' "$METRICS_PORT")" '$4 == "0A" && $2 ~ ":" p "$" { print $2 }' \
   /proc/net/tcp)
-[ "$listen" = "0100007F:$(printf '%04X' "$port")" ] ||
-  fail "--metrics-addr 127.0.0.1:$port listens on '$listen'"
+[ "$listen" = "0100007F:$(printf '%04X' "$METRICS_PORT")" ] ||
+  fail "--metrics-addr 127.0.0.1:$METRICS_PORT listens on '$listen'"
 
-python3 - "$port" > "$WORK/result" 2> "$WORK/client.log" <<'EOF'
+python3 - "$METRICS_PORT" > "$WORK/result" 2> "$WORK/client.log" <<'EOF'
 import socket, sys, time, urllib.request
 port = int(sys.argv[1])
 
@@ -75,8 +70,8 @@ _, body = scrape(5)
 sys.stdout.write(body or "")
 EOF
 sort "$WORK/client.log" | uniq -c | head -5
-kill -0 "$agent" 2>/dev/null || fail "the agent died: $(cat "$WORK/agent.log")"
-kill -TERM "$agent"; wait "$agent" || fail "agent exited $?"
+kill -0 "$AGENT_PID" 2>/dev/null || fail "the agent died: $(cat "$WORK/agent.log")"
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID" || fail "agent exited $?"
 cat "$WORK/agent.log"
 head -2 "$WORK/result"
 grep '^bpfprof_metrics_' "$WORK/result"

@@ -5,12 +5,8 @@
 source "$(dirname "$0")/lib.sh"
 require_bpf
 
-# The unified (v2) hierarchy: /sys/fs/cgroup itself, or /sys/fs/cgroup/unified.
-root=
-for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
-  [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ] && root=$d && break
-done
-[ -n "$root" ] || skip_or_fail "no cgroup v2 hierarchy mounted"
+require_cgroup2
+root=$CGROUP2
 id=4f1c2a9e8b7d6c5f4e3d2c1b0a99887766554433221100ffeeddccbbaa998877
 unit=$root/bpfproftest-$$.slice/bpfproftest.service
 container=$root/bpfproftest-$$.slice/docker/$id

@@ -26,11 +26,14 @@
 #  5. no sample attributed to another process's symbols, over every
 #     profile written: soak_fn_K only in samples of comm soak_K, and
 #     soak_lib_fn_* only in those of the dlopen loop. The loop names itself
-#     after the library it runs (soak_dl_J), and the samples of J named
-#     after another of its libraries are printed, not asserted: profiles
-#     are symbolized with the mappings at the interval's end, so a library
-#     mapped where another was earlier in the interval takes its samples
-#     (a known limit, issue 11's note);
+#     after the library it runs (soak_dl_J), and at most 1% of its samples
+#     name another of its libraries, mapped at the same address before or
+#     after (the sample's file mapping decides the leaf frame and every
+#     frame in the same vma: a caller in the library of a leaf in libc or
+#     the vdso is named with the mapping at the interval's end; 983c67d:
+#     ~50% of the loop's samples), and at least a quarter name the one it
+#     ran (each library is mapped for 10 ms; one the agent could not read
+#     in that time leaves its frames as addresses: ~half here);
 #  6. the soak's samples symbolized: >= 90% of those with a frame in a soak
 #     object name its function (so 5 cannot pass empty, and the cache keeps
 #     parsing new binaries: only the programs of the last interval or two
@@ -103,7 +106,7 @@ table() {
   echo "| BPF maps stacks + stacks_alt, max | $map_stacks_max + $map_stacks_alt_max (of 32768 each) |"
   echo "| profiles, samples in them | ${#files[@]}, $samples ($soak_samples of the soak's processes; in their objects, $named with their function, $unnamed without) |"
   echo "| samples with another process's symbols | $misattributed |"
-  echo "| dlopen loop's samples named after another of its libraries (same address earlier in the interval: a known limit) | $stale_library |"
+  echo "| dlopen loop's samples: with the function of the library it ran / of another one (mapped at the same address) | $loop_named / $stale_library of $loop_samples |"
 }
 if [ -n "${SOAK_TABLE:-}" ]; then table; else table | sed 's/^| //; s/ |$//; s/ | /: /; /^measure\|^---/d'; fi
 [ -s "$WORK/misattributed" ] && head -5 "$WORK/misattributed"
@@ -131,7 +134,11 @@ fi
 [ "$started" -ge 1000 ] && [ $((reused * 2)) -ge "$started" ] ||
   fail "churn too small: $started processes, $reused on a reused pid"
 [ "$misattributed" = 0 ] || fail "$misattributed samples attributed to another process's symbols"
+[ "$loop_samples" -ge 200 ] && [ $((stale_library * 100)) -le "$loop_samples" ] ||
+  fail "$stale_library of the dlopen loop's $loop_samples samples named after another of its libraries"
+[ $((loop_named * 4)) -ge "$loop_samples" ] ||
+  fail "only $loop_named of the dlopen loop's $loop_samples samples name the library it ran"
 # 6
 [ "$named" -ge 200 ] && [ $((named * 10)) -ge $(((named + unnamed) * 9)) ] ||
   fail "only $named of $((named + unnamed)) samples in the soak's objects name their function ($over_budget_end mappings over the cache's budget)"
-pass "soak: $started processes of $binaries binaries, RSS $(mib "$rss_kb_start") -> $(mib "$rss_kb_end") MiB, fds $fds_start -> $fds_end, seen_pids $map_seen_pids_end, 0 misattributed"
+pass "soak: $started processes of $binaries binaries, RSS $(mib "$rss_kb_start") -> $(mib "$rss_kb_end") MiB, fds $fds_start -> $fds_end, seen_pids $map_seen_pids_end, 0 misattributed; dlopen loop: $loop_named of $loop_samples samples on its library, $stale_library on another"

@@ -34,7 +34,7 @@ second=$(cat "$WORK/again.pid")
 named=0
 for f in "$WORK"/out/*.pb.gz; do
   pprof_traces "$f" > "$WORK/t"
-  named=$((named + $(sum_traces "\$2 == \"pid=$second\" && \$3 ~ /^(a|b);work;main/" "$WORK/t")))
+  named=$((named + $(pid_samples "$WORK/t" "$second" '^(a|b);work;main')))
 done
 echo "touched binary: the agent lived on; its second run has $named samples in a or b"
 [ "$named" -ge 20 ] || fail "touched binary: the second run was not symbolized ($named samples)"
@@ -61,10 +61,10 @@ wait "$rec" || fail "record failed: $(cat "$WORK/both.log")"
 pprof_check "$WORK/both.pb.gz"
 pprof_traces "$WORK/both.pb.gz" > "$WORK/both.traces"
 evil=$(cat "$WORK/evil.pid") orig=$(cat "$WORK/orig.pid")
-evil_pwnd=$(sum_traces "\$2 == \"pid=$evil\" && \$3 ~ /;pwnd;/" "$WORK/both.traces")
-orig_all=$(sum_traces "\$2 == \"pid=$orig\"" "$WORK/both.traces")
-orig_work=$(sum_traces "\$2 == \"pid=$orig\" && \$3 ~ /;work;main/" "$WORK/both.traces")
-orig_pwnd=$(sum_traces "\$2 == \"pid=$orig\" && \$3 ~ /pwnd/" "$WORK/both.traces")
+evil_pwnd=$(pid_samples "$WORK/both.traces" "$evil" ';pwnd;')
+orig_all=$(pid_samples "$WORK/both.traces" "$orig")
+orig_work=$(pid_samples "$WORK/both.traces" "$orig" ';work;main')
+orig_pwnd=$(pid_samples "$WORK/both.traces" "$orig" 'pwnd')
 echo "same build-id: the edited copy has $evil_pwnd samples in pwnd; the original $orig_work of $orig_all in work, $orig_pwnd in pwnd"
 [ "$evil_pwnd" -ge 20 ] || fail "the edited copy's own names are not used ($evil_pwnd)"
 [ "$orig_pwnd" = 0 ] || fail "another user's copy named the original's functions ($orig_pwnd samples)"

@@ -79,6 +79,38 @@ metrics_port() {
   sed -n 's/.*metrics served on .*, port \([0-9]*\),.*/\1/p' "$1" | grep .
 }
 
+# start_agent LOG CMD...: runs CMD, a `bpfprof agent` command line (maybe
+# behind setpriv or prlimit, which exec it, so that $! is the agent), in
+# the background with its stderr in LOG; sets AGENT_PID and waits until the
+# agent says it is profiling (it has then logged its metrics port). With
+# --metrics-addr in CMD, sets METRICS_PORT from LOG too. Fails, naming LOG
+# and printing its tail, when the agent exits first, is not profiling
+# within 10 s, or logs no metrics port.
+start_agent() {
+  local log=$1 arg _
+  shift
+  "$@" 2> "$log" &
+  AGENT_PID=$!
+  CHILDREN+=("$AGENT_PID")
+  for _ in $(seq 500); do
+    grep -q 'profiling every' "$log" && break
+    if ! kill -0 "$AGENT_PID" 2> /dev/null; then
+      wait "$AGENT_PID"
+      fail "the agent exited with $? before profiling; $log ends: $(tail -n 20 "$log")"
+    fi
+    sleep 0.02
+  done
+  grep -q 'profiling every' "$log" ||
+    fail "the agent is not profiling after 10 s; $log ends: $(tail -n 20 "$log")"
+  METRICS_PORT=
+  for arg; do
+    if [[ $arg == --metrics-addr* ]]; then
+      METRICS_PORT=$(metrics_port "$log") ||
+        fail "no metrics port in $log: $(tail -n 20 "$log")"
+    fi
+  done
+}
+
 # scrape PORT PATH: prints "STATUS CONTENT-TYPE" then the body.
 scrape() {
   python3 - "$1" "$2" <<'EOF'
@@ -117,6 +149,16 @@ start_ingest_server() {
 # the awk condition FILTER (on $1 count, $2 pid=, $3 stack, $4 comm=).
 sum_traces() { awk -F'\t' "$1 { s += \$1 } END { print s + 0 }" "$2"; }
 
+# pid_samples TRACES PID [STACK_RE [COMM]]: how many samples of TRACES are
+# of pid PID (and of command COMM, when given: a pid can change hands) with
+# a stack that matches the awk regex STACK_RE (any stack when empty or not
+# given).
+pid_samples() {
+  local cond="\$2 == \"pid=$2\" && \$3 ~ ENVIRON[\"STACK_RE\"]"
+  [ -z "${4:-}" ] || cond+=" && \$4 == \"comm=$4\""
+  STACK_RE=${3:-} sum_traces "$cond" "$1"
+}
+
 # Starts the call-tree fixture for SECONDS in the background; sets FIXTURE_PID.
 start_calltree() {
   "$FIXTURES/calltree_fp" "$1" > "$WORK/calltree.pid" &
@@ -138,6 +180,15 @@ nobody_dir() {
   mkdir -p "$UDIR" && chown nobody:nogroup "$UDIR"
 }
 
+# require_cgroup2: CGROUP2 = the unified (v2) hierarchy's mount,
+# /sys/fs/cgroup itself or /sys/fs/cgroup/unified (hybrid systems).
+require_cgroup2() {
+  CGROUP2=
+  for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+    [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ] && CGROUP2=$d && return
+  done
+  skip_or_fail "no cgroup v2 hierarchy mounted"
+}
 # asan_build: whether $BPFPROF is the ASan+UBSan build, whose RSS measures
 # ASan (redzones, a quarantine of freed blocks) more than bpfprof.
 asan_build() { ldd "$BPFPROF" | grep -q libasan; }

@@ -58,10 +58,10 @@ grep -q "CFI of .*/wide" "$WORK/record.log" && fail "wide's table was refused: $
 
 pprof_check "$out"
 pprof_traces "$out" | user_traces > "$WORK/traces"
-w_all=$(sum_traces "\$2 == \"pid=$wide\"" "$WORK/traces")
-w_whole=$(sum_traces "\$2 == \"pid=$wide\" && \$3 ~ /^f[01];_start\$/" "$WORK/traces")
-h_all=$(sum_traces "\$2 == \"pid=$huge\"" "$WORK/traces")
-h_leaf=$(sum_traces "\$2 == \"pid=$huge\" && \$3 ~ /^f[012](;|\$)/" "$WORK/traces")
+w_all=$(pid_samples "$WORK/traces" "$wide")
+w_whole=$(pid_samples "$WORK/traces" "$wide" '^f[01];_start$')
+h_all=$(pid_samples "$WORK/traces" "$huge")
+h_leaf=$(pid_samples "$WORK/traces" "$huge" '^f[012](;|$)')
 echo "wide: $w_whole of $w_all samples are f0|f1 -> _start; huge: $h_leaf of $h_all have their leaf f0..f2"
 # the machine may be busy: a few samples each are enough
 [ "$w_all" -ge 20 ] || fail "only $w_all samples of wide"

@@ -41,11 +41,11 @@ PY
 wait "$rec" || fail "record failed: $(cat "$WORK/record.log")"
 pprof_check "$WORK/reuse.pb.gz"
 pprof_traces "$WORK/reuse.pb.gz" > "$WORK/traces"
-a_total=$(sum_traces "\$2 == \"pid=$first\" && \$4 == \"comm=calltree_fp\"" "$WORK/traces")
-a_named=$(sum_traces "\$2 == \"pid=$first\" && \$4 == \"comm=calltree_fp\" && \$3 ~ /;main/" "$WORK/traces")
-b_total=$(sum_traces "\$2 == \"pid=$first\" && \$4 == \"comm=python3\"" "$WORK/traces")
-b_named=$(sum_traces "\$2 == \"pid=$first\" && \$4 == \"comm=python3\" && \$3 ~ /Py.*;Py_BytesMain/" "$WORK/traces")
-b_wrong=$(sum_traces "\$2 == \"pid=$first\" && \$4 == \"comm=python3\" && \$3 ~ /(^|;)(a|b|work);/" "$WORK/traces")
+a_total=$(pid_samples "$WORK/traces" "$first" '' calltree_fp)
+a_named=$(pid_samples "$WORK/traces" "$first" ';main' calltree_fp)
+b_total=$(pid_samples "$WORK/traces" "$first" '' python3)
+b_named=$(pid_samples "$WORK/traces" "$first" 'Py.*;Py_BytesMain' python3)
+b_wrong=$(pid_samples "$WORK/traces" "$first" '(^|;)(a|b|work);' python3)
 echo "pid $first: calltree_fp $a_named of $a_total samples down to main; then a forked python3 $b_named of $b_total in Python under Py_BytesMain, $b_wrong named after calltree_fp"
 [ "$a_total" -ge 20 ] && [ $((a_named * 10)) -ge $((a_total * 9)) ] ||
   fail "the first process lost its names to the second ($a_named of $a_total)"

@@ -26,16 +26,12 @@ for mode in fp dwarf; do
     fail "$mode: nothing was counted as dropped with 16-entry maps"
 done
 
-"$BPFPROF" agent "${tiny[@]}" --interval 1s --output-dir "$WORK/out" --metrics-addr 127.0.0.1:0 \
-  2> "$WORK/agent.log" &
-agent=$!
-CHILDREN+=("$agent")
-for _ in $(seq 100); do port=$(metrics_port "$WORK/agent.log" 2>/dev/null) && break; sleep 0.1; done
-[ -n "${port:-}" ] || fail "agent: no metrics port: $(cat "$WORK/agent.log")"
+start_agent "$WORK/agent.log" "$BPFPROF" agent "${tiny[@]}" --interval 1s --output-dir "$WORK/out" \
+  --metrics-addr 127.0.0.1:0
 sleep 3.5
-scrape "$port" /metrics > "$WORK/metrics"
-kill -INT "$agent"
-wait "$agent" || fail "agent exited with $?: $(tail -5 "$WORK/agent.log")"
+scrape "$METRICS_PORT" /metrics > "$WORK/metrics"
+kill -INT "$AGENT_PID"
+wait "$AGENT_PID" || fail "agent exited with $?: $(tail -5 "$WORK/agent.log")"
 grep -q "AddressSanitizer\|runtime error" "$WORK/agent.log" && fail "agent: $(cat "$WORK/agent.log")"
 lost=$(awk '/^bpfprof_(samples_lost|stacks_lost)_total/ { s += $2 } END { print s + 0 }' "$WORK/metrics")
 files=$(ls "$WORK"/out/*.pb.gz | wc -l)

@@ -19,6 +19,8 @@ system_fixture(calltree_fp calltree.c -O2 -g -fno-omit-frame-pointer)
 system_fixture(inline inline.c -O2 -g -fno-omit-frame-pointer)
 system_fixture(libc_burner libc_burner.c -O2 -g -fno-omit-frame-pointer)
 system_fixture(jit_spin jit_spin.c -O2)
+pkg_check_modules(FUSE3 REQUIRED fuse3) # a user's FUSE daemon (libfuse3-dev)
+system_fixture(fuse_stall fuse_stall.c -O2 ${FUSE3_CFLAGS} ${FUSE3_LDFLAGS})
 system_fixture(liblate.so late_lib.c -O2 -g -shared -fPIC)
 # Without frame pointers, as most of Debian: for DWARF unwinding.
 system_fixture(calltree_nofp calltree.c -O2 -g -fomit-frame-pointer)
@@ -51,6 +53,7 @@ set(system_tests
   agent_files
   agent_pyroscope
   agent_services
+  agent_delegated_cgroups
   agent_metrics
   agent_upload_split
   agent_valgrind
@@ -59,10 +62,12 @@ set(system_tests
   agent_permissions
   agent_capabilities
   agent_disk_full
+  agent_file_names
   agent_metrics_concurrent
   agent_upload_faults
   hostile_perf_maps
   hostile_objects
+  hostile_fuse
   record_hostile_cfi
   record_pid_reuse
   record_tiny_maps

@@ -15,6 +15,9 @@
 #                   entries, set-aside, a lock per spool, planted links and
 #                   FIFOs, unsafe spool dirs, and a fuzz loop over the entry
 #                   parser.
+# unit.test_output_dir  the agent's --output-dir: unique names in one
+#                   second, retention of them, leftover temp files removed,
+#                   unsafe ancestors refused.
 # unit.test_metrics the Prometheus text format (escaping, numbers), metrics
 #                   addresses, the HTTP request parser (every prefix, bad
 #                   lines, a fuzz loop) and the server on 127.0.0.1 port 0:
@@ -48,6 +51,12 @@ bpfprof_unit_test(test_spool
           ${PROJECT_SOURCE_DIR}/symbolizer/read_file.c ${PROJECT_SOURCE_DIR}/symbolizer/safe_open.c
   LIBS PkgConfig::ZLIB PkgConfig::LIBBPF)
 target_include_directories(test_spool PRIVATE ${agent_src} ${PROJECT_SOURCE_DIR}/symbolizer)
+
+bpfprof_unit_test(test_output_dir
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_output_dir.c ${agent_src}/output_dir.c
+          ${agent_src}/retention.c ${agent_src}/safe_dir.c ${agent_src}/log.c
+  LIBS bpfprof_proto PkgConfig::LIBBPF)
+target_include_directories(test_output_dir PRIVATE ${agent_src})
 
 find_package(Threads REQUIRED)
 bpfprof_unit_test(test_metrics

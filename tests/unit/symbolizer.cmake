@@ -7,6 +7,9 @@
 #                       fallbacks, deleted and replaced files); the kernel;
 #                       DWARF file:line and inline chains checked against
 #                       llvm-symbolizer, and a Go binary built by the test.
+# unit.test_mountinfo   /proc/PID/mountinfo (real, against findmnt; crafted;
+#                       mutated), and files a user's FUSE daemon may serve
+#                       refused on fake /proc trees.
 #
 # The fixtures are the subjects, not code under test: they get the same
 # flags in every build (no sanitizers), -O2 -g -fno-inline so each function
@@ -81,3 +84,6 @@ target_compile_definitions(test_symbolizer PRIVATE
   SYMFIX_LLVM_SYMBOLIZER="$<IF:$<BOOL:${SYMFIX_LLVM_SYMBOLIZER}>,${SYMFIX_LLVM_SYMBOLIZER},>"
   SYMFIX_NM="${SYMFIX_NM}"
   SYMFIX_READELF="${SYMFIX_READELF}")
+bpfprof_unit_test(test_mountinfo
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_mountinfo.c
+  LIBS bpfprof_symbolizer)

@@ -4,8 +4,8 @@
  * push/peek/remove; a restart (close + open) that finds the pending entries
  * in order and continues the numbering; one process per spool (-EBUSY); the
  * byte cap dropping the oldest and counting; an entry larger than the cap;
- * leftover temp files and corrupt or truncated entries cleaned up while
- * unrelated files are left alone; set-aside into rejected/ with its reason
+ * leftover temp files (only the names write_atomic makes) and corrupt or
+ * truncated entries cleaned up while unrelated files are left alone; set-aside into rejected/ with its reason
  * and its own cap; files planted by a hostile user - a .lock or a .tmp-*
  * that is a symlink to a root-only file (never written, truncated or
  * created through), a spool dir that is a symlink, another user's or
@@ -375,11 +375,15 @@ static void test_leftovers_and_corruption(void)
 	memset(copy, 'x', len);
 	write_file(dir, ".tmp-00000000000000000009.spool", copy, len);
 	write_file(dir, "notes.txt", copy, len);
+	write_file(dir, ".tmp-notes", copy, len); /* not a name of ours */
+	write_file(dir, ".tmp-0000000000000000009.spool", copy, len);
 	free(copy);
 
 	CHECK(spool_open(dir, 1 << 20, &s) == 0, "reopen");
 	CHECK(!exists(dir, ".tmp-00000000000000000009.spool"), "temp file removed");
-	CHECK(exists(dir, "notes.txt"), "unrelated file kept");
+	CHECK(exists(dir, "notes.txt") && exists(dir, ".tmp-notes") &&
+		      exists(dir, ".tmp-0000000000000000009.spool"),
+	      "unrelated file deleted");
 	CHECK(spool_remove(s, expect_oldest(s, 0)) == 0, "entry 0");
 	CHECK(spool_remove(s, expect_oldest(s, 3)) == 0, "1 and 2 skipped");
 	spool_get_stats(s, &st);

@@ -1403,6 +1403,50 @@ static void test_fake_proc(const char *tmpdir)
 			      anon_mapping->start == bases[4],
 		      "a retired mapping stays readable");
 	}
+	/* dlclose, then dlopen of another file at the same address: a frame
+	 * is named with the file its sample saw there (struct sym_vma). */
+	{
+		uint64_t pc = bases[0] + xoff + 0x10;
+		struct sym_vma seen = { .start = bases[0] + xoff, .end = bases[0] + xoff + xlen,
+					.base = bases[0], .ino = st_lib.st_ino,
+					.dev_major = 0xfe, .dev_minor = 1 };
+		struct symbolizer_stats st = { .sz = sizeof(st) };
+
+		f = fopen(maps, "w");
+		if (!f)
+			abort();
+		fprintf(f, "%" PRIx64 "-%" PRIx64 " r-xp %08" PRIx64 " fe:01 %lu   %s\n",
+			bases[0] + xoff, bases[0] + xoff + xlen, xoff,
+			(unsigned long)st_copy.st_ino, copy_path);
+		fclose(f);
+		CHECK(symbolizer_track_process(s, 4242) == 0, "refresh fake 4242 (remapped)");
+		rc = symbolizer_resolve_user_sampled(s, 4242, 0, &seen, pc, &loc);
+		CHECK(rc == 0 && loc.mapping && !strcmp(loc.mapping->path, real),
+		      "sampled in the library unmapped since: %s",
+		      loc.mapping ? loc.mapping->path : "no mapping");
+		rc = symbolizer_resolve_user_sampled(s, 4242, 0, &seen, pc + 0x20, &loc);
+		CHECK(rc == 0 && loc.mapping && !strcmp(loc.mapping->path, real),
+		      "another frame in the sample's vma: %s",
+		      loc.mapping ? loc.mapping->path : "no mapping");
+		seen.ino = st_copy.st_ino;
+		rc = symbolizer_resolve_user_sampled(s, 4242, 0, &seen, pc, &loc);
+		CHECK(rc == 0 && loc.mapping && !strcmp(loc.mapping->path, copy_path),
+		      "sampled in the library mapped now: %s",
+		      loc.mapping ? loc.mapping->path : "no mapping");
+		seen.ino = st_lib.st_ino + st_copy.st_ino; /* never read */
+		rc = symbolizer_resolve_user_sampled(s, 4242, 0, &seen, pc, &loc);
+		CHECK(rc == 0 && !loc.mapping && !loc.nframes, "sampled in a file never read: %s",
+		      loc.mapping ? loc.mapping->path : "no mapping");
+		rc = symbolizer_resolve_user_sampled(s, 4242, 0, &seen, seen.end + 0x10, &loc);
+		CHECK(rc == 0 && !loc.mapping, "outside the sample's vma: the current maps");
+		seen.dev_minor = 2; /* overlayfs: the kernel's device is the layer's */
+		rc = symbolizer_resolve_user_sampled(s, 4242, 0, &seen, pc, &loc);
+		CHECK(rc == 0 && loc.mapping && !strcmp(loc.mapping->path, copy_path),
+		      "another device: the current mapping");
+		symbolizer_get_stats(s, &st);
+		CHECK(st.frames_remapped == 2 && st.frames_stale == 1,
+		      "remapped %" PRIu64 " stale %" PRIu64, st.frames_remapped, st.frames_stale);
+	}
 	/* An empty maps (a zombie) keeps the last snapshot. */
 	write_str(maps, "");
 	rc = symbolizer_track_process(s, 4242);

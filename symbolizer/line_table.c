@@ -1,0 +1,55 @@
+/* line_table.c - see line_table.h. */
+#include "line_table.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int line_table_parse(const char *buf, size_t len, size_t entry_size, line_parse_fn parse,
+		     struct line_table *out)
+{
+	struct line_table t = { 0 };
+	size_t pos = 0;
+	char *next;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!len)
+		return 0;
+	if (!buf || memchr(buf, '\0', len))
+		return -EINVAL;
+	t.arena = malloc(len + 1);
+	if (!t.arena)
+		return -ENOMEM;
+	next = t.arena;
+	while (pos < len) {
+		const char *line = buf + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		const char *eol = nl ? nl : buf + len;
+
+		pos = (size_t)(eol - buf) + (nl ? 1 : 0);
+		if (t.n == t.cap) {
+			size_t ncap = t.cap ? 2 * t.cap : 32;
+			void *ne = ncap <= SIZE_MAX / entry_size ?
+					   realloc(t.entries, ncap * entry_size) : NULL;
+
+			if (!ne) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			t.entries = ne;
+			t.cap = ncap;
+		}
+		err = parse(line, eol, (char *)t.entries + t.n * entry_size, &next);
+		if (err)
+			goto fail;
+		t.n++;
+	}
+	*out = t;
+	return 0;
+fail:
+	free(t.entries);
+	free(t.arena);
+	return err;
+}
