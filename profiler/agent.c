@@ -16,9 +16,12 @@
  *
  * A sample's service: --service-name when given, "kernel" for kernel
  * threads, else the process's container or systemd unit (service.h), else
- * its name. The cgroup is read when the interval is written, so a process
- * that exited before that falls back to its name. Profiles carry the series
- * labels host (this machine's name) and every --tag.
+ * its name. The cgroup is read when the process is first announced (and
+ * after an exec: process_services.h), so a process that exits mid-interval
+ * keeps its unit or container. The interval's buffer is drained once into
+ * a batch bucketed by service (interval_batch.h): writing N services costs
+ * what their samples hold, not N passes. Profiles carry the series labels
+ * host (this machine's name) and every --tag.
  */
 #include "agent.h"
 
@@ -38,6 +41,8 @@
 #include "metrics_server.h"
 #include "output_dir.h"
 #include "preflight.h"
+#include "process_services.h"
+#include "profile_build.h"
 #include "sampler.h"
 #include "sampling_args.h"
 #include "service.h"
@@ -47,13 +52,12 @@
 #define DEFAULT_INTERVAL_S 10.0
 #define DEFAULT_RETAIN_FILES 1000
 #define DEFAULT_RETAIN_MB 1024
-#define MAX_SERVICES 4096
 #define KERNEL_SERVICE "kernel"
 #define DEFAULT_SPOOL_DIR "/var/lib/bpfprof/spool"
 #define DEFAULT_SPOOL_MB 512
 #define MAX_TAGS 16
 #define PASSWORD_ENV "BPFPROF_BASIC_AUTH_PASSWORD"
-#define PROCESS_SLOTS 16384 /* per-interval cache of processes' services */
+#define MAX_PROCESSES 65536 /* whose services are kept */
 #define FINAL_UPLOAD_MS 3000 /* at exit, for what is pending */
 #define MMAP_THRESHOLD (256 << 10)
 #define MAX_UPLOAD_PARTS 64
@@ -79,22 +83,14 @@ struct agent_args {
 	long upload_max_kb;
 };
 
-/* A process's service from its cgroup; "" when it has none (its name is
- * used). Open addressing by tgid; emptied every interval. */
-struct process_service {
-	uint32_t tgid; /* 0: free */
-	char service[SERVICE_NAME_MAX];
-};
-
 struct agent {
 	const struct agent_args *args;
 	struct sampler *sampler;
 	struct collector *collector;
 	struct uploader *uploader; /* NULL: no uploads */
 	struct output_dir *output; /* NULL: no --output-dir */
-	char (*services)[SERVICE_NAME_MAX]; /* of the interval being written */
-	size_t nservices;
-	struct process_service *processes;  /* PROCESS_SLOTS, by tgid */
+	struct process_services *services;  /* taken at first sight; NULL with
+	                                       --service-name */
 	struct metrics_server *metrics;     /* NULL: no --metrics-addr */
 	int64_t metrics_published_ns;
 	uint64_t profiles_written, profiles_failed, intervals;
@@ -366,24 +362,11 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	return 0;
 }
 
-/* The cgroup service of tgid, "" when none; read once per interval. */
-static const char *cgroup_service(struct agent *ag, uint32_t tgid)
+/* collector_opts.on_new_process: the service is taken at first sight, so
+ * a process that exits before its interval is written keeps it. */
+static void take_service(pid_t pid, void *ctx)
 {
-	size_t i = (tgid * 2654435761u) % PROCESS_SLOTS;
-
-	for (size_t n = 0; n < PROCESS_SLOTS; n++, i = (i + 1) % PROCESS_SLOTS) {
-		struct process_service *p = &ag->processes[i];
-
-		if (p->tgid == tgid)
-			return p->service;
-		if (!p->tgid) {
-			p->tgid = tgid;
-			if (service_of_pid((pid_t)tgid, p->service))
-				p->service[0] = '\0';
-			return p->service;
-		}
-	}
-	return ""; /* table full: names only for the rest of the interval */
+	process_services_take(ctx, pid);
 }
 
 static const char *service_of(struct agent *ag, const struct sample_key *k)
@@ -394,33 +377,14 @@ static const char *service_of(struct agent *ag, const struct sample_key *k)
 		return ag->args->service_name;
 	if (k->user_stack_id == -ENOENT)
 		return KERNEL_SERVICE;
-	s = cgroup_service(ag, k->tgid);
-	return s[0] ? s : k->comm;
+	s = process_services_get(ag->services, (pid_t)k->tgid, k->start_time);
+	return s && s[0] ? s : k->comm;
 }
 
-static void note_service(const struct sample_key *k, void *ctx)
+/* collector_service_fn */
+static const char *sample_service(const struct sample_key *k, void *ctx)
 {
-	struct agent *ag = ctx;
-	const char *name = service_of(ag, k);
-
-	for (size_t i = 0; i < ag->nservices; i++)
-		if (!strncmp(ag->services[i], name, SERVICE_NAME_MAX - 1))
-			return;
-	if (ag->nservices == MAX_SERVICES)
-		return;
-	snprintf(ag->services[ag->nservices++], SERVICE_NAME_MAX, "%s", name);
-}
-
-struct service_filter {
-	struct agent *agent;
-	const char *service;
-};
-
-static bool in_service(const struct sample_key *k, void *ctx)
-{
-	const struct service_filter *f = ctx;
-
-	return !strncmp(service_of(f->agent, k), f->service, SERVICE_NAME_MAX - 1);
+	return service_of(ctx, k);
 }
 
 /* The file name part of a service: letters, digits, '.', '_' and '-'. */
@@ -452,8 +416,9 @@ static bool within_limits(const struct agent_args *a, const struct profile_total
  * throttled forever), so a profile over them is sent as several profiles of
  * the same interval and series, each with a share of the samples (Pyroscope
  * adds them up); the number of parts doubles until every part fits. */
-static int queue_upload(struct agent *ag, struct profile_build_opts *opts, const char *name,
-			int64_t from_s, int64_t until_s)
+static int queue_upload(struct agent *ag, struct interval_batch *batch,
+			struct profile_build_opts *opts, const char *name, int64_t from_s,
+			int64_t until_s)
 {
 	struct { uint8_t *gz; size_t len; } parts[MAX_UPLOAD_PARTS] = { 0 };
 	struct profile_totals totals;
@@ -467,8 +432,8 @@ static int queue_upload(struct agent *ag, struct profile_build_opts *opts, const
 		/* the last try builds every part, fitting or not */
 		for (built = 0; built < n && !err && (fits || n == MAX_UPLOAD_PARTS); built++) {
 			opts->part = built;
-			err = collector_build(ag->collector, ag->sampler, opts, &parts[built].gz,
-					      &parts[built].len, &totals);
+			err = profile_build(batch, opts, &parts[built].gz, &parts[built].len,
+					    &totals);
 			fits = fits && !err && within_limits(ag->args, &totals);
 		}
 		if (err || fits || n == MAX_UPLOAD_PARTS)
@@ -489,18 +454,16 @@ static int queue_upload(struct agent *ag, struct profile_build_opts *opts, const
 	return err;
 }
 
-static int write_service(struct agent *ag, unsigned buffer, const char *service,
+/* Writes and uploads the profile of service number `service` of batch. */
+static int write_service(struct agent *ag, struct interval_batch *batch, uint32_t service,
 			 int64_t start_ns, int64_t end_ns)
 {
-	struct service_filter filter = { ag, service };
 	struct profile_build_opts opts = {
 		.sz = sizeof(opts),
 		.period_ns = 1000000000LL / ag->args->sampling.freq_hz,
 		.time_nanos = start_ns,
 		.duration_nanos = end_ns - start_ns,
-		.buffer = buffer,
-		.keep = ag->args->service_name ? NULL : in_service,
-		.keep_ctx = &filter,
+		.service = service,
 		.sample_labels = PROFILE_LABELS_ALL,
 	};
 	char name[SERVICE_NAME_MAX];
@@ -510,9 +473,9 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 	size_t len = 0;
 	int err = 0;
 
-	file_safe(service, name, sizeof(name));
+	file_safe(batch->services[service], name, sizeof(name));
 	if (ag->output) {
-		err = collector_build(ag->collector, ag->sampler, &opts, &gz, &len, &totals);
+		err = profile_build(batch, &opts, &gz, &len, &totals);
 		if (err)
 			log_error("profile of %s for this interval lost: %s", name, strerror(-err));
 		else if (!(err = output_dir_write(ag->output, name, start_s, gz, len))) /* logs */
@@ -525,7 +488,8 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 		 * series of its own and drops numeric ones: uploads carry only
 		 * those asked for. */
 		opts.sample_labels = ag->args->upload_labels;
-		int up_err = queue_upload(ag, &opts, name, start_s, (end_ns + 999999999) / 1000000000);
+		int up_err = queue_upload(ag, batch, &opts, name, start_s,
+					  (end_ns + 999999999) / 1000000000);
 
 		if (up_err)
 			log_error("profile of %s for this interval lost: %s", name, strerror(-up_err));
@@ -538,22 +502,25 @@ static int write_service(struct agent *ag, unsigned buffer, const char *service,
 static void write_interval(struct agent *ag, unsigned buffer, int64_t start_ns,
 			   int64_t end_ns)
 {
-	size_t written = 0;
+	struct interval_batch *batch;
+	size_t written = 0, nservices;
 	int deleted;
 
-	ag->nservices = 0;
-	memset(ag->processes, 0, PROCESS_SLOTS * sizeof(*ag->processes));
-	collector_for_each_key(ag->collector, ag->sampler, buffer, note_service, ag);
-	for (size_t i = 0; i < ag->nservices; i++) /* failures logged there */
-		written += !write_service(ag, buffer, ag->services[i], start_ns, end_ns);
+	/* what was read before an error is still written */
+	collector_drain(ag->collector, ag->sampler, buffer, sample_service, ag, &batch);
+	nservices = batch->order ? batch->nservices : 0;
+	for (size_t i = 0; i < nservices; i++) /* failures logged there */
+		written += !write_service(ag, batch, (uint32_t)i, start_ns, end_ns);
 	ag->profiles_written += written;
-	ag->profiles_failed += ag->nservices - written;
+	ag->profiles_failed += nservices - written;
 	ag->intervals++;
 	collector_clear(ag->collector, ag->sampler, buffer);
+	if (ag->services)
+		process_services_forget_exited(ag->services);
 	malloc_trim(0); /* what the interval's profiles and exited processes held */
 	deleted = ag->output ? output_dir_trim(ag->output) : 0;
 	log_info("interval of %.1f s: %zu of %zu profiles written%s", (end_ns - start_ns) / 1e9,
-		 written, ag->nservices, deleted > 0 ? ", old ones removed" : "");
+		 written, nservices, deleted > 0 ? ", old ones removed" : "");
 }
 
 static struct agent_metrics_source metrics_source(const struct agent *ag)
@@ -688,12 +655,10 @@ static int start_uploader(const struct agent_args *a, const char *url_shown,
 
 static int agent(int argc, char **argv)
 {
-	static char services[MAX_SERVICES][SERVICE_NAME_MAX];
-	static struct process_service processes[PROCESS_SLOTS];
 	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
 	struct sampler_opts opts = { .sz = sizeof(opts) };
 	struct agent_args a = { 0 };
-	struct agent ag = { .args = &a, .services = services, .processes = processes };
+	struct agent ag = { .args = &a };
 	char url_shown[512] = ""; /* --pyroscope-url without its credentials */
 	int err;
 
@@ -707,31 +672,31 @@ static int agent(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	if (preflight_check())
 		return 1;
+	err = -1; /* until the sampler runs */
 	if (a.output_dir && output_dir_open(a.output_dir, a.sampling.file_mode,
 					    (size_t)a.retain_files, (uint64_t)a.retain_mb << 20,
 					    &ag.output))
-		return 1;
+		goto out;
 	sampling_args_apply(&a.sampling, &opts, &col_opts);
+	if (!a.service_name && process_services_new(MAX_PROCESSES, &ag.services)) {
+		log_error("start: %s", strerror(ENOMEM));
+		goto out;
+	}
+	col_opts.load_kernel = true;
+	col_opts.on_new_process = ag.services ? take_service : NULL;
+	col_opts.ctx = ag.services;
 	/* Before any other thread starts: the symbolizer sets DEBUGINFOD_URLS
 	 * (symbolizer/debug_find.h). */
-	if (collector_new(&col_opts, &ag.collector)) {
-		output_dir_close(ag.output);
-		return 1;
-	}
+	if (collector_new(&col_opts, &ag.collector))
+		goto out;
 	if (a.ingest.url)
 		ingest_redact_url(a.ingest.url, url_shown, sizeof(url_shown));
-	if (a.ingest.url && start_uploader(&a, url_shown, &ag.uploader)) {
-		collector_free(ag.collector);
-		output_dir_close(ag.output);
-		return 1;
-	}
+	if (a.ingest.url && start_uploader(&a, url_shown, &ag.uploader))
+		goto out;
 	signals_install();
 	if (a.metrics_addr && (err = metrics_server_start(a.metrics_addr, &ag.metrics))) {
 		log_error("serve metrics on %s: %s", a.metrics_addr, strerror(-err));
-		collector_free(ag.collector);
-		uploader_free(ag.uploader);
-		output_dir_close(ag.output);
-		return 1;
+		goto out;
 	}
 	if (ag.metrics)
 		log_info("metrics served on %s, port %d, at /metrics", a.metrics_addr,
@@ -744,9 +709,11 @@ static int agent(int argc, char **argv)
 		run(&ag);
 		log_stop(&ag);
 	}
+out:
 	metrics_server_stop(ag.metrics);
 	sampler_close(ag.sampler);
 	collector_free(ag.collector);
+	process_services_free(ag.services);
 	uploader_free(ag.uploader);
 	output_dir_close(ag.output);
 	return err ? 1 : 0;

@@ -8,23 +8,27 @@
 
 #include "log.h"
 #include "sampled_vma.h"
-#include "pprof.h"
 #include "stack_table.h"
 #include "symbolizer.h"
-
 
 struct collector {
 	struct symbolizer *sym;
 	struct stack_table *stacks[2]; /* per sampler buffer */
+	struct interval_batch *batch;  /* of the buffer drained last */
 	struct sampler_handlers handlers;
 	struct collector_stats stats;
+	void (*on_new_process)(pid_t pid, void *ctx);
+	void *ctx;
 };
 
 static void on_new_pid(pid_t pid, void *ctx)
 {
 	struct collector *c = ctx;
-	int err = symbolizer_track_process(c->sym, pid);
+	int err;
 
+	if (c->on_new_process)
+		c->on_new_process(pid, c->ctx);
+	err = symbolizer_track_process(c->sym, pid);
 	if (err && err != -ESRCH)
 		log_debug("snapshot process %d: %s", pid, strerror(-err));
 }
@@ -69,6 +73,7 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 		.leaf = e->leaf,
 	};
 	uint64_t pcs[STACK_TABLE_MAX_DEPTH];
+	bool exact[STACK_TABLE_MAX_DEPTH];
 	enum sym_unwind_result result;
 	size_t depth = 0;
 	uint64_t t0;
@@ -80,10 +85,10 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	/* A process seen for the first time was tracked just before (new
 	 * pids are delivered first); one tracked too late is tried now. */
 	t0 = now_ns();
-	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, STACK_TABLE_MAX_DEPTH,
+	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, STACK_TABLE_MAX_DEPTH,
 			      &depth, &result) == -ESRCH) {
 		on_new_pid((pid_t)e->tgid, c);
-		symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, STACK_TABLE_MAX_DEPTH,
+		symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, STACK_TABLE_MAX_DEPTH,
 				  &depth, &result);
 	}
 	c->stats.unwind_ns += now_ns() - t0;
@@ -91,33 +96,33 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	c->stats.snapshot_bytes += snap.len;
 	if (depth == 0) { /* not even the ip: keep the sample, with its pc */
 		pcs[0] = e->ip;
+		exact[0] = true;
 		depth = 1;
 		result = SYM_UNWIND_STOPPED;
 	}
 	c->stats.snapshots++;
 	c->stats.truncated += result == SYM_UNWIND_TRUNCATED;
 	c->stats.unwind_stopped += result == SYM_UNWIND_STOPPED;
-	if (stack_table_add(c->stacks[e->buffer & 1], &key, pcs, (uint32_t)depth,
+	if (stack_table_add(c->stacks[e->buffer & 1], &key, pcs, exact, (uint32_t)depth,
 			    result == SYM_UNWIND_TRUNCATED))
 		c->stats.stacks_dropped++;
 }
 
-/* The symbolizer's messages, in the program's log format. */
-static void on_symbolizer_message(enum sym_log_level level, const char *msg)
+/* batch_resolve_fn over the symbolizer. */
+static int resolve(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
+		   uint64_t addr, struct sym_location *out)
 {
-	log_msg(level == SYM_LOG_WARN ? LOG_WARN : level == SYM_LOG_INFO ? LOG_INFO : LOG_DEBUG,
-		"symbolizer: %s", msg);
-}
+	struct collector *c = ctx;
 
-/* The pprof builder's: each says why a call failed. */
-static void on_pprof_message(const char *msg)
-{
-	log_error("pprof: %s", msg);
+	return pid == BATCH_KERNEL_PID
+		       ? symbolizer_resolve_kernel(c->sym, addr, out)
+		       : symbolizer_resolve_user_sampled(c->sym, pid, start_time, leaf, addr, out);
 }
 
 int collector_new(const struct collector_opts *opts, struct collector **out)
 {
 	struct symbolizer_opts sym_opts = { .sz = sizeof(sym_opts) };
+	struct interval_batch_opts batch_opts = { .sz = sizeof(batch_opts), .resolve = resolve };
 	struct collector *c;
 	int err;
 
@@ -129,15 +134,20 @@ int collector_new(const struct collector_opts *opts, struct collector **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->on_new_process = opts->on_new_process;
+	c->ctx = opts->ctx;
 	c->handlers = (struct sampler_handlers){
 		.on_new_pid = on_new_pid,
 		.on_new_file = on_new_file,
 		.on_snapshot = on_snapshot,
 		.ctx = c,
 	};
-	symbolizer_set_print(on_symbolizer_message);
-	pprof_set_print(on_pprof_message);
+	batch_opts.ctx = c;
 	err = symbolizer_new(&sym_opts, &c->sym);
+	if (!err)
+		err = interval_batch_new(&batch_opts, &c->batch);
+	if (!err && opts->load_kernel)
+		symbolizer_load_kernel(c->sym); /* a failure is logged, and kept */
 	for (int i = 0; i < 2 && !err; i++)
 		err = stack_table_new(opts->max_stacks ? opts->max_stacks : COLLECTOR_DEFAULT_MAX_STACKS,
 				      &c->stacks[i]);
@@ -156,6 +166,7 @@ void collector_free(struct collector *c)
 		return;
 	stack_table_free(c->stacks[0]);
 	stack_table_free(c->stacks[1]);
+	interval_batch_free(c->batch);
 	symbolizer_free(c->sym);
 	free(c);
 }
@@ -165,45 +176,68 @@ const struct sampler_handlers *collector_handlers(struct collector *c)
 	return &c->handlers;
 }
 
-int collector_build(struct collector *c, struct sampler *s,
-		    const struct profile_build_opts *opts, uint8_t **gz,
-		    size_t *gz_len, struct profile_totals *totals)
-{
-	return profile_build(s, c->stacks[opts->buffer & 1], c->sym, opts, gz, gz_len, totals);
-}
-
-struct key_visit {
-	void (*cb)(const struct sample_key *key, void *ctx);
+struct drain {
+	struct collector *c;
+	struct sampler *sampler;
+	unsigned buffer;
+	collector_service_fn service;
 	void *ctx;
 };
 
-static int visit_sample(const struct sampler_sample *s, void *ctx)
+static const char *service_of(const struct drain *d, const struct sample_key *key)
 {
-	struct key_visit *v = ctx;
-
-	v->cb(s->key, v->ctx);
-	return 0;
+	return d->service ? d->service(key, d->ctx) : "";
 }
 
-static int visit_unwound(const struct unwound_stack *u, void *ctx)
+/* A sample the BPF side counted with its frame-pointer stack: the leaf
+ * is exact, every other pc a return address. */
+static int drain_counted(const struct sampler_sample *s, void *ctx)
 {
-	struct key_visit *v = ctx;
+	const struct drain *d = ctx;
+	struct batch_frame user[BPFPROF_MAX_STACK_DEPTH];
 
-	v->cb(&u->key, v->ctx);
-	return 0;
+	for (size_t i = 0; i < s->user_depth; i++)
+		user[i] = (struct batch_frame){ s->user_ips[i], i == 0 };
+	return interval_batch_add(d->c->batch, s->key, s->count, service_of(d, s->key),
+				  s->kernel_ips, s->kernel_depth, user, s->user_depth,
+				  s->truncated);
 }
 
-int collector_for_each_key(struct collector *c, struct sampler *s, unsigned buffer,
-			   void (*cb)(const struct sample_key *key, void *ctx), void *ctx)
+static int drain_unwound(const struct unwound_stack *u, void *ctx)
 {
-	struct key_visit v = { cb, ctx };
-	int err = sampler_for_each_sample(s, buffer, visit_sample, &v);
+	const struct drain *d = ctx;
+	uint64_t kernel_ips[BPFPROF_MAX_STACK_DEPTH];
+	size_t nkernel = sampler_read_stack(d->sampler, d->buffer, u->key.kernel_stack_id,
+					    kernel_ips);
+	struct batch_frame user[STACK_TABLE_MAX_DEPTH];
 
-	return err ? err : stack_table_for_each(c->stacks[buffer & 1], visit_unwound, &v);
+	for (uint32_t i = 0; i < u->depth; i++)
+		user[i] = (struct batch_frame){ u->pcs[i], u->exact[i / 64] >> (i % 64) & 1 };
+	return interval_batch_add(d->c->batch, &u->key, u->count, service_of(d, &u->key),
+				  kernel_ips, nkernel, user, u->depth, u->truncated);
+}
+
+int collector_drain(struct collector *c, struct sampler *s, unsigned buffer,
+		    collector_service_fn service, void *ctx, struct interval_batch **out)
+{
+	struct drain d = { c, s, buffer, service, ctx };
+	int err;
+
+	interval_batch_clear(c->batch);
+	err = sampler_for_each_sample(s, buffer, drain_counted, &d);
+	if (!err)
+		err = stack_table_for_each(c->stacks[buffer & 1], drain_unwound, &d);
+	if (!err)
+		err = interval_batch_seal(c->batch);
+	if (err)
+		log_error("read the samples of the interval: %s", strerror(-err));
+	*out = c->batch;
+	return err;
 }
 
 void collector_clear(struct collector *c, struct sampler *s, unsigned buffer)
 {
+	interval_batch_clear(c->batch);
 	sampler_clear(s, buffer);
 	stack_table_clear(c->stacks[buffer & 1]);
 	symbolizer_forget_exited(c->sym);

@@ -4,7 +4,8 @@
  * stacks. Handed to sampler_poll() as handlers, it snapshots each new
  * process's mappings at once (while the process is alive) and, in DWARF
  * mode, unwinds each stack snapshot as it arrives and counts the stack.
- * At the end it turns everything into a pprof profile.
+ * At the end of an interval it drains everything into one batch, from
+ * which each profile is built (profile_build.h).
  */
 #ifndef BPFPROF_COLLECTOR_H
 #define BPFPROF_COLLECTOR_H
@@ -13,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile_build.h"
+#include "interval_batch.h"
 #include "sampler.h"
 #include "symbolizer.h"
 
@@ -28,6 +29,12 @@ struct collector_opts {
 	size_t max_stacks;           /* distinct unwound stacks kept per buffer;
 	                                0: COLLECTOR_DEFAULT_MAX_STACKS */
 	bool unwind;                 /* DWARF mode: build unwind tables */
+	bool load_kernel;            /* read kallsyms at once, not at the first
+	                                kernel frame (the agent) */
+	/* Called for each process announced (first seen, or after an exec)
+	 * before its mappings are read; NULL: none. */
+	void (*on_new_process)(pid_t pid, void *ctx);
+	void *ctx;
 };
 
 struct collector_stats {
@@ -47,18 +54,19 @@ void collector_free(struct collector *c);
 /* The handlers to pass to sampler_poll(). */
 const struct sampler_handlers *collector_handlers(struct collector *c);
 
-/* Builds the profile of what was collected in sampler buffer opts->buffer;
- * see profile_build(). */
-int collector_build(struct collector *c, struct sampler *s,
-		    const struct profile_build_opts *opts, uint8_t **gz,
-		    size_t *gz_len, struct profile_totals *totals);
+/* The service of a sample (at most BATCH_SERVICE_MAX - 1 bytes are kept). */
+typedef const char *(*collector_service_fn)(const struct sample_key *key, void *ctx);
 
-/* Calls cb with the key of every sample collected in buffer. */
-int collector_for_each_key(struct collector *c, struct sampler *s, unsigned buffer,
-			   void (*cb)(const struct sample_key *key, void *ctx), void *ctx);
+/* Reads what was collected in sampler buffer `buffer` once, into the
+ * collector's batch (interval_batch.h), every location resolved and each
+ * sample put in the bucket of service(key, ctx) (NULL: one service, "").
+ * *out is valid until collector_clear(). Returns 0 or a negative errno
+ * (logged; *out then holds what was read before the error). */
+int collector_drain(struct collector *c, struct sampler *s, unsigned buffer,
+		    collector_service_fn service, void *ctx, struct interval_batch **out);
 
-/* Forgets what was collected in buffer (after its profiles are written)
- * and the processes that have exited since. */
+/* Forgets what was collected in buffer (after its profiles are written),
+ * the batch, and the processes that have exited since. */
 void collector_clear(struct collector *c, struct sampler *s, unsigned buffer);
 
 void collector_get_stats(const struct collector *c, struct collector_stats *out);

@@ -35,8 +35,7 @@ int command_spawn(char *const argv[], struct command *cmd)
 			_exit(127);
 		close(gate[0]);
 		execvp(argv[0], argv);
-		fprintf(stderr, "bpfprof: error: cannot run %s: %s\n", argv[0],
-			strerror(errno));
+		log_error("cannot run %s: %s", argv[0], strerror(errno)); /* keeps errno */
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(gate[0]);

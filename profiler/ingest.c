@@ -6,6 +6,12 @@
  * through ingest_reply.h as it arrives: libcurl's header and write
  * callbacks feed it and stop the transfer when it says the answer is too
  * big; it then classifies the outcome.
+ *
+ * libcurl prints nothing of its own (the log is bpfprof's, log.h): not
+ * verbose (CURLOPT_VERBOSE is off by default and never set), its progress
+ * meter replaced by our transfer callback, the body and headers handed to
+ * our callbacks rather than stdout, and its errors written into errbuf
+ * (CURLOPT_ERRORBUFFER) for the line the caller logs.
  */
 #include "ingest.h"
 

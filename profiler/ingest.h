@@ -60,7 +60,6 @@
 /* Pyroscope's default per-tenant limits (pprof-pyroscope-detail.md §2.8):
  * whoever builds the profile keeps under them. A profile above the 2 MiB
  * ingestion burst is answered 429 forever, so split before that. */
-#define INGEST_MAX_PROFILE_BYTES (4u << 20) /* uncompressed */
 #define INGEST_BURST_BYTES (2u << 20)       /* uncompressed + label bytes */
 #define INGEST_MAX_SAMPLES 16000            /* Sample messages per profile */
 #define INGEST_MAX_LABELS 26

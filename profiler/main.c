@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "agent.h"
-#include "log.h"
+#include "log_libs.h"
 #include "record.h"
 
 #define BPFPROF_VERSION "0.1.0"
@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
-	log_set_verbose(false); /* quiet libbpf unless -v */
+	log_route_libraries(); /* before any library says something */
 	if (!cmd) {
 		usage(stderr);
 		return 2;

@@ -5,22 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "pprof.h"
-#include "sampled_vma.h"
-
-#define KERNEL_PID (-1)
 
 struct build_ctx {
+	struct interval_batch *b;
 	const struct profile_build_opts *opts;
-	struct sampler *sampler;
-	struct symbolizer *sym;
 	struct pprof_builder *builder;
 	uint64_t location_ids[2 * BPFPROF_MAX_STACK_DEPTH + 1]; /* + [truncated] */
 	uint32_t *tgids; /* one per sample, for counting processes */
-	size_t ntgids, tgids_cap;
+	size_t ntgids;
 	struct profile_totals *totals;
-	uint64_t kept; /* samples kept so far, for opts->parts */
 };
 
 static int64_t add_mapping(struct pprof_builder *b, const struct sym_mapping *m)
@@ -40,75 +34,59 @@ static int64_t add_mapping(struct pprof_builder *b, const struct sym_mapping *m)
 	return pprof_add_mapping(b, &info);
 }
 
-/* Resolves one address of pid (KERNEL_PID for the kernel), the process
- * started at start_time, whose sample's user pc was in leaf, into a
- * location. */
-static int64_t add_frame(struct build_ctx *c, pid_t pid, uint64_t start_time,
-			 const struct sym_vma *leaf, uint64_t addr)
+/* The pprof id of batch mapping index + 1 (0: none), added at first use. */
+static int64_t mapping_id(struct build_ctx *c, uint32_t mapping)
 {
-	struct pprof_line lines[SYM_MAX_FRAMES];
-	struct sym_location loc;
-	int64_t mapping_id = 0;
-	int err;
+	struct interval_batch *b = c->b;
+	int64_t id;
 
-	err = pid == KERNEL_PID ? symbolizer_resolve_kernel(c->sym, addr, &loc)
-				: symbolizer_resolve_user_sampled(c->sym, pid, start_time, leaf,
-								  addr, &loc);
-	if (err) { /* keep the bare address: pprof still shows it */
-		loc.mapping = NULL;
-		loc.nframes = 0;
-	}
-	if (loc.mapping) {
-		mapping_id = add_mapping(c->builder, loc.mapping);
-		if (mapping_id < 0)
-			return mapping_id;
-	}
-	for (int i = 0; i < loc.nframes; i++) {
-		lines[i] = (struct pprof_line){
-			.function = loc.frames[i].function,
-			.filename = loc.frames[i].file,
-			.line = loc.frames[i].line,
-			.start_line = loc.frames[i].start_line,
+	if (!mapping)
+		return 0;
+	if (b->mapping_built[mapping] == b->build)
+		return (int64_t)b->mapping_ids[mapping];
+	id = add_mapping(c->builder, b->mappings[mapping - 1]);
+	if (id < 0)
+		return id;
+	b->mapping_built[mapping] = b->build;
+	b->mapping_ids[mapping] = (uint64_t)id;
+	return id;
+}
+
+/* The pprof id of batch location i, added at first use. */
+static int64_t location_id(struct build_ctx *c, uint32_t i)
+{
+	struct interval_batch *b = c->b;
+	const struct batch_location *l = &b->locations[i];
+	struct pprof_line lines[SYM_MAX_FRAMES + 1];
+	int64_t mapping, id;
+
+	if (b->location_built[i] == b->build)
+		return (int64_t)b->location_ids[i];
+	mapping = mapping_id(c, l->mapping);
+	if (mapping < 0)
+		return mapping;
+	for (uint32_t k = 0; k < l->nlines && k < SYM_MAX_FRAMES + 1; k++) {
+		const struct sym_frame *f = &b->lines[l->first_line + k];
+
+		lines[k] = (struct pprof_line){
+			.function = f->function,
+			.filename = f->file,
+			.line = f->line,
+			.start_line = f->start_line,
 		};
 	}
-	return pprof_add_location(c->builder, (uint64_t)mapping_id, addr, lines,
-				  (size_t)loc.nframes);
+	id = pprof_add_location(c->builder, (uint64_t)mapping, l->address, lines,
+				l->nlines < SYM_MAX_FRAMES + 1 ? l->nlines : SYM_MAX_FRAMES + 1);
+	if (id < 0)
+		return id;
+	b->location_built[i] = b->build;
+	b->location_ids[i] = (uint64_t)id;
+	return id;
 }
 
-/* Appends the frames of one stack to c->location_ids from index n. */
-static int add_stack(struct build_ctx *c, pid_t pid, uint64_t start_time,
-		     const struct sym_vma *leaf, const uint64_t *ips, size_t depth, size_t *n)
+static int add_sample(struct build_ctx *c, const struct batch_sample *s)
 {
-	for (size_t i = 0; i < depth; i++) {
-		uint64_t addr = i == 0 ? ips[i] : ips[i] - 1;
-		int64_t id = add_frame(c, pid, start_time, leaf, addr);
-
-		if (id < 0)
-			return (int)id;
-		c->location_ids[(*n)++] = (uint64_t)id;
-	}
-	return 0;
-}
-
-static int remember_tgid(struct build_ctx *c, uint32_t tgid)
-{
-	if (c->ntgids == c->tgids_cap) {
-		size_t cap = c->tgids_cap ? 2 * c->tgids_cap : 256;
-		uint32_t *p = realloc(c->tgids, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		c->tgids = p;
-		c->tgids_cap = cap;
-	}
-	c->tgids[c->ntgids++] = tgid;
-	return 0;
-}
-
-static int add_sample(const struct sampler_sample *s, void *ctx)
-{
-	struct build_ctx *c = ctx;
-	const struct sample_key *k = s->key;
+	const struct sample_key *k = &s->key;
 	const struct pprof_label all[] = { /* in PROFILE_LABEL_* bit order */
 		{ .key = "pid", .num = k->tgid },
 		{ .key = "tid", .num = k->tid },
@@ -116,21 +94,12 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 		{ .key = "thread_name", .str = k->thread_name },
 	};
 	struct pprof_label labels[4];
-	const struct sym_vma leaf = sampled_vma(&k->leaf);
 	size_t n = 0, nlabels = 0;
 	int err;
 
-	if (c->opts->keep && !c->opts->keep(k, c->opts->keep_ctx))
-		return 0;
-	if (c->opts->parts > 1 && c->kept++ % c->opts->parts != c->opts->part)
-		return 0;
-	err = add_stack(c, KERNEL_PID, 0, NULL, s->kernel_ips, s->kernel_depth, &n);
-	if (!err)
-		err = add_stack(c, (pid_t)k->tgid, k->start_time, &leaf, s->user_ips,
-				s->user_depth, &n);
-	if (!err && s->truncated) {
-		static const struct pprof_line truncated = { .function = "[truncated]" };
-		int64_t id = pprof_add_location(c->builder, 0, 0, &truncated, 1);
+	for (uint32_t i = 0; i < s->depth && n < sizeof(c->location_ids) / sizeof(c->location_ids[0]);
+	     i++) {
+		int64_t id = location_id(c, c->b->stack[s->first + i]);
 
 		if (id < 0)
 			return (int)id;
@@ -139,33 +108,12 @@ static int add_sample(const struct sampler_sample *s, void *ctx)
 	for (unsigned i = 0; i < 4; i++)
 		if (c->opts->sample_labels & (1u << i))
 			labels[nlabels++] = all[i];
-	if (!err)
-		err = pprof_add_sample(c->builder, c->location_ids, n, (int64_t)s->count, labels,
-				       nlabels);
-	if (!err)
-		err = remember_tgid(c, k->tgid);
+	err = pprof_add_sample(c->builder, c->location_ids, n, (int64_t)s->count, labels, nlabels);
 	if (err)
 		return err;
+	c->tgids[c->ntgids++] = k->tgid;
 	c->totals->samples += s->count;
 	return 0;
-}
-
-static int add_unwound(const struct unwound_stack *u, void *ctx)
-{
-	struct build_ctx *c = ctx;
-	uint64_t kernel_ips[BPFPROF_MAX_STACK_DEPTH];
-	struct sampler_sample s = {
-		.key = &u->key,
-		.count = u->count,
-		.kernel_ips = kernel_ips,
-		.kernel_depth = sampler_read_stack(c->sampler, c->opts->buffer,
-						   u->key.kernel_stack_id, kernel_ips),
-		.user_ips = u->pcs,
-		.user_depth = u->depth,
-		.truncated = u->truncated,
-	};
-
-	return add_sample(&s, c);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -187,30 +135,61 @@ static uint64_t count_distinct(uint32_t *v, size_t n)
 	return distinct;
 }
 
-int profile_build(struct sampler *sampler, const struct stack_table *unwound,
-		  struct symbolizer *sym,
-		  const struct profile_build_opts *opts, uint8_t **gz,
-		  size_t *gz_len, struct profile_totals *totals)
+/* The samples of opts->service: b->order[*from .. *to), or all of them. */
+static int bucket_range(const struct interval_batch *b, const struct profile_build_opts *opts,
+			size_t *from, size_t *to)
 {
-	struct pprof_builder_opts bopts = {
-		.sz = sizeof(bopts),
-		.period_ns = opts->period_ns,
-		.time_nanos = opts->time_nanos,
-		.duration_nanos = opts->duration_nanos,
-	};
-	struct build_ctx c = { .opts = opts, .sampler = sampler, .sym = sym, .totals = totals };
+	if (opts->service == PROFILE_ALL_SERVICES) {
+		*from = 0;
+		*to = b->nsamples;
+		return 0;
+	}
+	if (opts->service < 0 || (size_t)opts->service >= b->nservices)
+		return -EINVAL;
+	*from = b->bucket[opts->service];
+	*to = b->bucket[opts->service + 1];
+	return 0;
+}
+
+int profile_build(struct interval_batch *b, const struct profile_build_opts *opts,
+		  uint8_t **gz, size_t *gz_len, struct profile_totals *totals)
+{
+	struct pprof_builder_opts bopts = { .sz = sizeof(bopts) };
+	struct build_ctx c = { .b = b, .opts = opts, .totals = totals };
+	unsigned parts;
+	size_t from, to;
 	int err;
 
 	memset(totals, 0, sizeof(*totals));
-	err = pprof_builder_new(&bopts, &c.builder);
+	if (!b || !opts || opts->sz < sizeof(*opts) || !b->order || !gz || !gz_len)
+		return -EINVAL;
+	err = bucket_range(b, opts, &from, &to);
 	if (err)
 		return err;
-	err = sampler_for_each_sample(sampler, opts->buffer, add_sample, &c);
-	if (!err && unwound)
-		err = stack_table_for_each(unwound, add_unwound, &c);
-	if (err)
-		log_error("build profile: %s", strerror(-err));
-	else
+	parts = opts->parts > 1 ? opts->parts : 1;
+	bopts.period_ns = opts->period_ns;
+	bopts.time_nanos = opts->time_nanos;
+	bopts.duration_nanos = opts->duration_nanos;
+	c.tgids = malloc((to - from + 1) * sizeof(*c.tgids));
+	err = c.tgids ? pprof_builder_new(&bopts, &c.builder) : -ENOMEM;
+	if (err) {
+		free(c.tgids);
+		return err;
+	}
+	b->build++; /* every location and mapping is new to this profile */
+	if (opts->main_mapping) {
+		int64_t id = add_mapping(c.builder, opts->main_mapping);
+
+		err = id < 0 ? (int)id : 0;
+	}
+	for (size_t i = from; i < to && !err; i++) {
+		size_t nth = i - from;
+
+		if (nth % parts == opts->part % parts)
+			err = add_sample(&c, &b->samples[opts->service == PROFILE_ALL_SERVICES
+							     ? i : b->order[i]]);
+	}
+	if (!err)
 		err = pprof_builder_encode_gz(c.builder, gz, gz_len, &totals->raw_bytes);
 	totals->sample_messages = pprof_builder_sample_count(c.builder);
 	totals->processes = count_distinct(c.tgids, c.ntgids);

@@ -1,13 +1,11 @@
-/* profile_build.h - turn the sampler's aggregates into a gzipped pprof.
+/* profile_build.h - one profile of an interval batch, gzipped pprof.
  *
- * Each aggregated sample becomes one pprof Sample: kernel frames on top of
- * user frames, leaf first, each address resolved by the symbolizer into a
- * Mapping and a Location with its function(s). The samples come from the
- * sampler's in-kernel counts (frame-pointer stacks) and from the table of
- * stacks unwound in user space (DWARF mode); a stack cut short by the end
- * of its snapshot gets a "[truncated]" root frame. Return addresses (every frame
- * but the leaf of each stack) are moved back by one byte so they point into
- * the call instruction and name the call site.
+ * Each sample of the batch (interval_batch.h) in the chosen service's
+ * bucket becomes one pprof Sample: its locations, leaf first, already
+ * resolved and deduplicated by the batch, are added to the profile the
+ * first time a sample of this build shows them (the batch keeps their
+ * pprof ids for the build), so a build costs what its bucket holds. The
+ * builder reads nothing but the batch: no sampler, no symbolizer.
  */
 #ifndef BPFPROF_PROFILE_BUILD_H
 #define BPFPROF_PROFILE_BUILD_H
@@ -16,9 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sampler.h"
-#include "stack_table.h"
-#include "symbolizer.h"
+#include "interval_batch.h"
 
 /* Per-sample labels. */
 #define PROFILE_LABEL_PID (1u << 0)         /* numeric */
@@ -27,21 +23,23 @@
 #define PROFILE_LABEL_THREAD_NAME (1u << 3)
 #define PROFILE_LABELS_ALL 0xfu
 
+#define PROFILE_ALL_SERVICES (-1)
+
 struct profile_build_opts {
 	size_t sz;              /* sizeof(struct profile_build_opts) */
 	int64_t period_ns;
 	int64_t time_nanos;
 	int64_t duration_nanos;
-	unsigned buffer;        /* the sampler buffer to read */
+	int64_t service;        /* the bucket (interval_batch_find_service), or
+	                           PROFILE_ALL_SERVICES: every sample */
 	unsigned sample_labels; /* PROFILE_LABEL_* to put on every sample */
-	/* Only samples for which keep() is true (NULL: all). */
-	bool (*keep)(const struct sample_key *key, void *ctx);
-	void *keep_ctx;
-	/* With parts > 1, only part number `part` of the kept samples: the
-	 * i-th one read (the order is the same on every build of a buffer)
-	 * belongs to part i % parts. A profile too big for its receiver is
-	 * sent as parts profiles of the same interval. */
+	/* With parts > 1, only part number `part` of the samples: the i-th
+	 * one of the bucket belongs to part i % parts. A profile too big for
+	 * its receiver is sent as parts profiles of the same interval. */
 	unsigned part, parts;
+	/* The first mapping of the profile, which `go tool pprof` shows as
+	 * the main binary (NULL: the first one a sample shows). */
+	const struct sym_mapping *main_mapping;
 };
 
 struct profile_totals {
@@ -51,11 +49,10 @@ struct profile_totals {
 	size_t raw_bytes;   /* the profile's size before gzip */
 };
 
-/* Builds the profile; unwound may be NULL. *gz (malloc'ed, caller frees)
- * holds the gzipped bytes. Returns 0 or a negative errno. */
-int profile_build(struct sampler *sampler, const struct stack_table *unwound,
-		  struct symbolizer *sym,
-		  const struct profile_build_opts *opts, uint8_t **gz,
-		  size_t *gz_len, struct profile_totals *totals);
+/* Builds the profile. *gz (malloc'ed, caller frees) holds the gzipped
+ * bytes. The batch must be sealed; builds of one batch are not concurrent.
+ * Returns 0 or a negative errno. */
+int profile_build(struct interval_batch *b, const struct profile_build_opts *opts,
+		  uint8_t **gz, size_t *gz_len, struct profile_totals *totals);
 
 #endif

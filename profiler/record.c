@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "pprof.h"
 #include "preflight.h"
+#include "profile_build.h"
 #include "sampler.h"
 #include "sampling_args.h"
 #include "signals.h"
@@ -96,7 +98,7 @@ static int parse_pids(const char *list, struct record_args *a)
 			break;
 		}
 		if (kill((pid_t)pid, 0) && errno == ESRCH) {
-			fprintf(stderr, "bpfprof: error: no process with pid %ld\n", pid);
+			log_error("no process with pid %ld", pid);
 			err = 1;
 			break;
 		}
@@ -198,7 +200,7 @@ static void run_session(struct sampler *s, struct collector *col,
 			const struct record_args *a, const struct command *cmd,
 			int *wstatus, bool *command_exited)
 {
-	bool progress = isatty(STDERR_FILENO);
+	bool progress = log_progress_wanted();
 	int forwarded = 0, shown_s = -1;
 	struct timespec t0;
 
@@ -243,17 +245,46 @@ static int open_output(const struct record_args *a, struct pprof_file **out)
 	return err;
 }
 
+/* The command's executable, as the kernel names it once it has exec'ed:
+ * the profile's main binary. */
+struct command_exe {
+	pid_t pid;
+	char path[PATH_MAX];
+};
+
+/* collector_opts.on_new_process: the command is announced again after
+ * each exec, so the last one is what it runs. */
+static void note_command_exe(pid_t pid, void *ctx)
+{
+	static const char deleted[] = " (deleted)";
+	struct command_exe *exe = ctx;
+	char link[64];
+	ssize_t n;
+
+	if (pid != exe->pid)
+		return;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe->path, sizeof(exe->path) - 1);
+	exe->path[n > 0 ? n : 0] = '\0';
+	/* as the symbolizer names mappings: /proc/PID/maps without the suffix */
+	if (n > (ssize_t)strlen(deleted) && !strcmp(exe->path + n - strlen(deleted), deleted))
+		exe->path[n - strlen(deleted)] = '\0';
+}
+
 /* Builds the profile and puts it in out (freed either way). */
 static int write_profile(struct sampler *s, struct collector *col, struct pprof_file *out,
-			 const struct record_args *a, int64_t start_ns, int64_t end_ns)
+			 const struct record_args *a, const struct command_exe *exe,
+			 int64_t start_ns, int64_t end_ns)
 {
 	struct profile_build_opts opts = {
 		.sz = sizeof(opts),
 		.period_ns = 1000000000LL / a->sampling.freq_hz,
 		.time_nanos = start_ns,
 		.duration_nanos = end_ns - start_ns,
+		.service = PROFILE_ALL_SERVICES,
 		.sample_labels = PROFILE_LABELS_ALL,
 	};
+	struct interval_batch *batch;
 	struct profile_totals totals;
 	struct collector_stats cstats;
 	uint64_t stats[STAT_MAX] = { 0 };
@@ -261,7 +292,11 @@ static int write_profile(struct sampler *s, struct collector *col, struct pprof_
 	size_t len = 0;
 	int err;
 
-	err = collector_build(col, s, &opts, &gz, &len, &totals);
+	err = collector_drain(col, s, 0, NULL, NULL, &batch);
+	if (!err && exe->path[0])
+		opts.main_mapping = interval_batch_find_mapping(batch, exe->path);
+	if (!err && (err = profile_build(batch, &opts, &gz, &len, &totals)))
+		log_error("build the profile: %s", strerror(-err));
 	if (!err) {
 		err = pprof_file_commit(out, gz, len);
 		if (err)
@@ -276,17 +311,16 @@ static int write_profile(struct sampler *s, struct collector *col, struct pprof_
 	sampler_read_stats(s, stats);
 	collector_get_stats(col, &cstats);
 	if (cstats.snapshots)
-		fprintf(stderr, "bpfprof: %llu stacks unwound from snapshots (%.1f KiB and %.1f "
-			"frames each, %.3f us per frame), %llu truncated, %llu stopped early\n",
+		log_info("%llu stacks unwound from snapshots (%.1f KiB and %.1f "
+			"frames each, %.3f us per frame), %llu truncated, %llu stopped early",
 			(unsigned long long)cstats.snapshots,
 			cstats.snapshot_bytes / 1024.0 / cstats.snapshots,
 			(double)cstats.frames / cstats.snapshots,
 			cstats.frames ? cstats.unwind_ns / 1000.0 / cstats.frames : 0.0,
 			(unsigned long long)cstats.truncated,
 			(unsigned long long)cstats.unwind_stopped);
-	fprintf(stderr,
-		"bpfprof: %llu samples, %llu processes, %llu dropped "
-		"(%llu kernel and %llu user stacks lost), wrote %s\n",
+	log_info("%llu samples, %llu processes, %llu dropped "
+		 "(%llu kernel and %llu user stacks lost), wrote %s",
 		(unsigned long long)totals.samples, (unsigned long long)totals.processes,
 		(unsigned long long)(stats[STAT_COUNTS_FULL] + cstats.stacks_dropped +
 				     /* auto takes those with frame pointers */
@@ -300,6 +334,7 @@ static int write_profile(struct sampler *s, struct collector *col, struct pprof_
 int record_main(int argc, char **argv)
 {
 	static struct record_args a; /* large: pid list */
+	static struct command_exe exe = { .pid = -1 };
 	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
 	struct sampler_opts opts = { .sz = sizeof(opts) };
 	struct command cmd = { .pid = -1, .gate_fd = -1 };
@@ -316,6 +351,8 @@ int record_main(int argc, char **argv)
 	if (preflight_check() || open_output(&a, &output))
 		return 1;
 	sampling_args_apply(&a.sampling, &opts, &col_opts);
+	col_opts.on_new_process = note_command_exe;
+	col_opts.ctx = &exe;
 	if (collector_new(&col_opts, &col)) {
 		pprof_file_discard(output);
 		return 1;
@@ -324,6 +361,7 @@ int record_main(int argc, char **argv)
 		err = command_spawn(a.command, &cmd);
 		if (err)
 			goto out;
+		exe.pid = cmd.pid;
 		opts.pids = &cmd.pid;
 		opts.npids = 1;
 		opts.follow_forks = true;
@@ -348,7 +386,7 @@ int record_main(int argc, char **argv)
 	end_ns = realtime_ns();
 	sampler_poll(s, 0, collector_handlers(col)); /* what came at the very end */
 
-	status = write_profile(s, col, output, &a, start_ns, end_ns) ? 1 : 0;
+	status = write_profile(s, col, output, &a, &exe, start_ns, end_ns) ? 1 : 0;
 	output = NULL;
 	if (a.command) {
 		if (!command_exited)

@@ -4,17 +4,29 @@
  * clock) rather than a frequency, so a busy thread gets exactly freq_hz
  * samples per second and counts can be compared between runs.
  *
- * New-process notifications (one per process, rare next to samples) wake
- * sampler_poll() up at once, so a short-lived process is snapshotted while
- * its mappings still exist.
+ * A reader thread empties the two ring buffers as they fill, into a
+ * record queue (record_queue.h): new-process notifications (one per
+ * process, rare next to samples) wake it at once, the snapshot ring
+ * (submitted without wake-ups) is emptied every READER_PERIOD_MS. The
+ * thread that calls sampler_poll() takes the records from the queue, in
+ * the order the rings gave them, so however long it spends on one (a new
+ * object's symbols and CFI, an interval's profiles) no sample finds a ring
+ * full; a record that finds the queue full (SAMPLER_QUEUE_BYTES) is
+ * counted with the ring's losses. A flip or a stop asks the reader to
+ * empty both rings and mark the place in the queue: sampler_poll() then
+ * delivers everything up to the mark before it returns, so every snapshot
+ * of a finished buffer is delivered before that buffer is drained.
  */
 #include "sampler.h"
 
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,15 +35,27 @@
 
 #include "log.h"
 #include "profile.skel.h"
+#include "record_queue.h"
+
+#define READER_PERIOD_MS 20
+#define SAMPLER_QUEUE_BYTES ((size_t)64 << 20)
+#define FLUSH_WAIT_MS 2000 /* the reader answers within a period */
+
+enum record_type { RECORD_PROCESS, RECORD_SNAPSHOT, RECORD_FLUSHED };
 
 struct sampler {
 	struct profile_bpf *skel;
 	struct bpf_link **links; /* one per CPU, NULL where offline */
 	int *event_fds;
 	int ncpus;
-	struct ring_buffer *new_pids;  /* wakes sampler_poll() */
+	struct ring_buffer *new_pids;  /* wakes the reader */
 	struct ring_buffer *snapshots; /* no wake-ups: consumed after new_pids */
-	const struct sampler_handlers *handlers; /* valid during sampler_poll() */
+	struct record_queue *queue;    /* reader -> sampler_poll() */
+	pthread_t reader;
+	bool reader_started;
+	int wake_fd;                   /* eventfd: flush, or stop */
+	bool stopping;                 /* under the eventfd's ordering */
+	bool flush_pending;            /* sampler_poll() waits for the mark */
 };
 
 static int open_cpu_clock(int cpu, int freq_hz)
@@ -80,29 +104,95 @@ static int attach_cpus(struct sampler *s, int freq_hz)
 	return 0;
 }
 
-static int on_process_event(void *ctx, void *data, size_t len)
-{
-	const struct sampler_handlers *h = ((struct sampler *)ctx)->handlers;
-	struct process_event ev;
-
-	if (len < sizeof(ev) || !h)
-		return 0;
-	memcpy(&ev, data, sizeof(ev));
-	if (!ev.vma.ino && h->on_new_pid)
-		h->on_new_pid((pid_t)ev.tgid, h->ctx);
-	else if (ev.vma.ino && h->on_new_file)
-		h->on_new_file((pid_t)ev.tgid, &ev.vma, h->ctx);
-	return 0;
-}
-
-static int on_snapshot(void *ctx, void *data, size_t len)
+/* Ring callbacks, on the reader thread: copy into the queue. */
+static int queue_process_event(void *ctx, void *data, size_t len)
 {
 	struct sampler *s = ctx;
 
-	if (len >= offsetof(struct stack_event, stack) && s->handlers &&
-	    s->handlers->on_snapshot)
-		s->handlers->on_snapshot(data, len, s->handlers->ctx);
+	if (len >= sizeof(struct process_event))
+		record_queue_push(s->queue, RECORD_PROCESS, data, sizeof(struct process_event));
 	return 0;
+}
+
+static int queue_snapshot(void *ctx, void *data, size_t len)
+{
+	struct sampler *s = ctx;
+
+	if (len >= offsetof(struct stack_event, stack))
+		record_queue_push(s->queue, RECORD_SNAPSHOT, data, len);
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct sampler *s = arg;
+	struct pollfd fds[2] = {
+		{ .fd = ring_buffer__epoll_fd(s->new_pids), .events = POLLIN },
+		{ .fd = s->wake_fd, .events = POLLIN },
+	};
+	sigset_t all;
+
+	sigfillset(&all); /* SIGINT/SIGTERM are the sampling loop's */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		uint64_t wakes = 0;
+
+		poll(fds, 2, READER_PERIOD_MS);
+		/* new processes first: their mappings are read before their
+		 * samples are unwound */
+		ring_buffer__consume(s->new_pids);
+		ring_buffer__consume(s->snapshots);
+		if (!(fds[1].revents & POLLIN))
+			continue;
+		if (read(s->wake_fd, &wakes, sizeof(wakes)) < 0)
+			wakes = 0;
+		if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
+			return NULL;
+		/* the mark: everything the rings held when asked is before it */
+		while (record_queue_push(s->queue, RECORD_FLUSHED, NULL, 0) == -ENOMEM)
+			poll(NULL, 0, 1);
+	}
+}
+
+/* Asks the reader to empty the rings; the next sampler_poll() delivers
+ * all of it. */
+static void request_flush(struct sampler *s)
+{
+	uint64_t one = 1;
+
+	if (!s->reader_started || s->flush_pending)
+		return;
+	s->flush_pending = write(s->wake_fd, &one, sizeof(one)) == sizeof(one);
+}
+
+static int start_reader(struct sampler *s)
+{
+	int err;
+
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wake_fd < 0)
+		return -errno;
+	err = record_queue_new(SAMPLER_QUEUE_BYTES, &s->queue);
+	if (!err)
+		err = -pthread_create(&s->reader, NULL, reader_main, s);
+	s->reader_started = !err;
+	return err;
+}
+
+static void stop_reader(struct sampler *s)
+{
+	uint64_t one = 1;
+
+	if (s->reader_started) {
+		__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+		while (write(s->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
+		pthread_join(s->reader, NULL);
+		s->reader_started = false;
+	}
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	s->wake_fd = -1;
 }
 
 /* The snapshot ring holds what all CPUs send between two polls, four times
@@ -160,9 +250,9 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 		return err;
 	}
 	s->new_pids = ring_buffer__new(bpf_map__fd(s->skel->maps.new_pids),
-				       on_process_event, s, NULL);
+				       queue_process_event, s, NULL);
 	s->snapshots = ring_buffer__new(bpf_map__fd(s->skel->maps.snapshots),
-					on_snapshot, s, NULL);
+					queue_snapshot, s, NULL);
 	if (!s->new_pids || !s->snapshots) {
 		err = -errno;
 		log_error("create ring buffer: %s", strerror(-err));
@@ -197,8 +287,11 @@ int sampler_open(const struct sampler_opts *opts, struct sampler **out)
 	}
 	for (int cpu = 0; cpu < s->ncpus; cpu++)
 		s->event_fds[cpu] = -1;
+	s->wake_fd = -1;
 
 	err = load_program(s, opts);
+	if (!err && (err = start_reader(s)))
+		log_error("start the ring reader: %s", strerror(-err));
 	if (err)
 		goto fail;
 	for (size_t i = 0; opts->pids && i < opts->npids; i++) {
@@ -225,6 +318,7 @@ void sampler_stop(struct sampler *s)
 			close(s->event_fds[cpu]);
 		s->event_fds[cpu] = -1;
 	}
+	request_flush(s); /* what the last samples sent */
 }
 
 void sampler_close(struct sampler *s)
@@ -233,6 +327,8 @@ void sampler_close(struct sampler *s)
 		return;
 	if (s->links && s->event_fds)
 		sampler_stop(s);
+	stop_reader(s);
+	record_queue_free(s->queue);
 	ring_buffer__free(s->new_pids);
 	ring_buffer__free(s->snapshots);
 	profile_bpf__destroy(s->skel);
@@ -254,19 +350,51 @@ int sampler_add_pid(struct sampler *s, pid_t pid)
 	return err;
 }
 
+/* Hands one record to its handler; returns whether it was the mark. */
+static bool deliver(const struct queued_record *r, const struct sampler_handlers *h)
+{
+	struct process_event ev;
+
+	switch (r->type) {
+	case RECORD_PROCESS:
+		memcpy(&ev, r->data, sizeof(ev));
+		if (!ev.vma.ino && h->on_new_pid)
+			h->on_new_pid((pid_t)ev.tgid, h->ctx);
+		else if (ev.vma.ino && h->on_new_file)
+			h->on_new_file((pid_t)ev.tgid, &ev.vma, h->ctx);
+		return false;
+	case RECORD_SNAPSHOT:
+		if (h->on_snapshot)
+			h->on_snapshot((const struct stack_event *)r->data, r->len, h->ctx);
+		return false;
+	default:
+		return true;
+	}
+}
+
 int sampler_poll(struct sampler *s, int timeout_ms, const struct sampler_handlers *h)
 {
-	int n, m;
+	int waited = 0;
 
-	s->handlers = h;
-	n = ring_buffer__poll(s->new_pids, timeout_ms); /* a signal cuts it short */
-	if (n >= 0 || n == -EINTR)
-		n = ring_buffer__consume(s->new_pids);
-	m = ring_buffer__consume(s->snapshots);
-	s->handlers = NULL;
-	if (n < 0)
-		return n;
-	return m < 0 ? m : 0;
+	for (;;) {
+		/* waiting for the mark: as long as the reader takes to answer */
+		int wait = s->flush_pending ? READER_PERIOD_MS : timeout_ms;
+		struct queued_record *list = record_queue_take(s->queue, wait);
+		bool marked = false;
+
+		for (struct queued_record *r = list; r; r = r->next)
+			marked |= deliver(r, h);
+		record_queue_release(s->queue, list);
+		if (marked)
+			s->flush_pending = false;
+		if (!s->flush_pending)
+			return 0;
+		if ((waited += wait) >= FLUSH_WAIT_MS) {
+			log_warn("the ring reader did not answer in %d ms", FLUSH_WAIT_MS);
+			s->flush_pending = false;
+			return -ETIMEDOUT;
+		}
+	}
 }
 
 int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])
@@ -287,6 +415,9 @@ int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])
 		for (int cpu = 0; cpu < s->ncpus; cpu++)
 			stats[i] += percpu[cpu];
 	}
+	/* lost as surely as those the rings refused */
+	stats[STAT_SNAPSHOT_LOST] += record_queue_dropped(s->queue, RECORD_SNAPSHOT);
+	stats[STAT_NEW_PID_LOST] += record_queue_dropped(s->queue, RECORD_PROCESS);
 	free(percpu);
 	return err;
 }
@@ -311,25 +442,52 @@ unsigned sampler_flip(struct sampler *s)
 
 	__atomic_store_n(&s->skel->bss->active_buffer, !old, __ATOMIC_SEQ_CST);
 	poll(NULL, 0, FLIP_GRACE_MS);
+	request_flush(s); /* the old buffer's last snapshots */
 	return old;
 }
 
-/* Deletes every key of map; keys are taken one at a time from the start,
- * so deleting as we go is safe. */
-static void clear_map(struct bpf_map *map, void *key, size_t key_size)
+/* Lists up to max keys of map into keys, each found from the one before
+ * (from NULL each time, get_next_key walks from the first bucket: a loop
+ * of those is quadratic in the map's size). Returns how many. */
+static size_t list_keys(struct bpf_map *map, uint8_t *keys, size_t key_size, size_t max)
 {
-	while (!bpf_map__get_next_key(map, NULL, key, key_size))
-		if (bpf_map__delete_elem(map, key, key_size, 0))
-			break;
+	const void *prev = NULL;
+	size_t n = 0;
+
+	while (n < max && !bpf_map__get_next_key(map, prev, keys + n * key_size, key_size))
+		prev = keys + n++ * key_size;
+	return n;
+}
+
+/* Deletes every key of map: listed, then deleted in one batch where the
+ * map type allows it (hash maps), one at a time where not (stack maps). */
+static void clear_map(struct bpf_map *map, size_t key_size)
+{
+	size_t max = bpf_map__max_entries(map);
+	uint8_t *keys = malloc(max * key_size);
+	size_t n;
+	__u32 done;
+
+	if (!keys) { /* slow, but needs no memory */
+		uint8_t key[sizeof(struct sample_key)];
+
+		while (key_size <= sizeof(key) && !bpf_map__get_next_key(map, NULL, key, key_size))
+			if (bpf_map__delete_elem(map, key, key_size, 0))
+				break;
+		return;
+	}
+	n = list_keys(map, keys, key_size, max);
+	done = (__u32)n;
+	if (n && bpf_map_delete_batch(bpf_map__fd(map), keys, &done, NULL))
+		for (size_t i = done; i < n; i++)
+			bpf_map__delete_elem(map, keys + i * key_size, key_size, 0);
+	free(keys);
 }
 
 void sampler_clear(struct sampler *s, unsigned buffer)
 {
-	struct sample_key key;
-	__u32 id;
-
-	clear_map(counts_map(s, buffer), &key, sizeof(key));
-	clear_map(stacks_map(s, buffer), &id, sizeof(id));
+	clear_map(counts_map(s, buffer), sizeof(struct sample_key));
+	clear_map(stacks_map(s, buffer), sizeof(__u32));
 }
 
 size_t sampler_read_stack(struct sampler *s, unsigned buffer, int32_t id, uint64_t *ips)
@@ -346,30 +504,54 @@ size_t sampler_read_stack(struct sampler *s, unsigned buffer, int32_t id, uint64
 	return depth;
 }
 
+/* Reads up to max keys and counts of map, in batches of whole buckets;
+ * returns how many, or a negative errno. */
+static long read_counts(struct bpf_map *map, struct sample_key *keys, uint64_t *counts,
+			size_t max)
+{
+	__u32 token, n;
+	size_t total = 0;
+	void *in = NULL;
+	int err;
+
+	for (;;) {
+		n = (__u32)(max - total);
+		err = bpf_map_lookup_batch(bpf_map__fd(map), in, &token, keys + total,
+					   counts + total, &n, NULL);
+		if (err && err != -ENOENT)
+			return err;
+		total += n;
+		if (err || total == max) /* -ENOENT: no more buckets */
+			return (long)total;
+		in = &token;
+	}
+}
+
 int sampler_for_each_sample(struct sampler *s, unsigned buffer, sampler_sample_cb cb,
 			    void *ctx)
 {
 	uint64_t kernel_ips[BPFPROF_MAX_STACK_DEPTH], user_ips[BPFPROF_MAX_STACK_DEPTH];
-	struct bpf_map *counts = counts_map(s, buffer);
-	struct sample_key key, next;
-	struct sample_key *prev = NULL;
-	int err;
+	struct bpf_map *counts_of = counts_map(s, buffer);
+	size_t max = bpf_map__max_entries(counts_of);
+	struct sample_key *keys = malloc(max * sizeof(*keys));
+	uint64_t *counts = malloc(max * sizeof(*counts));
+	long n = keys && counts ? read_counts(counts_of, keys, counts, max) : -ENOMEM;
+	int err = n < 0 ? (int)n : 0;
 
-	while (!bpf_map__get_next_key(counts, prev, &next, sizeof(next))) {
-		struct sampler_sample sample = { .key = &next };
+	for (long i = 0; i < n && !err; i++) {
+		struct sampler_sample sample = {
+			.key = &keys[i],
+			.count = counts[i],
+			.kernel_ips = kernel_ips,
+			.kernel_depth = sampler_read_stack(s, buffer, keys[i].kernel_stack_id,
+							   kernel_ips),
+			.user_ips = user_ips,
+			.user_depth = sampler_read_stack(s, buffer, keys[i].user_stack_id, user_ips),
+		};
 
-		key = next;
-		prev = &key;
-		if (bpf_map__lookup_elem(counts, &next, sizeof(next), &sample.count,
-					 sizeof(sample.count), 0))
-			continue;
-		sample.kernel_depth = sampler_read_stack(s, buffer, next.kernel_stack_id, kernel_ips);
-		sample.kernel_ips = kernel_ips;
-		sample.user_depth = sampler_read_stack(s, buffer, next.user_stack_id, user_ips);
-		sample.user_ips = user_ips;
 		err = cb(&sample, ctx);
-		if (err)
-			return err;
 	}
-	return 0;
+	free(keys);
+	free(counts);
+	return err;
 }

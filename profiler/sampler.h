@@ -1,9 +1,10 @@
 /* sampler.h - a sampling session: the BPF program on every CPU.
  *
- * Owns the loaded skeleton and one PERF_COUNT_SW_CPU_CLOCK event per online
- * CPU. While it runs, sampler_poll() reports processes seen for the first
- * time (or after exec) so the caller can snapshot their mappings while they
- * are alive. At the end (of the recording, or of an interval),
+ * Owns the loaded skeleton, one PERF_COUNT_SW_CPU_CLOCK event per online
+ * CPU and a thread that empties the ring buffers as they fill. While it
+ * runs, sampler_poll() reports processes seen for the first time (or after
+ * exec) so the caller can snapshot their mappings while they are alive,
+ * and, in DWARF mode, each sample's stack snapshot. At the end (of the recording, or of an interval),
  * sampler_for_each_sample() walks the aggregated
  * counts with their stacks resolved to instruction pointers.
  */
@@ -56,7 +57,8 @@ void sampler_close(struct sampler *s);
 /* Adds a process to the filter (only with opts->pids set). */
 int sampler_add_pid(struct sampler *s, pid_t pid);
 
-/* Callers poll at least this often: the snapshot ring is sized for it. */
+/* The longest a caller waits in one sampler_poll(), to notice signals
+ * and deadlines; the snapshot ring holds four times that of samples. */
 #define SAMPLER_POLL_MS 100
 
 /* Handlers for what sampler_poll() delivers. */
@@ -68,10 +70,13 @@ struct sampler_handlers {
 	void *ctx;
 };
 
-/* Waits up to timeout_ms for newly seen processes (returning as soon as
- * there are some), then delivers them and every pending snapshot. New
- * processes come first, so their mappings are known before their samples
- * are unwound. */
+/* Waits up to timeout_ms for what the rings sent (returning as soon as
+ * something came) and delivers it in the order the rings gave it; the
+ * new processes of a moment come before its snapshots, so their mappings
+ * are known before their samples are unwound. After sampler_flip() or
+ * sampler_stop(), it first delivers everything sent before that call,
+ * however long it waits (-ETIMEDOUT, logged, if the reader thread does not
+ * answer within 2 s). */
 int sampler_poll(struct sampler *s, int timeout_ms, const struct sampler_handlers *h);
 
 /* Reads stack `id` of buffer's stack map into ips (BPFPROF_MAX_STACK_DEPTH

@@ -31,9 +31,11 @@ void sampling_args_init(struct sampling_args *a)
 
 int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "bpfprof: error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'bpfprof %s --help'.\n", cmd);
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	/* One event: two lines in text, one object in JSON. */
+	log_error("%s\nTry 'bpfprof %s --help'.", msg, cmd);
 	return 2;
 }
 

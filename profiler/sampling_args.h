@@ -64,8 +64,9 @@ void sampling_args_usage(FILE *f);
 void sampling_args_apply(const struct sampling_args *a, struct sampler_opts *sopts,
 			 struct collector_opts *copts);
 
-/* Prints "bpfprof: error: <fmt with arg>" and the --help hint for cmd;
- * returns 2, the exit status of a usage error. */
+/* Logs "<fmt with arg>" and the --help hint for cmd as one error, in the
+ * log format chosen so far (an option before --log-format is parsed with
+ * the default, text); returns 2, the exit status of a usage error. */
 int usage_error(const char *cmd, const char *fmt, const char *arg);
 
 #endif

@@ -14,7 +14,6 @@ struct stack_table {
 	struct unwound_stack **slots;
 	size_t nslots; /* power of two */
 	size_t n, max;
-	uint64_t dropped;
 };
 
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
@@ -26,11 +25,12 @@ static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-/* The identity of a stack: the sample key, the pcs, and whether it was
- * cut short. */
+/* The identity of a stack: the sample key, the pcs and which are exact,
+ * and whether it was cut short. */
 struct ident {
 	const struct sample_key *key;
 	const uint64_t *pcs;
+	const uint64_t *exact; /* STACK_TABLE_EXACT_WORDS */
 	uint32_t depth;
 	bool truncated;
 };
@@ -40,6 +40,7 @@ static uint64_t hash_stack(const struct ident *id)
 	uint64_t h = hash_bytes(1469598103934665603ull ^ id->truncated, id->key,
 				sizeof(*id->key));
 
+	h = hash_bytes(h, id->exact, STACK_TABLE_EXACT_WORDS * sizeof(*id->exact));
 	return hash_bytes(h, id->pcs, id->depth * sizeof(*id->pcs));
 }
 
@@ -47,6 +48,7 @@ static bool same_stack(const struct unwound_stack *s, const struct ident *id)
 {
 	return s->depth == id->depth && s->truncated == id->truncated &&
 	       !memcmp(&s->key, id->key, sizeof(*id->key)) &&
+	       !memcmp(s->exact, id->exact, sizeof(s->exact)) &&
 	       !memcmp(s->pcs, id->pcs, id->depth * sizeof(*id->pcs));
 }
 
@@ -97,7 +99,7 @@ static size_t find_slot(struct unwound_stack **slots, size_t nslots, uint64_t h,
 
 static struct ident ident_of(const struct unwound_stack *s)
 {
-	return (struct ident){ &s->key, s->pcs, s->depth, s->truncated };
+	return (struct ident){ &s->key, s->pcs, s->exact, s->depth, s->truncated };
 }
 
 static int grow(struct stack_table *t)
@@ -123,32 +125,33 @@ static int grow(struct stack_table *t)
 }
 
 int stack_table_add(struct stack_table *t, const struct sample_key *key,
-		    const uint64_t *pcs, uint32_t depth, bool truncated)
+		    const uint64_t *pcs, const bool *exact, uint32_t depth, bool truncated)
 {
-	struct ident id = { key, pcs, depth, truncated };
+	uint64_t mask[STACK_TABLE_EXACT_WORDS] = { 0 };
+	struct ident id = { key, pcs, mask, depth, truncated };
 	struct unwound_stack *s;
 	uint64_t h;
 	size_t i;
 
 	if (depth > STACK_TABLE_MAX_DEPTH)
 		id.depth = depth = STACK_TABLE_MAX_DEPTH;
+	for (uint32_t k = 0; k < depth; k++)
+		mask[k / 64] |= (uint64_t)exact[k] << (k % 64);
 	h = hash_stack(&id);
 	i = find_slot(t->slots, t->nslots, h, &id);
 	if (t->slots[i]) {
 		t->slots[i]->count++;
 		return 0;
 	}
-	if (t->n >= t->max) {
-		t->dropped++;
+	if (t->n >= t->max)
 		return -ENOSPC;
-	}
 	s = malloc(sizeof(*s) + depth * sizeof(*pcs));
 	if (!s || ((t->n + 1) * 2 > t->nslots && grow(t))) {
 		free(s);
-		t->dropped++;
 		return -ENOMEM;
 	}
 	s->key = *key;
+	memcpy(s->exact, mask, sizeof(mask));
 	s->count = 1;
 	s->depth = depth;
 	s->truncated = truncated;
@@ -156,11 +159,6 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 	t->slots[find_slot(t->slots, t->nslots, h, &id)] = s;
 	t->n++;
 	return 0;
-}
-
-uint64_t stack_table_dropped(const struct stack_table *t)
-{
-	return t->dropped;
 }
 
 int stack_table_for_each(const struct stack_table *t, stack_table_cb cb, void *ctx)

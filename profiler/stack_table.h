@@ -3,9 +3,9 @@
  * In DWARF mode the BPF side sends every sample's registers and stack
  * snapshot; user space unwinds each one and counts the result here, keyed
  * by the sample's whole identity (process, thread, names, kernel stack id)
- * plus its user pcs, so identical stacks are symbolized once, however many
- * samples they have. The table is capped; samples that find it full are
- * counted, not silently lost.
+ * plus its user pcs (and which of them are exact: not return addresses),
+ * so identical stacks are drained once, however many samples they have.
+ * The table is capped; the caller counts the samples that find it full.
  */
 #ifndef BPFPROF_STACK_TABLE_H
 #define BPFPROF_STACK_TABLE_H
@@ -17,6 +17,7 @@
 #include "profile.h"
 
 #define STACK_TABLE_MAX_DEPTH BPFPROF_MAX_STACK_DEPTH
+#define STACK_TABLE_EXACT_WORDS ((STACK_TABLE_MAX_DEPTH + 63) / 64)
 
 struct stack_table;
 
@@ -26,20 +27,20 @@ struct unwound_stack {
 	uint64_t count;
 	uint32_t depth;
 	bool truncated;        /* the stack goes on past the snapshot */
+	uint64_t exact[STACK_TABLE_EXACT_WORDS]; /* bit i: pcs[i] is exact */
 	uint64_t pcs[];
 };
 
 int stack_table_new(size_t max_entries, struct stack_table **out);
 void stack_table_free(struct stack_table *t);
 
-/* Counts one sample. Returns 0, or -ENOSPC when the table is full (the
- * sample is counted in stack_table_dropped()), or -ENOMEM. */
+/* Counts one sample; exact[i]: pcs[i] is not a return address (the leaf,
+ * or after a signal frame). Returns 0, or -ENOSPC when the table is full,
+ * or -ENOMEM. */
 int stack_table_add(struct stack_table *t, const struct sample_key *key,
-		    const uint64_t *pcs, uint32_t depth, bool truncated);
+		    const uint64_t *pcs, const bool *exact, uint32_t depth, bool truncated);
 
-uint64_t stack_table_dropped(const struct stack_table *t);
-
-/* Forgets every stack (the drop count stays). */
+/* Forgets every stack. */
 void stack_table_clear(struct stack_table *t);
 
 typedef int (*stack_table_cb)(const struct unwound_stack *s, void *ctx);

@@ -69,6 +69,9 @@ struct cfi_rule {
 	uint8_t rbp;         /* enum cfi_reg_kind */
 	uint8_t flags;       /* CFI_SIGNAL_FRAME */
 	uint8_t plt_ge;      /* CFI_CFA_PLT only */
+	/* Rules are hashed and compared bytewise: no implicit padding, whose
+	 * bytes a struct copy need not keep (gcc -O3 does not). Always 0. */
+	uint8_t pad[3];
 };
 
 struct cfi_row {

@@ -371,6 +371,8 @@ static int ask_debuginfod(struct debug_finder *f, const struct want *w,
 		if (!f->client)
 			return -ENOMEM;
 		debuginfod_set_user_data(f->client, f);
+		/* Both replace what $DEBUGINFOD_PROGRESS and $DEBUGINFOD_VERBOSE
+		 * would have written on stderr, outside the program's log. */
 		debuginfod_set_progressfn(f->client, on_progress);
 		debuginfod_set_verbose_fd(f->client, -1);
 	}

@@ -2,8 +2,11 @@
 #include "proc_status.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "read_file.h"
 #include "text_scan.h"
 
 /* The line starting with key (at the start of buf or after a newline),
@@ -14,7 +17,7 @@ static int find_line(const char *buf, size_t len, const char *key, const char **
 	size_t klen = strlen(key);
 	const char *p = buf, *end = buf + len;
 
-	*line = NULL;
+	*line = *eol = NULL; /* both set: gcc -O3 cannot see *eol is used only with *line */
 	while (p < end) {
 		const char *e = memchr(p, '\n', (size_t)(end - p));
 
@@ -83,4 +86,29 @@ int proc_stat_start_time(const char *buf, size_t len, uint64_t *start_time)
 		return -EINVAL;
 	*start_time = v;
 	return 0;
+}
+
+int proc_read_start_time(int dirfd, const char *path, uint64_t *start_time)
+{
+	char *buf;
+	size_t len;
+	int err = sym_read_file_at(dirfd, path, 1 << 12, &buf, &len);
+
+	if (err)
+		return err;
+	err = proc_stat_start_time(buf, len, start_time);
+	free(buf);
+	return err;
+}
+
+uint64_t proc_ns_per_tick(void)
+{
+	static uint64_t ns;
+
+	if (!ns) {
+		long hz = sysconf(_SC_CLK_TCK);
+
+		ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	}
+	return ns;
 }

@@ -26,4 +26,12 @@ struct proc_status {
 int proc_status_parse(const char *buf, size_t len, struct proc_status *out);
 int proc_stat_start_time(const char *buf, size_t len, uint64_t *start_time);
 
+/* Reads the stat file at path (relative to dirfd, as openat) and parses
+ * its start time: 0, or -errno (-ENOENT: the process is gone). */
+int proc_read_start_time(int dirfd, const char *path, uint64_t *start_time);
+
+/* 1e9 / CLK_TCK: the ns in one of /proc's clock ticks (BPF reads start
+ * times in ns, /proc gives them in ticks). */
+uint64_t proc_ns_per_tick(void);
+
 #endif

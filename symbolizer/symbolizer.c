@@ -766,11 +766,8 @@ static void read_identity(struct symbolizer *s, int dirfd, pid_t pid, uint64_t *
 	char *buf;
 	size_t len;
 
-	*start_time = 0;
-	if (!sym_read_file_at(dirfd, "stat", 1 << 12, &buf, &len)) {
-		proc_stat_start_time(buf, len, start_time);
-		free(buf);
-	}
+	if (proc_read_start_time(dirfd, "stat", start_time))
+		*start_time = 0;
 	*ps = (struct proc_status){ .nspid = pid };
 	if (!sym_read_file_at(dirfd, "status", 1 << 16, &buf, &len)) {
 		if (proc_status_parse(buf, len, ps) || !ps->nspid)
@@ -797,25 +794,12 @@ static int start_over(struct symbolizer *s, struct process *p)
 	return 0;
 }
 
-/* 1e9 / CLK_TCK: /proc's clock ticks in ns. */
-static uint64_t ns_per_tick(void)
-{
-	static uint64_t ns;
-
-	if (!ns) {
-		long hz = sysconf(_SC_CLK_TCK);
-
-		ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
-	}
-	return ns;
-}
-
 /* The incarnation of pid that started at start_time (ns since boot; 0:
  * the current one), tracking a newer one first seen now; NULL if unknown. */
 static struct process *find_incarnation(struct symbolizer *s, pid_t pid, uint64_t start_time)
 {
 	struct process *p = find_process(s, pid);
-	uint64_t ticks = start_time / ns_per_tick();
+	uint64_t ticks = start_time / proc_ns_per_tick();
 
 	if (p && start_time && p->start_time && ticks > p->start_time) {
 		symbolizer_track_process(s, pid); /* reused since it was tracked */
@@ -1200,6 +1184,15 @@ static void load_kernel(struct symbolizer *s)
 	};
 }
 
+int symbolizer_load_kernel(struct symbolizer *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (!s->kernel_loaded)
+		load_kernel(s);
+	return s->kernel_err;
+}
+
 int symbolizer_resolve_kernel(struct symbolizer *s, uint64_t addr,
 			      struct sym_location *out)
 {
@@ -1210,9 +1203,7 @@ int symbolizer_resolve_kernel(struct symbolizer *s, uint64_t addr,
 	memset(out, 0, sizeof(*out));
 	if (!s)
 		return -EINVAL;
-	if (!s->kernel_loaded)
-		load_kernel(s);
-	if (s->kernel_err)
+	if (symbolizer_load_kernel(s))
 		return s->kernel_err;
 	out->mapping = &s->kmap;
 	sym = kallsyms_lookup(s->ksyms, addr);
@@ -1248,17 +1239,14 @@ int symbolizer_forget_process(struct symbolizer *s, pid_t pid)
  * process with its pid (a later start time). */
 static bool exited(const struct symbolizer *s, const struct process *p)
 {
-	char path[PATH_MAX], *buf;
+	char path[PATH_MAX];
 	uint64_t start_time;
-	size_t len;
 	int err;
 
 	snprintf(path, sizeof(path), "%s/%d/stat", s->proc_dir, (int)p->pid);
-	err = sym_read_file_at(AT_FDCWD, path, 1 << 12, &buf, &len);
-	if (err)
-		return err == -ENOENT || err == -ESRCH;
-	err = proc_stat_start_time(buf, len, &start_time);
-	free(buf);
+	err = proc_read_start_time(AT_FDCWD, path, &start_time);
+	if (err == -ENOENT || err == -ESRCH)
+		return true;
 	return !err && p->start_time && start_time != p->start_time;
 }
 
@@ -1420,19 +1408,22 @@ static const struct ulw_object *lu_find(void *ctx, uint64_t pc, uint64_t *bias)
  * ours is the one the tests hold to libdw). Returns the new depth, or 0. */
 static int lu_complete(struct symbolizer *s, const struct process *p,
 		       const struct unwind_regs *regs, const struct unwind_stack *stack,
-		       uint64_t *pcs, int max, int n)
+		       uint64_t *pcs, bool *exact, int max, int n)
 {
 	struct lu_walk w = { .s = s, .p = p, .dirfd = -1 };
 	enum unwind_status status;
-	uint64_t *lu = malloc((size_t)max * sizeof(*lu));
+	uint64_t *lu = malloc((size_t)max * (sizeof(*lu) + sizeof(*exact)));
+	bool *lu_exact = (bool *)(lu + max);
 	int m = 0;
 
 	if (lu)
-		m = ulw_unwind(s->ulw, regs, stack, lu_find, &w, lu, max, &status);
+		m = ulw_unwind(s->ulw, regs, stack, lu_find, &w, lu, lu_exact, max, &status);
 	if (w.dirfd >= 0)
 		close(w.dirfd);
 	if (m > n && status == UNWIND_END && !memcmp(lu, pcs, (size_t)n * sizeof(*pcs))) {
 		memcpy(pcs, lu, (size_t)m * sizeof(*pcs));
+		if (exact)
+			memcpy(exact, lu_exact, (size_t)m * sizeof(*exact));
 		s->ulw_completed++;
 	} else {
 		m = 0;
@@ -1442,7 +1433,7 @@ static int lu_complete(struct symbolizer *s, const struct process *p,
 }
 
 int symbolizer_unwind(struct symbolizer *s, pid_t pid,
-		      const struct sym_stack_snapshot *snap, uint64_t *pcs,
+		      const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact,
 		      size_t max, size_t *depth, enum sym_unwind_result *result)
 {
 	struct unwind_regs regs;
@@ -1461,11 +1452,11 @@ int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 		return -ESRCH;
 	regs = (struct unwind_regs){ .rip = snap->ip, .rsp = snap->sp, .rbp = snap->bp };
 	stack = (struct unwind_stack){ .base = snap->base, .data = snap->data, .len = snap->len };
-	n = unwind_snapshot(&regs, &stack, find_cfi, p, pcs, (int)max, &status);
+	n = unwind_snapshot(&regs, &stack, find_cfi, p, pcs, exact, (int)max, &status);
 	/* Only there: where no CFI covers a pc (JIT code) libunwind knows no
 	 * more than we do, and trying it on each such sample would cost. */
 	if (status == UNWIND_UNSUPPORTED && s->ulw &&
-	    (m = lu_complete(s, p, &regs, &stack, pcs, (int)max, n))) {
+	    (m = lu_complete(s, p, &regs, &stack, pcs, exact, (int)max, n))) {
 		n = m;
 		status = UNWIND_END;
 	}

@@ -48,6 +48,7 @@
 #ifndef BPFPROF_SYMBOLIZER_H
 #define BPFPROF_SYMBOLIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -231,14 +232,17 @@ enum sym_unwind_result {
 
 /* Unwinds a snapshot of pid's stack with the CFI of its objects (needs
  * opts.unwind_tables and the process tracked): pcs[0] = ip, then return
- * addresses, innermost first; *depth of them (<= max). Where our unwinder
+ * addresses, innermost first; *depth of them (<= max). exact (NULL: not
+ * wanted) gets for each pc whether it is not a return address: ip, and
+ * the pc a signal interrupted (the caller of a signal frame), which must
+ * not be moved back into a call instruction. Where our unwinder
  * meets a CFI rule it does not follow (a CFA from another register, as in
  * ld.so's _dl_runtime_resolve), libunwind unwinds the snapshot again, and
  * its stack is taken when it is complete and starts with ours (counted in
  * unwind_libunwind_completed; off with opts.no_libunwind). Returns 0, or
  * -ESRCH when pid is not tracked. */
 int symbolizer_unwind(struct symbolizer *s, pid_t pid,
-		      const struct sym_stack_snapshot *snap, uint64_t *pcs,
+		      const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact,
 		      size_t max, size_t *depth, enum sym_unwind_result *result);
 
 /* Resolve a kernel address through /proc/kallsyms (loaded on first use).
@@ -249,5 +253,10 @@ int symbolizer_unwind(struct symbolizer *s, pid_t pid,
  * every address, with out empty. */
 int symbolizer_resolve_kernel(struct symbolizer *s, uint64_t addr,
 			      struct sym_location *out);
+
+/* Loads kallsyms now rather than at the first kernel address (a few
+ * hundred ms: a daemon does it at start, not in its first interval).
+ * Returns what symbolizer_resolve_kernel() would: 0 or the error. */
+int symbolizer_load_kernel(struct symbolizer *s);
 
 #endif

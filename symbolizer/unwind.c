@@ -106,7 +106,7 @@ static int fp_step(const struct step *cur, const struct unwind_stack *s,
 
 int unwind_snapshot(const struct unwind_regs *regs,
 		    const struct unwind_stack *stack, unwind_find_fn find,
-		    void *ctx, uint64_t *pcs, int max,
+		    void *ctx, uint64_t *pcs, bool *exact, int max,
 		    enum unwind_status *status)
 {
 	struct step cur = { regs->rip, regs->rsp, regs->rbp, true, true };
@@ -126,6 +126,8 @@ int unwind_snapshot(const struct unwind_regs *regs,
 			st = UNWIND_MAX_FRAMES;
 			break;
 		}
+		if (exact)
+			exact[n] = cur.exact;
 		pcs[n++] = cur.pc;
 		at = cur.exact ? cur.pc : cur.pc - 1;
 		t = find(ctx, at, &bias);

@@ -21,6 +21,7 @@
 #ifndef BPFPROF_SYM_UNWIND_H
 #define BPFPROF_SYM_UNWIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,10 +55,12 @@ typedef const struct cfi_table *(*unwind_find_fn)(void *ctx, uint64_t pc,
 
 /* Fills pcs[0..n) innermost first and returns n (<= max): pcs[0] is rip,
  * the others return addresses as read (subtract 1 to symbolize a call
- * site, except after a signal frame). *status says why the walk stopped. */
+ * site) except where exact[i] (when exact is not NULL) says the pc is not
+ * a return address: rip, and the pc a signal interrupted. *status says
+ * why the walk stopped. */
 int unwind_snapshot(const struct unwind_regs *regs,
 		    const struct unwind_stack *stack, unwind_find_fn find,
-		    void *ctx, uint64_t *pcs, int max,
+		    void *ctx, uint64_t *pcs, bool *exact, int max,
 		    enum unwind_status *status);
 
 /* "end", "truncated", ... for logs and tests. */

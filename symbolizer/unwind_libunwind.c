@@ -471,7 +471,7 @@ static enum unwind_status status_of(const struct walk *w, bool guessed, int r)
 
 int ulw_unwind(struct ulw *u, const struct unwind_regs *regs,
 	       const struct unwind_stack *stack, ulw_find_fn find, void *ctx,
-	       uint64_t *pcs, int max, enum unwind_status *status)
+	       uint64_t *pcs, bool *exact, int max, enum unwind_status *status)
 {
 	struct walk w = { .regs = regs, .stack = stack, .find = find, .ctx = ctx };
 	bool guessed = false; /* a step without CFI: libunwind's heuristics */
@@ -492,8 +492,12 @@ int ulw_unwind(struct ulw *u, const struct unwind_regs *regs,
 		*status = UNWIND_BAD_FRAME;
 		return 0;
 	}
+	if (exact)
+		exact[n] = true;
 	pcs[n++] = regs->rip;
 	for (;;) {
+		/* the caller of a signal frame was interrupted, not calling */
+		bool after_signal = unw_is_signal_frame(&c) > 0;
 		unw_word_t ip;
 		int r;
 
@@ -513,6 +517,8 @@ int ulw_unwind(struct ulw *u, const struct unwind_regs *regs,
 			*status = UNWIND_MAX_FRAMES;
 			break;
 		}
+		if (exact)
+			exact[n] = after_signal;
 		pcs[n++] = ip;
 	}
 	return n;

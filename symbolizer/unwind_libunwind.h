@@ -69,13 +69,13 @@ struct ulw;
 int ulw_new(size_t cache_bytes, struct ulw **out);
 void ulw_free(struct ulw *u);
 
-/* Unwinds like unwind_snapshot() (same inputs, pcs and statuses: END,
+/* Unwinds like unwind_snapshot() (same inputs, pcs, exact and statuses: END,
  * TRUNCATED when a read went past the snapshot's end, NO_CFI, UNSUPPORTED
  * when libunwind needed a register the sample lacks, BAD_FRAME otherwise,
  * MAX_FRAMES) and returns the number of pcs, or -EINVAL. */
 int ulw_unwind(struct ulw *u, const struct unwind_regs *regs,
 	       const struct unwind_stack *stack, ulw_find_fn find, void *ctx,
-	       uint64_t *pcs, int max, enum unwind_status *status);
+	       uint64_t *pcs, bool *exact, int max, enum unwind_status *status);
 
 /* What identifies one version of a file's contents (fstat). */
 struct ulw_file_id {

@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stack = (struct unwind_stack){ le64(tail + 24), copy, stack_len };
 	check_row(t, regs.rip - m.bias);
 
-	n = unwind_snapshot(&regs, &stack, find, &m, pcs, MAX_FRAMES, &status);
+	n = unwind_snapshot(&regs, &stack, find, &m, pcs, NULL, MAX_FRAMES, &status);
 	FUZZ_CHECK(n >= 0 && n <= MAX_FRAMES);
 	FUZZ_CHECK(status <= UNWIND_MAX_FRAMES && unwind_status_name(status));
 	FUZZ_CHECK(status != UNWIND_MAX_FRAMES || n == MAX_FRAMES);

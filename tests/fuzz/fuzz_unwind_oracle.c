@@ -143,8 +143,8 @@ static void both(const struct unwind_regs *regs, const struct unwind_stack *s, i
 {
 	uint64_t pcs[MAX_FRAMES], lu_pcs[MAX_FRAMES];
 	enum unwind_status st, lst;
-	int n = unwind_snapshot(regs, s, find_cfi, NULL, pcs, MAX_FRAMES, &st);
-	int m = ulw_unwind(lu, regs, s, find_ulw, NULL, lu_pcs, MAX_FRAMES, &lst);
+	int n = unwind_snapshot(regs, s, find_cfi, NULL, pcs, NULL, MAX_FRAMES, &st);
+	int m = ulw_unwind(lu, regs, s, find_ulw, NULL, lu_pcs, NULL, MAX_FRAMES, &lst);
 
 	if (verbose)
 		fprintf(stderr, "fuzz_unwind_oracle: base snapshot of %zu bytes, %d objects: "

@@ -2,7 +2,9 @@
 # `bpfprof record -- COMMAND` on the call-tree fixture (main -> work ->
 # {a: 2/3, b: 1/3}, frame pointers): shares within 5 points of the truth,
 # >= 95% of samples with the whole chain down to main, the command's exit
-# status passed through, and `go tool pprof` reads the file.
+# status passed through, `go tool pprof` reads the file, and the command's
+# executable is the profile's first mapping (pprof's main binary), even
+# when most samples are in the kernel (dd).
 source "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -32,4 +34,10 @@ complete=$(sum_traces '$3 ~ /^(a|b);work;main(;|$)/' "$WORK/traces")
 echo "samples: $total, complete a|b;work;main: $complete"
 [ "$total" -ge 891 ] && [ "$total" -le 1089 ] || fail "$total samples, want 10 s x 99 Hz = 990 +-10%"
 [ $((complete * 100)) -ge $((total * 95)) ] || fail "only $complete of $total samples have a|b -> work -> main"
+dd=$(command -v dd)
+"$BPFPROF" record -o "$WORK/dd.pb.gz" -- "$dd" if=/dev/zero of=/dev/null bs=1M count=4000 \
+  2> "$WORK/dd.err" || { cat "$WORK/dd.err"; fail "record -- dd failed"; }
+first=$(go tool pprof -raw "$WORK/dd.pb.gz" 2>/dev/null | awk '/^Mappings/ { getline; print $3; exit }')
+echo "dd: first mapping $first"
+[ "$first" = "$(realpath "$dd")" ] || fail "the first mapping is $first, not the command's executable"
 pass "record -- COMMAND: a=$a% b=$b%, $complete/$total complete stacks"

@@ -6,7 +6,9 @@ require_bpf
 command -v node >/dev/null || skip_or_fail "node is missing: run scripts/setup"
 
 out=$WORK/node.pb.gz
-"$BPFPROF" record -o "$out" -- node --perf-basic-prof "$(dirname "$0")/fixtures/jit.js" \
+# node runs in $WORK: what V8 writes to its working directory stays out of the tree.
+js=$(realpath "$(dirname "$0")/fixtures/jit.js") bpfprof=$(realpath "$BPFPROF")
+(cd "$WORK" && "$bpfprof" record -o "$out" -- node --perf-basic-prof "$js") \
   > "$WORK/node.pid" || fail "record failed"
 pid=$(cat "$WORK/node.pid")
 rm -f "/tmp/perf-$pid.map"

@@ -37,6 +37,7 @@ add_custom_target(system_fixtures ALL DEPENDS ${fixture_outputs})
 
 set(system_tests
   cli_errors
+  log_json
   record_command
   record_systemwide
   record_kernel
@@ -54,6 +55,7 @@ set(system_tests
   agent_pyroscope
   agent_services
   agent_delegated_cgroups
+  agent_unit_exit
   agent_metrics
   agent_upload_split
   agent_valgrind

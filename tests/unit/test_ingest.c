@@ -170,16 +170,18 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* The stored upload number seq: its JSON (and its pprof in *pprof). */
+/* The stored upload number seq: its JSON, "" when there is none (the
+ * checks print it), and its pprof in *pprof. */
 static char *stored(const struct server *srv, int seq, char **pprof, size_t *pprof_len)
 {
-	char path[160];
+	char path[160], *json;
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/%06d.pprof", srv->store, seq);
 	*pprof = slurp(path, pprof_len);
 	snprintf(path, sizeof(path), "%s/%06d.json", srv->store, seq);
-	return slurp(path, &len);
+	json = slurp(path, &len);
+	return json ? json : strdup("");
 }
 
 static void write_text(const char *path, const char *text)
@@ -222,7 +224,7 @@ static uint8_t *make_profile(int64_t time_s, size_t *len)
 
 static bool has(const char *json, const char *needle)
 {
-	return json && strstr(json, needle);
+	return strstr(json, needle) != NULL;
 }
 
 /* ---- cases ---- */

@@ -11,7 +11,7 @@
  */
 #include "check.h"
 #include "pprof.h"
-#include "profile.pb-c.h"
+#include "pprof_decode.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,54 +24,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-typedef Perftools__Profiles__Profile Profile;
-typedef Perftools__Profiles__Function Function;
-typedef Perftools__Profiles__Location Location;
-typedef Perftools__Profiles__Mapping Mapping;
-typedef Perftools__Profiles__Sample Sample;
-typedef Perftools__Profiles__Label Label;
-
 #define PERIOD 10101010LL /* 1e9 / 99 Hz */
 #define TIME_NANOS 1700000000123456789LL
 #define DURATION_NANOS 10000000000LL
 #define NMANY 128 /* locations in the deep sample */
 
 /* ---- helpers ---- */
-
-static uint8_t *gunzip(const uint8_t *in, size_t len, size_t *out_len)
-{
-	z_stream zs = { 0 };
-	size_t cap = 4096;
-	uint8_t *out = malloc(cap);
-	int ret;
-
-	if (!out || inflateInit2(&zs, 15 + 16) != Z_OK) {
-		free(out);
-		return NULL;
-	}
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)len;
-	do {
-		if (zs.total_out == cap) {
-			uint8_t *n = realloc(out, cap * 2);
-
-			if (!n)
-				break;
-			out = n;
-			cap *= 2;
-		}
-		zs.next_out = out + zs.total_out;
-		zs.avail_out = (uInt)(cap - zs.total_out);
-		ret = inflate(&zs, Z_NO_FLUSH);
-	} while (ret == Z_OK);
-	*out_len = zs.total_out;
-	inflateEnd(&zs);
-	if (ret != Z_STREAM_END || zs.avail_in) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
 
 /* Encode b, check the gzip wrapper, gunzip and unpack with protobuf-c. */
 static Profile *encode_decode(struct pprof_builder *b)
@@ -95,34 +53,6 @@ static Profile *encode_decode(struct pprof_builder *b)
 	free(raw);
 	CHECK(p != NULL, "protobuf-c could not unpack the profile");
 	return p;
-}
-
-/* The string at index i, or NULL when i is out of range. */
-static const char *S(const Profile *p, int64_t i)
-{
-	return i >= 0 && (uint64_t)i < p->n_string_table ? p->string_table[i]
-							  : NULL;
-}
-
-static bool str_is(const Profile *p, int64_t i, const char *want)
-{
-	const char *s = S(p, i);
-
-	return s && strcmp(s, want) == 0;
-}
-
-static const Function *fn_by_id(const Profile *p, uint64_t id)
-{
-	if (id == 0 || id > p->n_function || p->function[id - 1]->id != id)
-		return NULL;
-	return p->function[id - 1];
-}
-
-static const Location *loc_by_id(const Profile *p, uint64_t id)
-{
-	if (id == 0 || id > p->n_location || p->location[id - 1]->id != id)
-		return NULL;
-	return p->location[id - 1];
 }
 
 static int cmp_str(const void *a, const void *b)

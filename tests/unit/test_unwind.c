@@ -433,7 +433,7 @@ static const struct ulw_object *find_ulw(void *ctx, uint64_t pc, uint64_t *bias)
 static int lu_unwind(const struct proc *p, const struct unwind_stack *s,
 		     uint64_t *pcs, enum unwind_status *st)
 {
-	return ulw_unwind(lu, &p->regs, s, find_ulw, (void *)p, pcs, MAX_FRAMES, st);
+	return ulw_unwind(lu, &p->regs, s, find_ulw, (void *)p, pcs, NULL, MAX_FRAMES, st);
 }
 
 /* How many frames, from the innermost, two walks have alike. */
@@ -484,7 +484,7 @@ static void compare_libunwind(const struct proc *p, const uint64_t *pcs, int n,
 static int unwind(const struct proc *p, const struct unwind_stack *s,
 		  uint64_t *pcs, enum unwind_status *st)
 {
-	return unwind_snapshot(&p->regs, s, find, (void *)p, pcs, MAX_FRAMES, st);
+	return unwind_snapshot(&p->regs, s, find, (void *)p, pcs, NULL, MAX_FRAMES, st);
 }
 
 /* µs per frame over many walks of the same snapshot. */
@@ -562,10 +562,10 @@ static void test_chain(const char *fixture, const char *mode, const char *tmp)
 		CHECK(st == UNWIND_TRUNCATED && lm == m && alike(cut_pcs, lm, pcs, m) == m,
 		      "%s cut at 1 KiB, libunwind: %s, %d frames, ours %d", what,
 		      unwind_status_name(st), lm, m);
-		m = unwind_snapshot(&p.regs, &p.stack, find, &p, cut_pcs, 3, &st);
+		m = unwind_snapshot(&p.regs, &p.stack, find, &p, cut_pcs, NULL, 3, &st);
 		CHECK(m == 3 && st == UNWIND_MAX_FRAMES, "%s: max 3: %d %s",
 		      what, m, unwind_status_name(st));
-		lm = ulw_unwind(lu, &p.regs, &p.stack, find_ulw, &p, cut_pcs, 3, &st);
+		lm = ulw_unwind(lu, &p.regs, &p.stack, find_ulw, &p, cut_pcs, NULL, 3, &st);
 		CHECK(lm == 3 && st == UNWIND_MAX_FRAMES, "%s: libunwind, max 3: %d %s",
 		      what, lm, unwind_status_name(st));
 	}
@@ -685,7 +685,7 @@ static void test_garbage(const char *tmp)
 			q.regs.rbp = p.stack.base + (uint64_t)(rand_r(&seed) % 70000);
 		if (rand_r(&seed) % 16 == 0)
 			q.regs.rsp = (uint64_t)rand_r(&seed) << 33 | (uint64_t)rand_r(&seed);
-		n = unwind_snapshot(&q.regs, &s, find, &q, pcs, MAX_FRAMES, &st);
+		n = unwind_snapshot(&q.regs, &s, find, &q, pcs, NULL, MAX_FRAMES, &st);
 		CHECK(n >= 0 && n <= MAX_FRAMES && st <= UNWIND_MAX_FRAMES,
 		      "garbage: %d frames, status %d", n, st);
 		ends += st == UNWIND_END;
@@ -840,11 +840,11 @@ static void symbolize_unwind(const struct proc *p, const char *proc_dir,
 		return;
 	rc = symbolizer_track_process(s, 4243);
 	CHECK(rc == 0, "track the fake 4243: %d", rc);
-	rc = symbolizer_unwind(s, 4243, &snap, pcs, MAX_FRAMES, depth, result);
+	rc = symbolizer_unwind(s, 4243, &snap, pcs, NULL, MAX_FRAMES, depth, result);
 	CHECK(rc == 0, "symbolizer_unwind: %d", rc);
 	t0 = now();
 	for (int i = 0; i < iters; i++)
-		symbolizer_unwind(s, 4243, &snap, pcs, MAX_FRAMES, depth, result);
+		symbolizer_unwind(s, 4243, &snap, pcs, NULL, MAX_FRAMES, depth, result);
 	*us = (now() - t0) * 1e6 / iters;
 	symbolizer_get_stats(s, stats);
 	symbolizer_free(s);

@@ -1,0 +1,339 @@
+/* interval_batch.c - see interval_batch.h.
+ *
+ * Every table is a growable array; three hash indexes (proto/htab.h) find
+ * what is already there: locations by their identity (process, address,
+ * and the sampled file mapping when the address is in it: the one thing
+ * besides the address the symbolizer's answer depends on), mappings by
+ * pointer, services by name.
+ */
+#include "interval_batch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "sampled_vma.h"
+
+/* What a location's resolution depends on. */
+struct location_key {
+	pid_t pid;
+	uint64_t start_time;
+	uint64_t address;
+	uint64_t leaf_ino, leaf_base; /* 0: the address is outside the leaf's vma */
+	uint32_t leaf_dev_major, leaf_dev_minor;
+};
+
+struct interval_batch_index {
+	struct location_key *keys; /* one per location */
+	size_t keys_cap;
+	struct pp_htab locations, mappings, services;
+	size_t samples_cap, stack_cap, locations_cap, lines_cap, mappings_cap, services_cap;
+};
+
+static int reserve(void **p, size_t *cap, size_t n, size_t elem)
+{
+	size_t c;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? 2 * *cap : 64;
+	q = realloc(*p, c * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+int interval_batch_new(const struct interval_batch_opts *opts, struct interval_batch **out)
+{
+	struct interval_batch *b;
+
+	if (!opts || opts->sz < sizeof(*opts) || !opts->resolve || !out)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->index = calloc(1, sizeof(*b->index));
+	if (!b->index) {
+		free(b);
+		return -ENOMEM;
+	}
+	b->opts = *opts;
+	*out = b;
+	return 0;
+}
+
+void interval_batch_clear(struct interval_batch *b)
+{
+	struct interval_batch_index *ix = b->index;
+
+	free(b->samples);
+	free(b->stack);
+	free(b->locations);
+	free(b->lines);
+	free(b->mappings);
+	free(b->services);
+	free(b->order);
+	free(b->bucket);
+	free(b->location_ids);
+	free(b->mapping_ids);
+	free(b->location_built);
+	free(b->mapping_built);
+	free(ix->keys);
+	pp_htab_free(&ix->locations);
+	pp_htab_free(&ix->mappings);
+	pp_htab_free(&ix->services);
+	*ix = (struct interval_batch_index){ 0 };
+	*b = (struct interval_batch){ .index = ix, .opts = b->opts };
+}
+
+void interval_batch_free(struct interval_batch *b)
+{
+	if (!b)
+		return;
+	interval_batch_clear(b);
+	free(b->index);
+	free(b);
+}
+
+static bool same_service(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct interval_batch *b = ctx;
+
+	return !strcmp(b->services[idx], key);
+}
+
+/* The index of service, added when new; -1 on ENOMEM. */
+static int64_t service_index(struct interval_batch *b, const char *service)
+{
+	struct interval_batch_index *ix = b->index;
+	char name[BATCH_SERVICE_MAX];
+	uint32_t h;
+	int64_t i;
+
+	snprintf(name, sizeof(name), "%s", service);
+	h = pp_hash32(pp_fnv1a(PP_FNV_INIT, name, strlen(name)));
+	i = pp_htab_find(&ix->services, h, same_service, b, name);
+	if (i >= 0)
+		return i;
+	if (reserve((void **)&b->services, &ix->services_cap, b->nservices, sizeof(*b->services)) ||
+	    pp_htab_insert(&ix->services, h, (uint32_t)b->nservices))
+		return -1;
+	memcpy(b->services[b->nservices], name, sizeof(name));
+	return (int64_t)b->nservices++;
+}
+
+int64_t interval_batch_find_service(const struct interval_batch *b, const char *service)
+{
+	char name[BATCH_SERVICE_MAX];
+
+	snprintf(name, sizeof(name), "%s", service);
+	return pp_htab_find(&b->index->services,
+			    pp_hash32(pp_fnv1a(PP_FNV_INIT, name, strlen(name))), same_service, b,
+			    name);
+}
+
+static bool same_mapping(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct interval_batch *b = ctx;
+
+	return b->mappings[idx] == key;
+}
+
+/* The mapping's index + 1 (0 for none); -1 on ENOMEM. */
+static int64_t mapping_index(struct interval_batch *b, const struct sym_mapping *m)
+{
+	struct interval_batch_index *ix = b->index;
+	uint32_t h;
+	int64_t i;
+
+	if (!m)
+		return 0;
+	h = pp_hash32(pp_fnv1a_u64(PP_FNV_INIT, (uint64_t)(uintptr_t)m));
+	i = pp_htab_find(&ix->mappings, h, same_mapping, b, m);
+	if (i >= 0)
+		return i + 1;
+	if (reserve((void **)&b->mappings, &ix->mappings_cap, b->nmappings, sizeof(*b->mappings)) ||
+	    pp_htab_insert(&ix->mappings, h, (uint32_t)b->nmappings))
+		return -1;
+	b->mappings[b->nmappings++] = m;
+	return (int64_t)b->nmappings;
+}
+
+static bool same_location(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct interval_batch *b = ctx;
+
+	return !memcmp(&b->index->keys[idx], key, sizeof(struct location_key));
+}
+
+/* Appends a location for key with what the resolver says of it. */
+static int64_t add_location(struct interval_batch *b, const struct location_key *key,
+			    const struct sym_vma *leaf, uint32_t hash)
+{
+	struct interval_batch_index *ix = b->index;
+	struct sym_location loc;
+	int64_t mapping;
+
+	if (b->opts.resolve(b->opts.ctx, key->pid, key->start_time, leaf, key->address, &loc)) {
+		loc.mapping = NULL; /* keep the bare address: pprof still shows it */
+		loc.nframes = 0;
+	}
+	mapping = mapping_index(b, loc.mapping);
+	if (mapping < 0 ||
+	    reserve((void **)&b->locations, &ix->locations_cap, b->nlocations,
+		    sizeof(*b->locations)) ||
+	    reserve((void **)&ix->keys, &ix->keys_cap, b->nlocations, sizeof(*ix->keys)) ||
+	    (b->nlines + (size_t)loc.nframes > ix->lines_cap &&
+	     reserve((void **)&b->lines, &ix->lines_cap, b->nlines + (size_t)loc.nframes,
+		     sizeof(*b->lines))) ||
+	    pp_htab_insert(&ix->locations, hash, (uint32_t)b->nlocations))
+		return -ENOMEM;
+	if (loc.nframes) /* b->lines may still be NULL */
+		memcpy(b->lines + b->nlines, loc.frames, (size_t)loc.nframes * sizeof(*loc.frames));
+	b->locations[b->nlocations] = (struct batch_location){
+		.mapping = (uint32_t)mapping,
+		.address = key->address,
+		.first_line = (uint32_t)b->nlines,
+		.nlines = (uint32_t)loc.nframes,
+	};
+	b->nlines += (size_t)loc.nframes;
+	ix->keys[b->nlocations] = *key;
+	return (int64_t)b->nlocations++;
+}
+
+/* The index of the location of addr (resolved when new), or -ENOMEM. */
+static int64_t location_index(struct interval_batch *b, pid_t pid, uint64_t start_time,
+			      const struct sym_vma *leaf, uint64_t addr)
+{
+	struct location_key key = { .pid = pid, .start_time = start_time, .address = addr };
+	uint32_t h;
+	int64_t i;
+
+	if (leaf && leaf->ino && addr >= leaf->start && addr < leaf->end) {
+		key.leaf_ino = leaf->ino;
+		key.leaf_base = leaf->base;
+		key.leaf_dev_major = leaf->dev_major;
+		key.leaf_dev_minor = leaf->dev_minor;
+	}
+	h = pp_hash32(pp_fnv1a(PP_FNV_INIT, &key, sizeof(key)));
+	i = pp_htab_find(&b->index->locations, h, same_location, b, &key);
+	return i >= 0 ? i : add_location(b, &key, leaf, h);
+}
+
+/* The "[truncated]" root of stacks cut short: a location of no process. */
+static int64_t truncated_index(struct interval_batch *b)
+{
+	static const struct location_key key = { .pid = 0 };
+	uint32_t h = pp_hash32(pp_fnv1a(PP_FNV_INIT, &key, sizeof(key)));
+	int64_t i = pp_htab_find(&b->index->locations, h, same_location, b, &key);
+	struct interval_batch_index *ix = b->index;
+
+	if (i >= 0)
+		return i;
+	if (reserve((void **)&b->locations, &ix->locations_cap, b->nlocations,
+		    sizeof(*b->locations)) ||
+	    reserve((void **)&ix->keys, &ix->keys_cap, b->nlocations, sizeof(*ix->keys)) ||
+	    reserve((void **)&b->lines, &ix->lines_cap, b->nlines, sizeof(*b->lines)) ||
+	    pp_htab_insert(&ix->locations, h, (uint32_t)b->nlocations))
+		return -ENOMEM;
+	b->lines[b->nlines] = (struct sym_frame){ .function = "[truncated]" };
+	b->locations[b->nlocations] = (struct batch_location){
+		.first_line = (uint32_t)b->nlines++,
+		.nlines = 1,
+	};
+	ix->keys[b->nlocations] = key;
+	return (int64_t)b->nlocations++;
+}
+
+static int push_location(struct interval_batch *b, int64_t location)
+{
+	if (location < 0)
+		return -ENOMEM;
+	if (reserve((void **)&b->stack, &b->index->stack_cap, b->nstack, sizeof(*b->stack)))
+		return -ENOMEM;
+	b->stack[b->nstack++] = (uint32_t)location;
+	return 0;
+}
+
+int interval_batch_add(struct interval_batch *b, const struct sample_key *key, uint64_t count,
+		       const char *service, const uint64_t *kernel_ips, size_t nkernel,
+		       const struct batch_frame *user, size_t nuser, bool truncated)
+{
+	const struct sym_vma leaf = sampled_vma(&key->leaf);
+	size_t first = b->nstack;
+	int64_t svc = service_index(b, service);
+	int err = svc < 0 ? -ENOMEM : 0;
+
+	for (size_t i = 0; i < nkernel && !err; i++)
+		err = push_location(b, location_index(b, BATCH_KERNEL_PID, 0, NULL,
+						      i == 0 ? kernel_ips[i] : kernel_ips[i] - 1));
+	for (size_t i = 0; i < nuser && !err; i++)
+		err = push_location(b, location_index(b, (pid_t)key->tgid, key->start_time, &leaf,
+						      user[i].exact ? user[i].pc : user[i].pc - 1));
+	if (!err && truncated)
+		err = push_location(b, truncated_index(b));
+	if (!err)
+		err = reserve((void **)&b->samples, &b->index->samples_cap, b->nsamples,
+			      sizeof(*b->samples));
+	if (err) {
+		b->nstack = first;
+		return err;
+	}
+	b->samples[b->nsamples++] = (struct batch_sample){
+		.key = *key,
+		.count = count,
+		.service = (uint32_t)svc,
+		.first = (uint32_t)first,
+		.depth = (uint32_t)(b->nstack - first),
+	};
+	return 0;
+}
+
+int interval_batch_seal(struct interval_batch *b)
+{
+	uint32_t *order, *bucket;
+
+	/* Scratch for the builder: the stamps start at 0, builds at 1. */
+	free(b->location_ids);
+	free(b->mapping_ids);
+	free(b->location_built);
+	free(b->mapping_built);
+	b->location_ids = calloc(b->nlocations + 1, sizeof(*b->location_ids));
+	b->location_built = calloc(b->nlocations + 1, sizeof(*b->location_built));
+	b->mapping_ids = calloc(b->nmappings + 1, sizeof(*b->mapping_ids));
+	b->mapping_built = calloc(b->nmappings + 1, sizeof(*b->mapping_built));
+	order = malloc((b->nsamples + 1) * sizeof(*order));
+	bucket = calloc(b->nservices + 2, sizeof(*bucket));
+	free(b->order);
+	free(b->bucket);
+	b->order = order;
+	b->bucket = bucket;
+	b->build = 0;
+	if (!order || !bucket || !b->location_ids || !b->location_built || !b->mapping_ids ||
+	    !b->mapping_built)
+		return -ENOMEM;
+	/* A counting sort: bucket[s + 1] counts, then starts, then ends. */
+	for (size_t i = 0; i < b->nsamples; i++)
+		bucket[b->samples[i].service + 2]++;
+	for (size_t s = 2; s < b->nservices + 2; s++)
+		bucket[s] += bucket[s - 1];
+	for (size_t i = 0; i < b->nsamples; i++)
+		order[bucket[b->samples[i].service + 1]++] = (uint32_t)i;
+	return 0;
+}
+
+const struct sym_mapping *interval_batch_find_mapping(const struct interval_batch *b,
+						      const char *path)
+{
+	const struct sym_mapping *best = NULL;
+
+	for (size_t i = 0; i < b->nmappings; i++)
+		if (!strcmp(b->mappings[i]->path, path) && (!best || b->mappings[i]->start < best->start))
+			best = b->mappings[i];
+	return best;
+}

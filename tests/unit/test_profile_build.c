@@ -1,0 +1,297 @@
+/* test_profile_build.c - unit test of the interval batch and the profile
+ * builder (profiler/interval_batch.c, profile_build.c), without BPF.
+ *
+ * Hand-made batches, a fake resolver that names each address after itself
+ * and counts its calls, and profiles read back with protobuf-c: buckets
+ * per service, each location resolved once however many services and
+ * parts show it, return addresses moved back by one but not the leaf and
+ * not a pc after a signal frame, kernel frames on top of user frames, the
+ * "[truncated]" root, parts that add up to the whole, and the main mapping
+ * first.
+ */
+#include "check.h"
+#include "pprof_decode.h"
+#include "profile_build.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+struct fake {
+	struct sym_mapping kernel, app, lib;
+	unsigned calls;
+	uint64_t asked[64]; /* addresses resolved, in order */
+	char names[64][32];
+};
+
+/* Names every address "fn_<hex>" in app (below 0x100000), lib (above),
+ * or the kernel. */
+static int fake_resolve(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
+			uint64_t addr, struct sym_location *out)
+{
+	struct fake *f = ctx;
+	unsigned i = f->calls++ % 64;
+
+	(void)start_time;
+	(void)leaf;
+	memset(out, 0, sizeof(*out));
+	f->asked[i] = addr;
+	snprintf(f->names[i], sizeof(f->names[i]), "%s_%" PRIx64,
+		 pid == BATCH_KERNEL_PID ? "k" : "fn", addr);
+	out->mapping = pid == BATCH_KERNEL_PID ? &f->kernel : addr < 0x100000 ? &f->app : &f->lib;
+	out->nframes = 1;
+	out->frames[0].function = f->names[i];
+	return 0;
+}
+
+static struct interval_batch *new_batch(struct fake *f)
+{
+	struct interval_batch_opts opts = { .sz = sizeof(opts), .resolve = fake_resolve, .ctx = f };
+	struct interval_batch *b = NULL;
+	int err = interval_batch_new(&opts, &b);
+
+	*f = (struct fake){
+		.kernel = { .start = 0xffffffff81000000, .limit = 0xffffffff82000000,
+			    .path = "[kernel.kallsyms]", .build_id = "", .has_functions = 1 },
+		.app = { .start = 0x1000, .limit = 0x100000, .path = "/usr/bin/app",
+			 .build_id = "ab", .has_functions = 1 },
+		.lib = { .start = 0x100000, .limit = 0x200000, .path = "/lib/libc.so.6",
+			 .build_id = "cd", .has_functions = 1 },
+	};
+	CHECK(err == 0 && b, "interval_batch_new: %d", err);
+	return b;
+}
+
+static struct sample_key key_of(uint32_t tgid, const char *comm)
+{
+	struct sample_key k = { .tgid = tgid, .tid = tgid, .start_time = 1000 + tgid };
+
+	snprintf(k.comm, sizeof(k.comm), "%s", comm);
+	snprintf(k.thread_name, sizeof(k.thread_name), "%s", comm);
+	return k;
+}
+
+/* Builds a profile of batch b and decodes it. */
+static Profile *build(struct interval_batch *b, int64_t service, unsigned part, unsigned parts,
+		      const struct sym_mapping *main_mapping, struct profile_totals *t)
+{
+	struct profile_build_opts opts = {
+		.sz = sizeof(opts), .period_ns = 10101010, .time_nanos = 1, .duration_nanos = 10,
+		.service = service, .sample_labels = PROFILE_LABELS_ALL, .part = part,
+		.parts = parts, .main_mapping = main_mapping,
+	};
+	uint8_t *gz = NULL;
+	size_t len = 0;
+	int err = profile_build(b, &opts, &gz, &len, t);
+	Profile *p;
+
+	CHECK(err == 0, "profile_build: %d", err);
+	if (err)
+		return NULL;
+	p = pprof_decode_gz(gz, len);
+	free(gz);
+	CHECK(p != NULL, "the profile does not decode");
+	return p;
+}
+
+/* The function names of sample s, leaf first, joined by ';'. */
+static void stack_of(const Profile *p, const Sample *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < s->n_location_id; i++) {
+		const Location *l = loc_by_id(p, s->location_id[i]);
+		const Function *f = l && l->n_line ? fn_by_id(p, l->line[0]->function_id) : NULL;
+		const char *name = f ? S(p, f->name) : NULL;
+
+		n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s", i ? ";" : "",
+				      name ? name : "?");
+	}
+}
+
+static int64_t total_of(const Profile *p)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; p && i < p->n_sample; i++)
+		sum += p->sample[i]->value[0];
+	return sum;
+}
+
+/* Two services, one stack shared by both: each bucket has only its own
+ * samples, and the shared locations were resolved once. */
+static void test_buckets_and_resolved_once(void)
+{
+	struct fake f;
+	struct interval_batch *b = new_batch(&f);
+	const uint64_t kernel[] = { 0xffffffff81000100, 0xffffffff81000200 };
+	const struct batch_frame user[] = { { 0x1100, true }, { 0x1200, false } };
+	struct sample_key web = key_of(10, "web"), db = key_of(20, "db"), web2 = key_of(10, "web");
+	struct profile_totals t;
+	char stack[256];
+	Profile *p;
+	int64_t sweb, sdb;
+
+	if (!b)
+		return;
+	web2.tid = 11;
+	CHECK(!interval_batch_add(b, &web, 5, "websvc", kernel, 2, user, 2, false), "add web");
+	CHECK(!interval_batch_add(b, &db, 7, "dbsvc", NULL, 0, user, 2, false), "add db");
+	CHECK(!interval_batch_add(b, &web2, 3, "websvc", kernel, 2, user, 2, false), "add web2");
+	/* 2 kernel + 2 for pid 10 + 2 for pid 20: another process's addresses
+	 * are resolved with its own mappings */
+	CHECK(f.calls == 6, "%u resolutions, want 6", f.calls);
+	CHECK(!interval_batch_seal(b), "seal");
+	sweb = interval_batch_find_service(b, "websvc");
+	sdb = interval_batch_find_service(b, "dbsvc");
+	CHECK(sweb >= 0 && sdb >= 0 && sweb != sdb, "services %" PRId64 " %" PRId64, sweb, sdb);
+	CHECK(interval_batch_find_service(b, "nope") == -1, "unknown service found");
+
+	p = build(b, sweb, 0, 1, NULL, &t);
+	CHECK(p && total_of(p) == 8 && t.samples == 8, "web: %" PRId64 " samples, want 8",
+	      total_of(p));
+	CHECK(t.processes == 1, "web: %" PRIu64 " processes", t.processes);
+	if (p && p->n_sample) {
+		stack_of(p, p->sample[0], stack, sizeof(stack));
+		/* the leaf's pc as it is; the return address moved back by one */
+		CHECK(!strcmp(stack, "k_ffffffff81000100;k_ffffffff810001ff;fn_1100;fn_11ff"),
+		      "web stack %s", stack);
+	}
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	p = build(b, sdb, 0, 1, NULL, &t);
+	CHECK(p && total_of(p) == 7 && p->n_sample == 1, "db: %" PRId64 " samples, want 7",
+	      total_of(p));
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	p = build(b, PROFILE_ALL_SERVICES, 0, 1, NULL, &t);
+	CHECK(p && total_of(p) == 15 && t.processes == 2, "all: %" PRId64 " samples",
+	      total_of(p));
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	CHECK(f.calls == 6, "building resolved again: %u calls", f.calls);
+	interval_batch_free(b);
+}
+
+/* A pc after a signal frame is where the signal interrupted the code:
+ * symbolized as it is, not moved back into a call instruction. */
+static void test_signal_frame(void)
+{
+	struct fake f;
+	struct interval_batch *b = new_batch(&f);
+	const struct batch_frame user[] = {
+		{ 0x100500, true },  /* the signal handler's leaf */
+		{ 0x100600, false }, /* __restore_rt: a return address */
+		{ 0x1300, true },    /* interrupted by the signal */
+		{ 0x1400, false },   /* its caller */
+	};
+	struct sample_key k = key_of(30, "sig");
+	struct profile_totals t;
+	char stack[256];
+	Profile *p;
+
+	if (!b)
+		return;
+	CHECK(!interval_batch_add(b, &k, 1, "", NULL, 0, user, 4, false), "add");
+	CHECK(f.calls == 4 && f.asked[0] == 0x100500 && f.asked[1] == 0x1005ff &&
+		      f.asked[2] == 0x1300 && f.asked[3] == 0x13ff,
+	      "asked %#" PRIx64 " %#" PRIx64 " %#" PRIx64 " %#" PRIx64, f.asked[0], f.asked[1],
+	      f.asked[2], f.asked[3]);
+	CHECK(!interval_batch_seal(b), "seal");
+	p = build(b, PROFILE_ALL_SERVICES, 0, 1, NULL, &t);
+	if (p && p->n_sample == 1) {
+		stack_of(p, p->sample[0], stack, sizeof(stack));
+		CHECK(!strcmp(stack, "fn_100500;fn_1005ff;fn_1300;fn_13ff"), "stack %s", stack);
+		CHECK(loc_by_id(p, p->sample[0]->location_id[2])->address == 0x1300,
+		      "the interrupted pc's location address moved");
+	} else {
+		CHECK(0, "want one sample");
+	}
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	interval_batch_free(b);
+}
+
+/* Parts split the bucket and add up to it; the truncated root is last;
+ * the main mapping is the profile's first. */
+static void test_parts_truncated_main(void)
+{
+	struct fake f;
+	struct interval_batch *b = new_batch(&f);
+	struct profile_totals t;
+	int64_t sum = 0;
+	size_t messages = 0;
+	Profile *p;
+
+	if (!b)
+		return;
+	for (uint32_t i = 0; i < 9; i++) {
+		struct batch_frame user[] = { { 0x100000 + 16 * i, true }, { 0x1500, false } };
+		struct sample_key k = key_of(40 + i, "w");
+
+		CHECK(!interval_batch_add(b, &k, i + 1, "one", NULL, 0, user, 2, i == 4), "add %u",
+		      i);
+	}
+	CHECK(!interval_batch_seal(b), "seal");
+	for (unsigned part = 0; part < 3; part++) {
+		p = build(b, 0, part, 3, NULL, &t);
+		sum += total_of(p);
+		messages += p ? p->n_sample : 0;
+		CHECK(p && p->n_sample == 3, "part %u has %zu samples, want 3", part,
+		      p ? p->n_sample : 0);
+		perftools__profiles__profile__free_unpacked(p, NULL);
+	}
+	CHECK(sum == 45 && messages == 9, "parts sum to %" PRId64 " in %zu samples, want 45 in 9",
+	      sum, messages);
+
+	p = build(b, 0, 0, 1, &f.app, &t);
+	CHECK(p && p->n_mapping >= 2 && str_is(p, p->mapping[0]->filename, "/usr/bin/app"),
+	      "the main mapping is not first");
+	for (size_t i = 0; p && i < p->n_sample; i++) {
+		char stack[256];
+
+		stack_of(p, p->sample[i], stack, sizeof(stack));
+		if (p->sample[i]->value[0] == 5)
+			CHECK(!strcmp(stack, "fn_100040;fn_14ff;[truncated]"), "truncated: %s", stack);
+	}
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	interval_batch_free(b);
+}
+
+/* Bad arguments; a cleared batch is empty and usable again. */
+static void test_errors_and_clear(void)
+{
+	struct fake f;
+	struct interval_batch *b = new_batch(&f);
+	struct interval_batch_opts bad = { .sz = sizeof(bad) };
+	struct interval_batch *none = NULL;
+	struct profile_totals t;
+	const struct batch_frame user[] = { { 0x1100, true } };
+	struct sample_key k = key_of(50, "x");
+	uint8_t *gz = NULL;
+	size_t len = 0;
+	struct profile_build_opts opts = { .sz = sizeof(opts), .service = 3 };
+	Profile *p;
+
+	CHECK(interval_batch_new(&bad, &none) == -EINVAL && !none, "no resolver accepted");
+	if (!b)
+		return;
+	CHECK(!interval_batch_add(b, &k, 1, "s", NULL, 0, user, 1, false), "add");
+	CHECK(profile_build(b, &opts, &gz, &len, &t) == -EINVAL, "an unsealed batch was built");
+	CHECK(!interval_batch_seal(b), "seal");
+	CHECK(profile_build(b, &opts, &gz, &len, &t) == -EINVAL, "service 3 of 1 was built");
+	interval_batch_clear(b);
+	CHECK(b->nsamples == 0 && b->nlocations == 0 && b->nservices == 0, "clear left samples");
+	CHECK(!interval_batch_add(b, &k, 2, "s", NULL, 0, user, 1, false), "add after clear");
+	CHECK(!interval_batch_seal(b), "seal");
+	p = build(b, 0, 0, 1, NULL, &t);
+	CHECK(p && total_of(p) == 2, "after clear: %" PRId64 " samples", total_of(p));
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	interval_batch_free(b);
+}
+
+int main(void)
+{
+	test_buckets_and_resolved_once();
+	test_signal_frame();
+	test_parts_truncated_main();
+	test_errors_and_clear();
+	return check_summary();
+}
