@@ -1,12 +1,22 @@
-/* main.c - the bpfprof command: dispatch to a subcommand. */
+/* main.c - the bpfprof command: dispatch to a subcommand (commands.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
+#include "commands.h"
+#include "log.h"
 #include "log_libs.h"
-#include "record.h"
 
 #define BPFPROF_VERSION "0.1.0"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "record", record_main,
+	  "profile the machine, some pids, or a command; write one profile" },
+	{ "agent", agent_main, "profile continuously: one profile per service per interval" },
+};
 
 static void usage(FILE *f)
 {
@@ -16,9 +26,10 @@ static void usage(FILE *f)
 "A CPU profiler for Linux: BPF samples the stacks of every CPU, bpfprof\n"
 "symbolizes them and writes gzipped pprof profiles.\n"
 "\n"
-"Commands:\n"
-"  record     profile the machine, some pids, or a command; write one profile\n"
-"  agent      profile continuously: one profile per service per interval\n"
+"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
 "\n"
 "Options:\n"
 "  -h, --help     show this help ('bpfprof record --help' for its options)\n"
@@ -42,10 +53,9 @@ int main(int argc, char **argv)
 		printf("bpfprof %s\n", BPFPROF_VERSION);
 		return 0;
 	}
-	if (!strcmp(cmd, "record"))
-		return record_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "agent"))
-		return agent_main(argc - 1, argv + 1);
-	fprintf(stderr, "bpfprof: error: unknown command '%s'\nTry 'bpfprof --help'.\n", cmd);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	log_error("unknown command '%s'\nTry 'bpfprof --help'.", cmd);
 	return 2;
 }

@@ -1,5 +1,5 @@
 /* fuzz_cli_args.c - the command line and environment of `record` and
- * `agent` (profiler/sampling_args.h, env_args.h) and --metrics-addr
+ * `agent` (profiler/session/sampling_args.h, env_args.h) and --metrics-addr
  * (metrics_server_parse_addr).
  *
  * The input is split on NUL into at most 64 strings. "BPFPROF_NAME=value"

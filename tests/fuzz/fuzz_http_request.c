@@ -1,5 +1,5 @@
 /* fuzz_http_request.c - the metrics server's HTTP request parser
- * (http_parse_request, profiler/metrics_server.h).
+ * (http_parse_request, profiler/agent/metrics_server.h).
  *
  * The server parses again after every recv, so the parser sees each
  * prefix of what a client sends. The input is parsed whole and then as a

@@ -1,5 +1,5 @@
 /* fuzz_ingest_response.c - what the uploader makes of a server's answer
- * (profiler/ingest_reply.h): header lines, body, Retry-After.
+ * (profiler/upload/ingest_reply.h): header lines, body, Retry-After.
  *
  * The input is an answer as it comes off the socket. Standing in for
  * libcurl, the harness takes the status from the first line ("HTTP/1.1

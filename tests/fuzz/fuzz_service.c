@@ -1,5 +1,5 @@
 /* fuzz_service.c - /proc/PID/cgroup text to a service name
- * (profiler/service.h).
+ * (profiler/agent/service.h).
  *
  * Feeds the input to service_from_cgroup with a predicate that trusts a
  * candidate when the first byte of its last component is odd (so the

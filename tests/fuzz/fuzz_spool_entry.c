@@ -1,4 +1,4 @@
-/* fuzz_spool_entry.c - spool entry files (profiler/spool.h).
+/* fuzz_spool_entry.c - spool entry files (profiler/upload/spool.h).
  *
  * Feeds the input to spool_entry_parse twice: as it is, and as a copy
  * whose last 4 bytes are replaced by the CRC-32 of the others, so that

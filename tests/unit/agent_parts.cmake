@@ -1,8 +1,7 @@
-# Unit tests of the agent's upload parts - profiler/ingest.c, spool.c and
+# Unit tests of the agent's upload parts - profiler/upload/ingest.c, spool.c and
 # backoff.c - and of its metrics endpoint, metrics_text.c and
-# metrics_server.c. Included by tests/CMakeLists.txt. The profiler/ sources are
-# compiled into the bpfprof executable, not a library, so each test compiles
-# the ones it needs (plus log.c).
+# metrics_server.c. Included by tests/CMakeLists.txt. Each links the room
+# libraries of profiler/ it tests (profiler/CMakeLists.txt).
 #
 # unit.test_ingest  uploads to tests/ingest_server/pyroscope_ingest.py, a
 #                   strict fake of Pyroscope's POST /ingest on 127.0.0.1:
@@ -34,34 +33,18 @@ if(AGENT_PARTS_OPENSSL)
 else()
   message(STATUS "openssl not found: unit.test_ingest skips its HTTPS case")
 endif()
-set(agent_src ${PROJECT_SOURCE_DIR}/profiler)
-
-bpfprof_unit_test(test_ingest
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_ingest.c
-          ${agent_src}/ingest.c ${agent_src}/ingest_reply.c ${agent_src}/backoff.c ${agent_src}/log.c
-  LIBS bpfprof_proto PkgConfig::CURL PkgConfig::LIBBPF)
-target_include_directories(test_ingest PRIVATE ${agent_src})
+bpfprof_unit_test(test_ingest SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_ingest.c
+  LIBS bpfprof_upload)
 target_compile_definitions(test_ingest PRIVATE
   INGEST_SERVER="${CMAKE_CURRENT_SOURCE_DIR}/ingest_server/pyroscope_ingest.py"
   OPENSSL="${agent_openssl}")
 
-bpfprof_unit_test(test_spool
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_spool.c
-          ${agent_src}/spool.c ${agent_src}/safe_dir.c ${agent_src}/log.c
-          ${PROJECT_SOURCE_DIR}/symbolizer/read_file.c ${PROJECT_SOURCE_DIR}/symbolizer/safe_open.c
-  LIBS PkgConfig::ZLIB PkgConfig::LIBBPF)
-target_include_directories(test_spool PRIVATE ${agent_src} ${PROJECT_SOURCE_DIR}/symbolizer)
+bpfprof_unit_test(test_spool SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_spool.c
+  LIBS bpfprof_upload)
+target_include_directories(test_spool PRIVATE ${PROJECT_SOURCE_DIR}/symbolizer)
 
-bpfprof_unit_test(test_output_dir
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_output_dir.c ${agent_src}/output_dir.c
-          ${agent_src}/retention.c ${agent_src}/safe_dir.c ${agent_src}/log.c
-  LIBS bpfprof_proto PkgConfig::LIBBPF)
-target_include_directories(test_output_dir PRIVATE ${agent_src})
+bpfprof_unit_test(test_output_dir SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_output_dir.c
+  LIBS bpfprof_export)
 
-find_package(Threads REQUIRED)
-bpfprof_unit_test(test_metrics
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_metrics.c
-          ${agent_src}/metrics_text.c ${agent_src}/metrics_server.c ${agent_src}/signals.c
-          ${agent_src}/log.c
-  LIBS Threads::Threads PkgConfig::LIBBPF)
-target_include_directories(test_metrics PRIVATE ${agent_src})
+bpfprof_unit_test(test_metrics SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_metrics.c
+  LIBS bpfprof_agent)

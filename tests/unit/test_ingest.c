@@ -1,4 +1,4 @@
-/* test_ingest.c - unit test of profiler/ingest.c and profiler/backoff.c.
+/* test_ingest.c - unit test of profiler/upload/ingest.c and profiler/upload/backoff.c.
  *
  * The uploads go to tests/ingest_server/pyroscope_ingest.py, a strict fake
  * of Pyroscope's POST /ingest started on 127.0.0.1 (python3 from PATH) for

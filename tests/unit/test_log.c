@@ -1,4 +1,4 @@
-/* test_log.c - profiler/log.c, the one log channel:
+/* test_log.c - profiler/cli/log.c, the one log channel:
  *  - JSON lines are valid JSON and UTF-8 whatever the message holds
  *    (quotes, control characters, bytes that are not UTF-8, a message cut
  *    short); text lines are as before; errno is kept;
@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../profiler/log.h"
+#include "log.h"
 #include "check.h"
 
 /* ---- stderr capture ---- */

@@ -1,5 +1,5 @@
 /* test_output_dir.c - unit test of the agent's --output-dir
- * (profiler/output_dir.c, retention.c, safe_dir.c), in fresh directories
+ * (profiler/export/output_dir.c, retention.c, safe_dir.c), in fresh directories
  * under /tmp:
  *  - profiles of one service that start in the same second get their own
  *    names, SERVICE-STAMP.pb.gz then -1, -2: none replaces another, and no

@@ -1,5 +1,5 @@
 /* test_profile_build.c - unit test of the interval batch and the profile
- * builder (profiler/interval_batch.c, profile_build.c), without BPF.
+ * builder (profiler/session/interval_batch.c, profile_build.c), without BPF.
  *
  * Hand-made batches, a fake resolver that names each address after itself
  * and counts its calls, and profiles read back with protobuf-c: buckets

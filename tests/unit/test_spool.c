@@ -1,4 +1,4 @@
-/* test_spool.c - unit test of profiler/spool.c (the on-disk upload queue).
+/* test_spool.c - unit test of profiler/upload/spool.c (the on-disk upload queue).
  *
  * Each case works in a fresh directory under /tmp: FIFO order through
  * push/peek/remove; a restart (close + open) that finds the pending entries

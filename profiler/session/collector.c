@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sampled_vma.h"
 #include "stack_table.h"
@@ -45,14 +46,6 @@ static void on_new_file(pid_t pid, const struct bpfprof_vma *vma, void *ctx)
 		log_debug("refresh process %d: %s", pid, strerror(-err));
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 {
 	struct collector *c = ctx;
@@ -84,14 +77,14 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	memcpy(key.thread_name, e->thread_name, sizeof(key.thread_name));
 	/* A process seen for the first time was tracked just before (new
 	 * pids are delivered first); one tracked too late is tried now. */
-	t0 = now_ns();
+	t0 = (uint64_t)monotonic_ns();
 	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, STACK_TABLE_MAX_DEPTH,
 			      &depth, &result) == -ESRCH) {
 		on_new_pid((pid_t)e->tgid, c);
 		symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, STACK_TABLE_MAX_DEPTH,
 				  &depth, &result);
 	}
-	c->stats.unwind_ns += now_ns() - t0;
+	c->stats.unwind_ns += (uint64_t)monotonic_ns() - t0;
 	c->stats.frames += depth;
 	c->stats.snapshot_bytes += snap.len;
 	if (depth == 0) { /* not even the ip: keep the sample, with its pc */

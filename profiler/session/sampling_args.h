@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "args.h"
 #include "collector.h"
 #include "sampler.h"
 
@@ -63,10 +64,5 @@ void sampling_args_usage(FILE *f);
 /* Fills the sampler's and the collector's options from a. */
 void sampling_args_apply(const struct sampling_args *a, struct sampler_opts *sopts,
 			 struct collector_opts *copts);
-
-/* Logs "<fmt with arg>" and the --help hint for cmd as one error, in the
- * log format chosen so far (an option before --log-format is parsed with
- * the default, text); returns 2, the exit status of a usage error. */
-int usage_error(const char *cmd, const char *fmt, const char *arg);
 
 #endif

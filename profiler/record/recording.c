@@ -1,19 +1,8 @@
-/* record.c - `bpfprof record`: parse flags, run one sampling session,
- * symbolize and write the profile.
- *
- * The session ends at the first of: the duration, the command's exit,
- * SIGINT/SIGTERM. In command mode a first signal is forwarded to the command
- * (bpfprof stops when it exits); a second one stops recording at once.
- *
- * The output's temporary file is created before sampling starts (and before
- * the command), so a path that cannot be written fails at once rather than
- * after the whole recording; it is renamed into place at the end.
- */
-#include "record.h"
+/* recording.c - see recording.h. */
+#include "recording.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -32,157 +21,7 @@
 #include "preflight.h"
 #include "profile_build.h"
 #include "sampler.h"
-#include "sampling_args.h"
 #include "signals.h"
-
-#define MAX_PIDS 1024
-
-struct record_args {
-	struct sampling_args sampling;
-	double duration_s; /* 0: until signal or command exit */
-	pid_t pids[MAX_PIDS];
-	size_t npids;
-	const char *output;
-	char default_output[64];
-	char **command; /* NULL-terminated, or NULL */
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: bpfprof record [OPTIONS] [-- COMMAND [ARGS...]]\n"
-"\n"
-"Sample the CPU stacks (kernel and user) of every process on the machine, of\n"
-"the given pids, or of COMMAND and all its descendants, and write a gzipped\n"
-"pprof profile readable by `go tool pprof`, Pyroscope and flame-graph tools.\n"
-"\n"
-"Recording ends when the duration is over, when COMMAND exits (bpfprof then\n"
-"exits with its status), or on SIGINT/SIGTERM (Ctrl-C).\n"
-"\n"
-"Options:\n"
-"  -d, --duration SECS   stop after SECS seconds (decimals allowed); default:\n"
-"                        until Ctrl-C, or until COMMAND exits\n"
-"  -p, --pid PID[,PID]   only these processes (all their threads); not with\n"
-"                        COMMAND\n"
-"  -o, --output FILE     where to write the profile (default\n"
-"                        bpfprof-YYYYmmdd-HHMMSS.pb.gz in the current\n"
-"                        directory; '-' for standard output), created mode\n"
-"                        0600 unless --file-mode says otherwise\n");
-	sampling_args_usage(f);
-	fprintf(f,
-"  -h, --help            show this help\n"
-"\n"
-"Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
-"\n"
-"Examples:\n"
-"  bpfprof record -d 10 -o machine.pb.gz && go tool pprof -top machine.pb.gz\n"
-"  bpfprof record -o build.pb.gz -- make -j2\n"
-"  bpfprof record -p 1234 -d 30\n");
-}
-
-static int parse_pids(const char *list, struct record_args *a)
-{
-	char *copy = strdup(list), *save = NULL, *tok;
-	int err = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		long pid;
-
-		errno = 0;
-		pid = strtol(tok, &end, 10);
-		if (errno || *end || end == tok || pid <= 0 || pid > 0x3fffffff) {
-			err = usage_error("record", "invalid pid '%s'", tok);
-			break;
-		}
-		if (kill((pid_t)pid, 0) && errno == ESRCH) {
-			log_error("no process with pid %ld", pid);
-			err = 1;
-			break;
-		}
-		if (a->npids == MAX_PIDS) {
-			err = usage_error("record", "too many pids (at most %s)", "1024");
-			break;
-		}
-		a->pids[a->npids++] = (pid_t)pid;
-	}
-	if (!err && a->npids == 0)
-		err = usage_error("record", "no pid in '%s'", list);
-	free(copy);
-	return err;
-}
-
-/* Returns 0, or the exit status for a usage error (-1 after --help). */
-static int parse_args(int argc, char **argv, struct record_args *a)
-{
-	static const struct option longopts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		SAMPLING_LONGOPTS,
-		{ 0 },
-	};
-	char *end;
-	int opt, err;
-
-	sampling_args_init(&a->sampling);
-	opterr = 0;
-	optind = 1;
-	/* '+': stop at the first non-option, the command. */
-	while ((opt = getopt_long(argc, argv, "+:F:d:p:o:vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			errno = 0;
-			a->duration_s = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(a->duration_s > 0) ||
-			    a->duration_s > 1e7)
-				return usage_error("record", "invalid duration '%s' (seconds, > 0)", optarg);
-			break;
-		case 'p':
-			err = parse_pids(optarg, a);
-			if (err)
-				return err;
-			break;
-		case 'o':
-			if (!*optarg)
-				return usage_error("record", "empty output path%s", "");
-			a->output = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			err = sampling_args_parse(&a->sampling, opt, optarg, argv[optind - 1], "record");
-			if (err)
-				return err;
-			break;
-		}
-	}
-	if (optind < argc)
-		a->command = &argv[optind];
-	if (a->command && a->npids)
-		return usage_error("record", "-p and a command exclude each other%s", "");
-	if (!a->output) {
-		time_t now = time(NULL);
-		struct tm tm;
-
-		strftime(a->default_output, sizeof(a->default_output),
-			 "bpfprof-%Y%m%d-%H%M%S.pb.gz", localtime_r(&now, &tm));
-		a->output = a->default_output;
-	}
-	return 0;
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 static void show_progress(struct sampler *s, double elapsed)
 {
@@ -197,19 +36,18 @@ static void show_progress(struct sampler *s, double elapsed)
 /* Samples until the duration, the command's exit or a signal. Sets
  * *wstatus when the command exited. */
 static void run_session(struct sampler *s, struct collector *col,
-			const struct record_args *a, const struct command *cmd,
+			const struct recording_args *a, const struct command *cmd,
 			int *wstatus, bool *command_exited)
 {
 	bool progress = log_progress_wanted();
 	int forwarded = 0, shown_s = -1;
-	struct timespec t0;
+	int64_t t0 = monotonic_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		double elapsed;
 
 		sampler_poll(s, SAMPLER_POLL_MS, collector_handlers(col));
-		elapsed = seconds_since(&t0);
+		elapsed = (monotonic_ns() - t0) / 1e9;
 		if (cmd && waitpid(cmd->pid, wstatus, WNOHANG) == cmd->pid) {
 			*command_exited = true;
 			break;
@@ -234,7 +72,7 @@ static void run_session(struct sampler *s, struct collector *col,
 }
 
 /* Creates the temporary file of the output, or says why it cannot. */
-static int open_output(const struct record_args *a, struct pprof_file **out)
+static int open_output(const struct recording_args *a, struct pprof_file **out)
 {
 	int err = pprof_file_open(AT_FDCWD, a->output, a->sampling.file_mode, out);
 
@@ -273,7 +111,7 @@ static void note_command_exe(pid_t pid, void *ctx)
 
 /* Builds the profile and puts it in out (freed either way). */
 static int write_profile(struct sampler *s, struct collector *col, struct pprof_file *out,
-			 const struct record_args *a, const struct command_exe *exe,
+			 const struct recording_args *a, const struct command_exe *exe,
 			 int64_t start_ns, int64_t end_ns)
 {
 	struct profile_build_opts opts = {
@@ -331,9 +169,8 @@ static int write_profile(struct sampler *s, struct collector *col, struct pprof_
 	return 0;
 }
 
-int record_main(int argc, char **argv)
+int recording_run(const struct recording_args *a)
 {
-	static struct record_args a; /* large: pid list */
 	static struct command_exe exe = { .pid = -1 };
 	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
 	struct sampler_opts opts = { .sz = sizeof(opts) };
@@ -345,50 +182,47 @@ int record_main(int argc, char **argv)
 	int wstatus = 0, err, status = 1;
 	int64_t start_ns, end_ns;
 
-	err = parse_args(argc, argv, &a);
-	if (err)
-		return err < 0 ? 0 : err;
-	if (preflight_check() || open_output(&a, &output))
+	if (preflight_check() || open_output(a, &output))
 		return 1;
-	sampling_args_apply(&a.sampling, &opts, &col_opts);
+	sampling_args_apply(&a->sampling, &opts, &col_opts);
 	col_opts.on_new_process = note_command_exe;
 	col_opts.ctx = &exe;
 	if (collector_new(&col_opts, &col)) {
 		pprof_file_discard(output);
 		return 1;
 	}
-	if (a.command) {
-		err = command_spawn(a.command, &cmd);
+	if (a->command) {
+		err = command_spawn(a->command, &cmd);
 		if (err)
 			goto out;
 		exe.pid = cmd.pid;
 		opts.pids = &cmd.pid;
 		opts.npids = 1;
 		opts.follow_forks = true;
-	} else if (a.npids) {
-		opts.pids = a.pids;
-		opts.npids = a.npids;
+	} else if (a->npids) {
+		opts.pids = a->pids;
+		opts.npids = a->npids;
 	}
 	signals_install();
 	err = sampler_open(&opts, &s);
 	if (err) {
-		if (a.command)
+		if (a->command)
 			command_abort(&cmd);
 		goto out;
 	}
 	start_ns = realtime_ns();
-	if (a.command && command_release(&cmd)) {
+	if (a->command && command_release(&cmd)) {
 		command_abort(&cmd);
 		goto out;
 	}
-	run_session(s, col, &a, a.command ? &cmd : NULL, &wstatus, &command_exited);
+	run_session(s, col, a, a->command ? &cmd : NULL, &wstatus, &command_exited);
 	sampler_stop(s);
 	end_ns = realtime_ns();
 	sampler_poll(s, 0, collector_handlers(col)); /* what came at the very end */
 
-	status = write_profile(s, col, output, &a, &exe, start_ns, end_ns) ? 1 : 0;
+	status = write_profile(s, col, output, a, &exe, start_ns, end_ns) ? 1 : 0;
 	output = NULL;
-	if (a.command) {
+	if (a->command) {
 		if (!command_exited)
 			waitpid(cmd.pid, &wstatus, 0);
 		if (status == 0)

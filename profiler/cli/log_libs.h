@@ -13,7 +13,7 @@
  * The other libraries print nothing themselves: libdebuginfod's progress
  * and verbose output are turned off by the debug finder
  * (symbolizer/debug_find.c), libcurl is not verbose and hands its errors
- * back (profiler/ingest.c), libelf, libdw, protobuf-c, zlib and libunwind
+ * back (profiler/upload/ingest.c), libelf, libdw, protobuf-c, zlib and libunwind
  * return errors. (When libdw's own allocator fails it exits with "bpfprof:
  * libdw: Cannot allocate memory", and a failed assert() in a library
  * aborts with its line: neither is a log line, both end the process.)

@@ -464,7 +464,7 @@ static size_t list_keys(struct bpf_map *map, uint8_t *keys, size_t key_size, siz
 static void clear_map(struct bpf_map *map, size_t key_size)
 {
 	size_t max = bpf_map__max_entries(map);
-	uint8_t *keys = malloc(max * key_size);
+	uint8_t *keys = calloc(max, key_size); /* zeroed: as for the batch lookup */
 	size_t n;
 	__u32 done;
 
@@ -533,8 +533,9 @@ int sampler_for_each_sample(struct sampler *s, unsigned buffer, sampler_sample_c
 	uint64_t kernel_ips[BPFPROF_MAX_STACK_DEPTH], user_ips[BPFPROF_MAX_STACK_DEPTH];
 	struct bpf_map *counts_of = counts_map(s, buffer);
 	size_t max = bpf_map__max_entries(counts_of);
-	struct sample_key *keys = malloc(max * sizeof(*keys));
-	uint64_t *counts = malloc(max * sizeof(*counts));
+	/* zeroed: valgrind cannot tell that the batch lookup writes them */
+	struct sample_key *keys = calloc(max, sizeof(*keys));
+	uint64_t *counts = calloc(max, sizeof(*counts));
 	long n = keys && counts ? read_counts(counts_of, keys, counts, max) : -ENOMEM;
 	int err = n < 0 ? (int)n : 0;
 

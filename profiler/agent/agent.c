@@ -1,4 +1,4 @@
-/* agent.c - `bpfprof agent`: profile the whole machine continuously and
+/* agent.c - the agent's loop: profile the whole machine continuously and
  * write one profile per service per interval.
  *
  * Every interval the sampler's buffers are flipped: samples taken while the
@@ -26,7 +26,6 @@
 #include "agent.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,6 @@
 
 #include "agent_metrics.h"
 #include "clock.h"
-#include "env_args.h"
 #include "collector.h"
 #include "log.h"
 #include "metrics_server.h"
@@ -44,44 +42,16 @@
 #include "process_services.h"
 #include "profile_build.h"
 #include "sampler.h"
-#include "sampling_args.h"
 #include "service.h"
 #include "signals.h"
 #include "uploader.h"
 
-#define DEFAULT_INTERVAL_S 10.0
-#define DEFAULT_RETAIN_FILES 1000
-#define DEFAULT_RETAIN_MB 1024
-#define KERNEL_SERVICE "kernel"
-#define DEFAULT_SPOOL_DIR "/var/lib/bpfprof/spool"
-#define DEFAULT_SPOOL_MB 512
-#define MAX_TAGS 16
-#define PASSWORD_ENV "BPFPROF_BASIC_AUTH_PASSWORD"
 #define MAX_PROCESSES 65536 /* whose services are kept */
 #define FINAL_UPLOAD_MS 3000 /* at exit, for what is pending */
 #define MMAP_THRESHOLD (256 << 10)
 #define MAX_UPLOAD_PARTS 64
 #define UPLOAD_HEADROOM_BYTES (16 << 10) /* the burst counts labels too */
 #define METRICS_EVERY_NS 1000000000LL /* metrics rendered once a second */
-
-struct agent_args {
-	struct sampling_args sampling;
-	double interval_s;
-	const char *output_dir;
-	long retain_files;
-	long retain_mb;
-	const char *service_name; /* NULL: per process */
-	struct ingest_opts ingest; /* url NULL: no uploads */
-	const char *spool_dir;
-	long spool_mb;
-	unsigned upload_labels;    /* PROFILE_LABEL_* on uploaded samples */
-	struct ingest_label labels[MAX_TAGS + 1]; /* host, then the tags */
-	size_t nlabels;
-	char host[256];
-	const char *metrics_addr;  /* NULL: no metrics server */
-	long upload_max_samples;   /* split uploads above these */
-	long upload_max_kb;
-};
 
 struct agent {
 	const struct agent_args *args;
@@ -95,273 +65,6 @@ struct agent {
 	int64_t metrics_published_ns;
 	uint64_t profiles_written, profiles_failed, intervals;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: bpfprof agent [--output-dir DIR] [--pyroscope-url URL] [OPTIONS]\n"
-"\n"
-"Profile the whole machine continuously. Every interval, write one gzipped\n"
-"pprof profile per service, named SERVICE-YYYYmmddTHHMMSSZ.pb.gz (the\n"
-"interval's start, UTC; SERVICE-YYYYmmddTHHMMSSZ-1.pb.gz, -2, ... when that\n"
-"name is taken: no profile replaces another), atomically, and/or upload it\n"
-"to Grafana Pyroscope.\n"
-"SIGINT/SIGTERM write the interval in progress and exit.\n"
-"\n"
-"Options:\n"
-"      --interval DURATION  length of one profile: 10s (default), 500ms, 1m\n"
-"                           (at least 1s)\n"
-"      --output-dir DIR     where profiles go (created if missing; it must be\n"
-"                           the agent user's, not writable by others)\n"
-"      --retain-files N     keep at most N profiles in DIR (default %d)\n"
-"      --retain-mb MB       keep at most MB megabytes of them (default %d)\n"
-"      --service-name NAME  one service for everything; default: each\n"
-"                           process's container id or systemd unit, else its\n"
-"                           name; kernel threads as '%s'\n"
-"      --pyroscope-url URL  upload to Pyroscope (POST URL/ingest); HTTPS\n"
-"                           certificates are checked\n"
-"      --pyroscope-ca-file FILE  CA certificates to check the server with\n"
-"      --basic-auth-user USER  HTTP basic auth; the password is read from\n"
-"                           --basic-auth-password-file, else $%s\n"
-"      --basic-auth-password-file FILE\n"
-"      --bearer-token-file FILE  'Authorization: Bearer' token\n"
-"      --tenant-id ID       X-Scope-OrgID, for multi-tenant Pyroscope\n"
-"      --tag KEY=VALUE[,KEY=VALUE...]  series labels on every profile\n"
-"                           (repeatable, up to %d; 'host' is always set)\n"
-"      --spool-dir DIR      profiles waiting for the server (default %s);\n"
-"                           kept across restarts; 0700, files 0600\n"
-"      --spool-max-mb MB    cap on the spool; the oldest go first (default %d)\n"
-"      --upload-labels LIST per-sample labels to upload: comm, thread_name\n"
-"                           (comma-separated; default none: Pyroscope makes a\n"
-"                           series of every distinct set of them; files always\n"
-"                           have pid, tid, comm and thread_name)\n"
-"      --upload-max-samples N  split an upload into parts of at most N\n"
-"                           distinct stacks (default %d, Pyroscope's limit)\n"
-"      --upload-max-kb KB   ... and at most KB KiB before gzip (default %u,\n"
-"                           Pyroscope's ingestion burst)\n"
-"      --metrics-addr HOST:PORT  serve Prometheus metrics at /metrics, e.g.\n"
-"                           127.0.0.1:9091 (off by default)\n",
-		DEFAULT_RETAIN_FILES, DEFAULT_RETAIN_MB, KERNEL_SERVICE, PASSWORD_ENV, MAX_TAGS,
-		DEFAULT_SPOOL_DIR, DEFAULT_SPOOL_MB, INGEST_MAX_SAMPLES, INGEST_BURST_BYTES >> 10);
-	sampling_args_usage(f);
-	fprintf(f,
-"  -h, --help               show this help\n"
-"\n"
-"Every option can also be set in the environment: --some-flag VALUE as\n"
-"BPFPROF_SOME_FLAG=VALUE, a flag as BPFPROF_SOME_FLAG=1; the command line\n"
-"wins (e.g. BPFPROF_INTERVAL=30s, BPFPROF_TAG=env=prod,team=db).\n"
-"\n"
-"Needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
-"\n"
-"Example:\n"
-"  bpfprof agent --interval 10s --output-dir /var/lib/bpfprof --retain-files 500\n");
-}
-
-/* "10s", "500ms", "2m", "1h" or plain seconds; -1 when malformed. */
-static double parse_duration(const char *arg)
-{
-	static const struct { const char *unit; double seconds; } units[] = {
-		{ "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "", 1 },
-	};
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || !(v > 0))
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].unit))
-			return v * units[i].seconds;
-	return -1;
-}
-
-static long parse_count(const char *arg)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	return errno || *end || end == arg || v < 1 ? -1 : v;
-}
-
-/* "comm,thread_name" into PROFILE_LABEL_* bits. pid and tid are refused:
- * Pyroscope deletes numeric labels. */
-static int parse_upload_labels(const char *list, unsigned *mask)
-{
-	const char *p = list;
-
-	*mask = 0;
-	while (*p) {
-		size_t len = strcspn(p, ",");
-
-		if (len == 4 && !strncmp(p, "comm", 4))
-			*mask |= PROFILE_LABEL_COMM;
-		else if (len == 11 && !strncmp(p, "thread_name", 11))
-			*mask |= PROFILE_LABEL_THREAD_NAME;
-		else
-			return -EINVAL;
-		p += len + (p[len] == ',');
-	}
-	return 0;
-}
-
-static const struct option agent_longopts[] = {
-	{ "interval", required_argument, NULL, 'i' },
-	{ "output-dir", required_argument, NULL, 'O' },
-	{ "retain-files", required_argument, NULL, 'R' },
-	{ "retain-mb", required_argument, NULL, 'M' },
-	{ "service-name", required_argument, NULL, 'N' },
-	{ "pyroscope-url", required_argument, NULL, 'P' },
-	{ "pyroscope-ca-file", required_argument, NULL, 'A' },
-	{ "basic-auth-user", required_argument, NULL, 'u' },
-	{ "basic-auth-password-file", required_argument, NULL, 'w' },
-	{ "bearer-token-file", required_argument, NULL, 'b' },
-	{ "tenant-id", required_argument, NULL, 't' },
-	{ "tag", required_argument, NULL, 'T' },
-	{ "spool-dir", required_argument, NULL, 's' },
-	{ "spool-max-mb", required_argument, NULL, 'm' },
-	{ "upload-labels", required_argument, NULL, 'L' },
-	{ "metrics-addr", required_argument, NULL, 'X' },
-	{ "upload-max-samples", required_argument, NULL, 'x' },
-	{ "upload-max-kb", required_argument, NULL, 'k' },
-	{ "help", no_argument, NULL, 'h' },
-	SAMPLING_LONGOPTS,
-	{ 0 },
-};
-
-/* "k=v" or "k1=v1,k2=v2" into a->labels, in place. */
-static int parse_tags(char *list, struct agent_args *a)
-{
-	for (char *save = NULL, *tag = strtok_r(list, ",", &save); tag;
-	     tag = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tag, '=');
-
-		if (!eq || eq == tag || a->nlabels > MAX_TAGS)
-			return -EINVAL;
-		*eq = '\0';
-		a->labels[a->nlabels++] = (struct ingest_label){ tag, eq + 1 };
-	}
-	return 0;
-}
-
-/* Returns 0, or the exit status for a usage error (-1 after --help). */
-static int parse_args(int argc, char **argv, struct agent_args *a)
-{
-	int opt, err;
-
-	sampling_args_init(&a->sampling);
-	a->interval_s = DEFAULT_INTERVAL_S;
-	a->retain_files = DEFAULT_RETAIN_FILES;
-	a->retain_mb = DEFAULT_RETAIN_MB;
-	a->spool_dir = DEFAULT_SPOOL_DIR;
-	a->spool_mb = DEFAULT_SPOOL_MB;
-	a->upload_max_samples = INGEST_MAX_SAMPLES;
-	a->upload_max_kb = INGEST_BURST_BYTES >> 10;
-	if (gethostname(a->host, sizeof(a->host) - 1))
-		snprintf(a->host, sizeof(a->host), "unknown");
-	a->labels[a->nlabels++] = (struct ingest_label){ "host", a->host };
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":F:vh", agent_longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			a->interval_s = parse_duration(optarg);
-			if (a->interval_s < 1 || a->interval_s > 86400)
-				return usage_error("agent", "invalid interval '%s' (1s to 24h)", optarg);
-			break;
-		case 'O':
-			if (!*optarg)
-				return usage_error("agent", "empty output directory%s", "");
-			a->output_dir = optarg;
-			break;
-		case 'R':
-			if ((a->retain_files = parse_count(optarg)) < 0)
-				return usage_error("agent", "invalid file count '%s' (>= 1)", optarg);
-			break;
-		case 'M':
-			if ((a->retain_mb = parse_count(optarg)) < 0)
-				return usage_error("agent", "invalid size '%s' (MB, >= 1)", optarg);
-			break;
-		case 'N':
-			if (!*optarg)
-				return usage_error("agent", "empty service name%s", "");
-			a->service_name = optarg;
-			break;
-		case 'P':
-			a->ingest.url = optarg;
-			break;
-		case 'A':
-			a->ingest.ca_file = optarg;
-			break;
-		case 'u':
-			a->ingest.basic_user = optarg;
-			break;
-		case 'w':
-			a->ingest.basic_password_file = optarg;
-			break;
-		case 'b':
-			a->ingest.bearer_token_file = optarg;
-			break;
-		case 't':
-			a->ingest.tenant_id = optarg;
-			break;
-		case 'T':
-			if (parse_tags(optarg, a))
-				return usage_error("agent", "invalid tag '%s' (KEY=VALUE[,KEY=VALUE...], "
-						   "at most 16)", optarg);
-			break;
-		case 's':
-			a->spool_dir = optarg;
-			break;
-		case 'L':
-			if (parse_upload_labels(optarg, &a->upload_labels))
-				return usage_error("agent", "invalid --upload-labels '%s' (comm, "
-						   "thread_name, comma-separated)", optarg);
-			break;
-		case 'm':
-			if ((a->spool_mb = parse_count(optarg)) < 0)
-				return usage_error("agent", "invalid spool size '%s' (MB, >= 1)", optarg);
-			break;
-		case 'X': {
-			struct sockaddr_storage ss;
-			socklen_t len;
-
-			if (metrics_server_parse_addr(optarg, &ss, &len))
-				return usage_error("agent", "invalid --metrics-addr '%s' (HOST:PORT, "
-						   "e.g. 127.0.0.1:9091)", optarg);
-			a->metrics_addr = optarg;
-			break;
-		}
-		case 'x':
-			if ((a->upload_max_samples = parse_count(optarg)) < 0)
-				return usage_error("agent", "invalid sample count '%s' (>= 1)", optarg);
-			break;
-		case 'k':
-			if ((a->upload_max_kb = parse_count(optarg)) < 64)
-				return usage_error("agent", "invalid size '%s' (KiB, >= 64)", optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			err = sampling_args_parse(&a->sampling, opt, optarg, argv[optind - 1], "agent");
-			if (err)
-				return err;
-			break;
-		}
-	}
-	if (optind < argc)
-		return usage_error("agent", "unexpected argument '%s'", argv[optind]);
-	if (!a->output_dir && !a->ingest.url)
-		return usage_error("agent", "nowhere to put profiles: give --output-dir or "
-				   "--pyroscope-url%s", "");
-	if (a->ingest.basic_user && !a->ingest.basic_password_file)
-		a->ingest.basic_password_env = PASSWORD_ENV;
-	return 0;
-}
-
 /* collector_opts.on_new_process: the service is taken at first sight, so
  * a process that exits before its interval is written keeps it. */
 static void take_service(pid_t pid, void *ctx)
@@ -376,7 +79,7 @@ static const char *service_of(struct agent *ag, const struct sample_key *k)
 	if (ag->args->service_name)
 		return ag->args->service_name;
 	if (k->user_stack_id == -ENOENT)
-		return KERNEL_SERVICE;
+		return AGENT_KERNEL_SERVICE;
 	s = process_services_get(ag->services, (pid_t)k->tgid, k->start_time);
 	return s && s[0] ? s : k->comm;
 }
@@ -640,7 +343,7 @@ static int start_uploader(const struct agent_args *a, const char *url_shown,
 		log_warn("pyroscope url %s: the credentials in it are sent, never logged; but a URL "
 			 "on the command line is readable by every local user (ps): give them "
 			 "with --basic-auth-user and --basic-auth-password-file (or $%s) instead",
-			 url_shown, PASSWORD_ENV);
+			 url_shown, AGENT_PASSWORD_ENV);
 	if (ingest_check_meta(&probe, why, sizeof(why))) {
 		log_error("%s", why);
 		return -EINVAL;
@@ -653,18 +356,15 @@ static int start_uploader(const struct agent_args *a, const char *url_shown,
 	return err;
 }
 
-static int agent(int argc, char **argv)
+int agent_run(const struct agent_args *args)
 {
+	const struct agent_args a = *args;
 	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
 	struct sampler_opts opts = { .sz = sizeof(opts) };
-	struct agent_args a = { 0 };
-	struct agent ag = { .args = &a };
+	struct agent ag = { .args = args };
 	char url_shown[512] = ""; /* --pyroscope-url without its credentials */
 	int err;
 
-	err = parse_args(argc, argv, &a);
-	if (err)
-		return err < 0 ? 0 : err;
 	/* A daemon's peak RSS: glibc raises its mmap threshold each time a big
 	 * block is freed, so the next big ones (a DWARF index being built, an
 	 * interval's profile) come from the heap and stay there. A fixed
@@ -717,16 +417,4 @@ out:
 	uploader_free(ag.uploader);
 	output_dir_close(ag.output);
 	return err ? 1 : 0;
-}
-
-int agent_main(int argc, char **argv)
-{
-	char **args;
-	int nargs, err = env_args_merge("agent", agent_longopts, argc, argv, &nargs, &args);
-
-	if (err)
-		return err == -EINVAL ? 2 : 1;
-	err = agent(nargs, args);
-	env_args_free(nargs, args);
-	return err;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "log.h"
 
 #define DEFAULT_FREQ_HZ 99
@@ -29,27 +30,6 @@ void sampling_args_init(struct sampling_args *a)
 	};
 }
 
-int usage_error(const char *cmd, const char *fmt, const char *arg)
-{
-	char msg[2048];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	/* One event: two lines in text, one object in JSON. */
-	log_error("%s\nTry 'bpfprof %s --help'.", msg, cmd);
-	return 2;
-}
-
-/* A whole decimal number in [min, max], or -1. */
-static long parse_long(const char *arg, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	return errno || *end || end == arg || v < min || v > max ? -1 : v;
-}
-
 int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 			const char *text, const char *cmd)
 {
@@ -57,7 +37,7 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 
 	switch (opt) {
 	case 'F':
-		if ((v = parse_long(arg, 1, MAX_FREQ_HZ)) < 0)
+		if (args_number(arg, 1, MAX_FREQ_HZ, &v))
 			return usage_error(cmd, "invalid frequency '%s' (1 to 10000 Hz)", arg);
 		a->freq_hz = (int)v;
 		return 0;
@@ -75,7 +55,7 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 			return usage_error(cmd, "invalid unwind mode '%s' (fp, dwarf or auto)", arg);
 		return 0;
 	case 'S':
-		if ((v = parse_long(arg, 4, 16)) < 0 || v % 4)
+		if (args_number(arg, 4, 16, &v) || v % 4)
 			return usage_error(cmd, "invalid snapshot size '%s' (4, 8, 12 or 16 KB)", arg);
 		a->snapshot_kb = (uint32_t)v;
 		return 0;
@@ -83,7 +63,7 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 		a->debuginfod_urls = arg;
 		return 0;
 	case 'C':
-		if ((v = parse_long(arg, 1, MAX_CACHE_MB)) < 0)
+		if (args_number(arg, 1, MAX_CACHE_MB, &v))
 			return usage_error(cmd, "invalid cache size '%s' (1 to 1048576 MB)", arg);
 		a->cache_mb = (size_t)v;
 		return 0;
@@ -101,12 +81,12 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 		return 0;
 	}
 	case 'K':
-		if ((v = parse_long(arg, MIN_MAP_ENTRIES, MAX_KEYS)) < 0)
+		if (args_number(arg, MIN_MAP_ENTRIES, MAX_KEYS, &v))
 			return usage_error(cmd, "invalid key count '%s' (16 to 4194304)", arg);
 		a->max_keys = (uint32_t)v;
 		return 0;
 	case 'Y':
-		if ((v = parse_long(arg, MIN_MAP_ENTRIES, MAX_STACKS)) < 0)
+		if (args_number(arg, MIN_MAP_ENTRIES, MAX_STACKS, &v))
 			return usage_error(cmd, "invalid stack count '%s' (16 to 1048576)", arg);
 		a->max_stacks = (uint32_t)v;
 		return 0;

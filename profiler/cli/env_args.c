@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sampling_args.h"
+#include "args.h"
 
 #define ENV_PREFIX "BPFPROF_"
 

@@ -1,0 +1,56 @@
+/* args.c - see args.h. */
+#include "args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	/* One event: two lines in text, one object in JSON. */
+	log_error("%s\nTry 'bpfprof %s --help'.", msg, cmd);
+	return 2;
+}
+
+int args_number(const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int args_duration(const char *arg, double max_s, double *seconds)
+{
+	static const struct { const char *unit; double seconds; } units[] = {
+		{ "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "", 1 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || !(v > 0))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(end, units[i].unit)) {
+			v *= units[i].seconds;
+			if (!(v <= max_s))
+				return -EINVAL;
+			*seconds = v;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,23 @@
+/* args.h - what the subcommands' option parsers share.
+ *
+ * One usage error (the message and the --help hint, as one log event), and
+ * one parser each for whole numbers and durations, so every flag that takes
+ * one accepts the same spellings and refuses the same garbage: no sign
+ * where none is allowed, no trailing text, no overflow.
+ */
+#ifndef BPFPROF_ARGS_H
+#define BPFPROF_ARGS_H
+
+/* Logs "<fmt with arg>" and the --help hint for cmd as one error, in the
+ * log format chosen so far (an option before --log-format is parsed with
+ * the default, text); returns 2, the exit status of a usage error. */
+int usage_error(const char *cmd, const char *fmt, const char *arg);
+
+/* A whole decimal number in [min, max] into *out: 0, or -EINVAL. */
+int args_number(const char *arg, long min, long max, long *out);
+
+/* "10s", "500ms", "2m", "1h" or plain seconds (fractions allowed), more
+ * than 0 and at most max_s, into *seconds: 0, or -EINVAL. */
+int args_duration(const char *arg, double max_s, double *seconds);
+
+#endif

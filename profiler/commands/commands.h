@@ -1,0 +1,14 @@
+/* commands.h - the subcommands' entry points, dispatched by main.c.
+ *
+ * Each parses its options (and their BPFPROF_* environment variables),
+ * prints its --help, and hands what was asked to the room that does it:
+ * record to session/recording.c, agent to agent/agent.c. argv[0] is the
+ * subcommand's name; each returns the process exit status.
+ */
+#ifndef BPFPROF_COMMANDS_H
+#define BPFPROF_COMMANDS_H
+
+int record_main(int argc, char **argv);
+int agent_main(int argc, char **argv);
+
+#endif
