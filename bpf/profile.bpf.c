@@ -2,12 +2,14 @@
 /* profile.bpf.c - the sampling program: thin, counts in the kernel.
  *
  * do_sample runs on every tick of a PERF_COUNT_SW_CPU_CLOCK event on each
- * CPU. It takes the kernel and user stacks into the stack-trace map and
- * increments a counter keyed by (process, thread, stacks, names). User space
- * reads the aggregates once at the end: no per-sample events cross over,
- * except one notification per newly seen process (checked only when a
- * sample creates a new key), so that user space can snapshot its mappings
- * while it is alive.
+ * CPU. With frame pointers it takes the kernel and user stacks into the
+ * stack-trace map and increments a counter keyed by (process, thread,
+ * stacks, names): user space reads the aggregates once per interval, and
+ * nothing crosses per sample but a notification for a newly seen process
+ * (checked only when a sample creates a new key), so that user space can
+ * snapshot its mappings while it is alive. In DWARF mode (below) every
+ * sample of a process with user memory crosses instead, as a stack_event
+ * in the snapshots ring; only its kernel stack goes to the stack map.
  *
  * Mappings: each sample also records the file mapping its user pc is in
  * (bpf_find_vma), part of the key, so that user space names a frame only
@@ -389,7 +391,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	else
 		BPF_CORE_READ_STR_INTO(&key.comm, task, group_leader, comm);
 
-	/* Kernel addresses have the top bit set (x86-64, arm64): a sample
+	/* Kernel addresses have the top bit set (x86-64): a sample
 	 * taken in user mode has no kernel stack to walk. */
 	if ((long)PT_REGS_IP(&ctx->regs) < 0) {
 		key.kernel_stack_id = bpf_get_stackid(ctx, stack_map, 0);

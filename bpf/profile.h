@@ -1,12 +1,15 @@
 /* profile.h - the contract between bpf/profile.bpf.c and user space.
  *
  * Included by both sides: map keys and values, stat counters and limits.
- * The BPF side counts samples per (process, thread, kernel stack, user
- * stack, file mapping of the user pc) in a hash map; user space reads the
- * aggregates at the end and resolves the stack ids through the stack-trace
- * map. What crosses as events: a process_event when a process is first
- * sampled or first runs code in a file mapping, and in DWARF mode every
- * sample, as a stack_event.
+ * With frame pointers the BPF side counts samples per (process, thread,
+ * kernel stack, user stack, file mapping of the user pc) in a hash map;
+ * user space reads the aggregates once per interval and resolves the stack
+ * ids through the stack-trace map. What crosses as events: a process_event
+ * when a process is first sampled or first runs code in a file mapping,
+ * and in DWARF mode every sample of a process with user memory, as a
+ * stack_event (registers, names, kernel stack id, the top of the user
+ * stack), unwound and counted in user space; those samples are not in the
+ * hash map. x86-64 only.
  */
 #ifndef BPFPROF_PROFILE_H
 #define BPFPROF_PROFILE_H
