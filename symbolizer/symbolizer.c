@@ -92,9 +92,14 @@
 #define PERF_MAP_MAX_BYTES (16u << 20)
 #define KERNEL_NOTES "/sys/kernel/notes"
 /* An address outside every mapping of a live process: it mapped code since
- * (dlopen, a Python extension, JIT code); its maps are read again, at most
- * this often. */
-#define REFRESH_ON_MISS_MS 1000
+ * its maps were read (a dlopen, a Python extension, JIT code; or the maps
+ * were read while ld.so was still mapping the libraries), or the address is
+ * garbage. Its maps are read again, REFRESH_MIN_MS after the last read at
+ * the earliest; each read that finds nothing new doubles that wait, up to
+ * REFRESH_MAX_MS, so a process whose stacks hold garbage costs at most one
+ * read a second, and one that just started is seen whole within ms. */
+#define REFRESH_MIN_MS 10
+#define REFRESH_MAX_MS 1000
 /* A host's mount table with thousands of containers' mounts (overlay lines
  * of a few KiB each) stays under it; past it, the files that needed it are
  * not opened (see mount_refusal). */
@@ -121,6 +126,8 @@ struct process {
 	                            as /proc/PID/stat); 0: unknown */
 	struct process *older;   /* earlier owners of the pid, newest first */
 	uint64_t snapshot_ms;    /* when maps were last read (sym_now_ms) */
+	uint64_t miss_wait_ms;   /* before a miss may read them again (0: min) */
+	uint64_t maps_changes;   /* reads that opened or retired a mapping */
 	uint64_t ended_gen;      /* of an older one: generation it was replaced */
 	int err;                 /* nonzero: never tracked; returned by resolve */
 	struct mapping **maps;   /* sorted by start */
@@ -699,7 +706,7 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 {
 	struct mapping **maps = NULL;
 	bool *taken = NULL;
-	size_t n = 0, nx = 0;
+	size_t n = 0, nx = 0, created = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < pm->n; i++)
@@ -731,6 +738,7 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 		if (err)
 			break;
 		n++;
+		created++;
 	}
 	if (err) { /* undo: drop only what this call created */
 		for (size_t i = 0; i < n; i++) {
@@ -746,6 +754,7 @@ static int snapshot(struct symbolizer *s, struct process *p, int dirfd,
 	for (size_t j = 0; j < p->nmaps; j++)
 		if (!taken[j])
 			retire_now(s, p, p->maps[j]);
+	p->maps_changes += created || n != p->nmaps; /* a new one, or one retired */
 	free(taken);
 	free(p->maps);
 	if (n)
@@ -822,16 +831,22 @@ static bool mapped(const struct process *p, uint64_t addr)
 }
 
 /* p, the incarnation of its pid started at start_time, with its maps read
- * again if it is the pid's current owner and they were read more than
- * REFRESH_ON_MISS_MS ago; NULL if it is gone from view. */
+ * again if it is the pid's current owner and its miss wait has passed
+ * (REFRESH_MIN_MS); NULL if it is gone from view. */
 static struct process *refreshed(struct symbolizer *s, struct process *p, uint64_t start_time)
 {
+	uint64_t now = sym_now_ms(), wait = p->miss_wait_ms ? p->miss_wait_ms : REFRESH_MIN_MS;
+	uint64_t changes = p->maps_changes;
 	pid_t pid = p->pid;
 
-	if (p != find_process(s, pid) || sym_now_ms() - p->snapshot_ms < REFRESH_ON_MISS_MS)
+	if (p != find_process(s, pid) || now - p->snapshot_ms < wait)
 		return p;
-	p->snapshot_ms = sym_now_ms(); /* also when the process is gone */
+	p->snapshot_ms = now; /* also when the process is gone */
 	symbolizer_track_process(s, pid);
+	if (p->maps_changes != changes)
+		p->miss_wait_ms = REFRESH_MIN_MS;
+	else
+		p->miss_wait_ms = wait * 2 < REFRESH_MAX_MS ? wait * 2 : REFRESH_MAX_MS;
 	return find_incarnation(s, pid, start_time);
 }
 
@@ -1432,15 +1447,44 @@ static int lu_complete(struct symbolizer *s, const struct process *p,
 	return m;
 }
 
+/* One walk of snap over p's mappings; libunwind completes it where our
+ * CFI has a rule we do not follow. */
+static int walk(struct symbolizer *s, const struct process *p,
+		const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact, int max,
+		enum unwind_status *status)
+{
+	struct unwind_regs regs = { .rip = snap->ip, .rsp = snap->sp, .rbp = snap->bp };
+	struct unwind_stack stack = { .base = snap->base, .data = snap->data, .len = snap->len };
+	int n = unwind_snapshot(&regs, &stack, find_cfi, (void *)p, pcs, exact, max, status);
+	int m;
+
+	/* Only there: where no CFI covers a pc (JIT code) libunwind knows no
+	 * more than we do, and trying it on each such sample would cost. */
+	if (*status == UNWIND_UNSUPPORTED && s->ulw &&
+	    (m = lu_complete(s, p, &regs, &stack, pcs, exact, max, n))) {
+		n = m;
+		*status = UNWIND_END;
+	}
+	return n;
+}
+
+/* Whether the walk went through a pc in none of p's mappings. */
+static bool left_maps(const struct process *p, const uint64_t *pcs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!mapped(p, pcs[i]))
+			return true;
+	return false;
+}
+
 int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 		      const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact,
 		      size_t max, size_t *depth, enum sym_unwind_result *result)
 {
-	struct unwind_regs regs;
-	struct unwind_stack stack;
 	enum unwind_status status;
-	struct process *p;
-	int n, m;
+	struct process *p, *q;
+	uint64_t changes;
+	int n;
 
 	if (!s || !snap || !pcs || !depth || !result || max > INT_MAX)
 		return -EINVAL;
@@ -1450,15 +1494,15 @@ int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 		p = covering(s, p, snap->start_time, snap->ip);
 	if (!p || p->err)
 		return -ESRCH;
-	regs = (struct unwind_regs){ .rip = snap->ip, .rsp = snap->sp, .rbp = snap->bp };
-	stack = (struct unwind_stack){ .base = snap->base, .data = snap->data, .len = snap->len };
-	n = unwind_snapshot(&regs, &stack, find_cfi, p, pcs, exact, (int)max, &status);
-	/* Only there: where no CFI covers a pc (JIT code) libunwind knows no
-	 * more than we do, and trying it on each such sample would cost. */
-	if (status == UNWIND_UNSUPPORTED && s->ulw &&
-	    (m = lu_complete(s, p, &regs, &stack, pcs, exact, (int)max, n))) {
-		n = m;
-		status = UNWIND_END;
+	n = walk(s, p, snap, pcs, exact, (int)max, &status);
+	/* A caller in code mapped since the maps were read: again, with the
+	 * maps read again (a frame of a library ld.so had not mapped yet when
+	 * the process was first sampled; one dlopened since). */
+	changes = p->maps_changes;
+	if (status != UNWIND_END && left_maps(p, pcs, n) &&
+	    (q = refreshed(s, p, snap->start_time)) && !q->err &&
+	    (q != p || q->maps_changes != changes)) {
+		n = walk(s, q, snap, pcs, exact, (int)max, &status);
 	}
 	*depth = n > 0 ? (size_t)n : 0;
 	switch (status) {
