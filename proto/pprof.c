@@ -1,5 +1,5 @@
 /* pprof.c - build a pprof Profile, encode it with protobuf-c and gzip it
- * with zlib. The API is documented in pprof.h; pprof_write_file_atomic()
+ * with zlib (pprof_gzip.c). The API is documented in pprof.h; pprof_write_file_atomic()
  * lives in pprof_write.c.
  *
  * Design:
@@ -24,6 +24,7 @@
  *    bytes. The builder stays usable afterwards.
  */
 #include "pprof.h"
+#include "pprof_gzip.h"
 #include "pprof_log.h"
 
 #include "htab.h"
@@ -34,8 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ZLIB_CONST
-#include <zlib.h>
 
 struct map_rec {
 	uint64_t start, limit, file_offset;
@@ -839,57 +838,12 @@ out:
 	return err;
 }
 
-/* gzip (RFC 1952) in into a malloc'ed buffer. */
-static int gzip_bytes(const uint8_t *in, size_t len, uint8_t **out,
-		      size_t *out_len)
-{
-	z_stream zs = { 0 };
-	uint8_t *buf;
-	uLong cap;
-	int ret;
-
-	/* one deflate() call: sizes must fit zlib's 32-bit counters */
-	if (len > UINT32_MAX / 2) {
-		pprof_log("gzip: profile of %zu bytes is too large", len);
-		return -E2BIG;
-	}
-	ret = deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-			   Z_DEFAULT_STRATEGY);
-	if (ret != Z_OK) {
-		pprof_log("gzip: deflateInit2: %s", zError(ret));
-		return ret == Z_MEM_ERROR ? -ENOMEM : -EIO;
-	}
-	cap = deflateBound(&zs, (uLong)len);
-	buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&zs);
-		pprof_log("gzip: %s", strerror(ENOMEM));
-		return -ENOMEM;
-	}
-	zs.next_in = in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = buf;
-	zs.avail_out = (uInt)cap;
-	ret = deflate(&zs, Z_FINISH);
-	if (ret != Z_STREAM_END) {
-		pprof_log("gzip: deflate: %s",
-		          ret == Z_OK ? "output buffer too small" : zError(ret));
-		deflateEnd(&zs);
-		free(buf);
-		return -EIO;
-	}
-	*out_len = zs.total_out;
-	*out = buf;
-	deflateEnd(&zs);
-	return 0;
-}
-
 size_t pprof_builder_sample_count(const struct pprof_builder *b)
 {
 	return b->nsamples;
 }
 
-int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
+int pprof_builder_encode_gz(struct pprof_builder *b, struct pprof_gzip *gz, uint8_t **out,
 			    size_t *out_len, size_t *raw_len)
 {
 	uint8_t *raw = NULL;
@@ -904,7 +858,7 @@ int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
 	*out_len = 0;
 	err = encode_raw(b, &raw, &len);
 	if (!err)
-		err = gzip_bytes(raw, len, out, out_len);
+		err = pprof_gzip_bytes(gz, raw, len, out, out_len);
 	if (!err && raw_len)
 		*raw_len = len;
 	free(raw);

@@ -99,9 +99,17 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 /* Sample messages so far (distinct stacks and label sets). */
 size_t pprof_builder_sample_count(const struct pprof_builder *b);
 
-/* Encode the profile and gzip it. *out is malloc'ed; the caller frees it.
+/* A gzip stream kept from one profile to the next (pprof_gzip.c): setting
+ * one up costs more than compressing a small profile. One thread at a time. */
+struct pprof_gzip;
+
+int pprof_gzip_new(struct pprof_gzip **out);
+void pprof_gzip_free(struct pprof_gzip *z);
+
+/* Encode the profile and gzip it, with gz's stream (NULL: one made for this
+ * call; the bytes are the same). *out is malloc'ed; the caller frees it.
  * raw_len (may be NULL) gets the size before compression. */
-int pprof_builder_encode_gz(struct pprof_builder *b, uint8_t **out,
+int pprof_builder_encode_gz(struct pprof_builder *b, struct pprof_gzip *gz, uint8_t **out,
 			    size_t *out_len, size_t *raw_len);
 
 /* A profile file being written, in two steps so that a path that cannot be

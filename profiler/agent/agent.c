@@ -62,6 +62,7 @@ struct agent {
 	struct process_services *services;  /* taken at first sight; NULL with
 	                                       --service-name */
 	struct metrics_server *metrics;     /* NULL: no --metrics-addr */
+	struct pprof_gzip *gzip;            /* one stream for every profile */
 	int64_t metrics_published_ns;
 	uint64_t profiles_written, profiles_failed, intervals;
 };
@@ -168,6 +169,7 @@ static int write_service(struct agent *ag, struct interval_batch *batch, uint32_
 		.duration_nanos = end_ns - start_ns,
 		.service = service,
 		.sample_labels = PROFILE_LABELS_ALL,
+		.gzip = ag->gzip,
 	};
 	char name[SERVICE_NAME_MAX];
 	struct profile_totals totals;
@@ -382,6 +384,10 @@ int agent_run(const struct agent_args *args)
 		log_error("start: %s", strerror(ENOMEM));
 		goto out;
 	}
+	if ((err = pprof_gzip_new(&ag.gzip))) {
+		log_error("start: gzip: %s", strerror(-err));
+		goto out;
+	}
 	col_opts.load_kernel = true;
 	col_opts.on_new_process = ag.services ? take_service : NULL;
 	col_opts.ctx = ag.services;
@@ -416,5 +422,6 @@ out:
 	process_services_free(ag.services);
 	uploader_free(ag.uploader);
 	output_dir_close(ag.output);
+	pprof_gzip_free(ag.gzip);
 	return err ? 1 : 0;
 }

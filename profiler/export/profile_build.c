@@ -190,7 +190,7 @@ int profile_build(struct interval_batch *b, const struct profile_build_opts *opt
 							     ? i : b->order[i]]);
 	}
 	if (!err)
-		err = pprof_builder_encode_gz(c.builder, gz, gz_len, &totals->raw_bytes);
+		err = pprof_builder_encode_gz(c.builder, opts->gzip, gz, gz_len, &totals->raw_bytes);
 	totals->sample_messages = pprof_builder_sample_count(c.builder);
 	totals->processes = count_distinct(c.tgids, c.ntgids);
 	free(c.tgids);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "interval_batch.h"
+#include "pprof.h"
 
 /* Per-sample labels. */
 #define PROFILE_LABEL_PID (1u << 0)         /* numeric */
@@ -40,6 +41,9 @@ struct profile_build_opts {
 	/* The first mapping of the profile, which `go tool pprof` shows as
 	 * the main binary (NULL: the first one a sample shows). */
 	const struct sym_mapping *main_mapping;
+	/* The gzip stream to reuse (NULL: one made for this build): a caller
+	 * that builds many profiles keeps one (pprof_gzip_new). */
+	struct pprof_gzip *gzip;
 };
 
 struct profile_totals {

@@ -216,7 +216,7 @@ static uint8_t *make_profile(int64_t time_s, size_t *len)
 	locs[0] = (uint64_t)pprof_add_location(b, (uint64_t)map, 0x401010, &work_l, 1);
 	locs[1] = (uint64_t)pprof_add_location(b, (uint64_t)map, 0x400823, &main_l, 1);
 	if (pprof_add_sample(b, locs, 2, 3, &lb, 1) ||
-	    pprof_builder_encode_gz(b, &out, len, NULL))
+	    pprof_builder_encode_gz(b, NULL, &out, len, NULL))
 		out = NULL;
 	pprof_builder_free(b);
 	return out;

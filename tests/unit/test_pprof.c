@@ -37,7 +37,7 @@ static Profile *encode_decode(struct pprof_builder *b)
 	uint8_t *gz = NULL, *raw;
 	size_t gz_len = 0, raw_len = 0;
 	Profile *p;
-	int err = pprof_builder_encode_gz(b, &gz, &gz_len, NULL);
+	int err = pprof_builder_encode_gz(b, NULL, &gz, &gz_len, NULL);
 
 	CHECK(err == 0, "encode_gz: %d", err);
 	if (err)
@@ -564,10 +564,10 @@ static void test_bad_input(void)
 
 	uint8_t *out = (uint8_t *)&good;
 	size_t len = 1;
-	CHECK(pprof_builder_encode_gz(NULL, &out, &len, NULL) == -EINVAL,
+	CHECK(pprof_builder_encode_gz(NULL, NULL, &out, &len, NULL) == -EINVAL,
 	      "encode: NULL builder");
-	CHECK(pprof_builder_encode_gz(b, NULL, &len, NULL) == -EINVAL, "encode: NULL out");
-	CHECK(pprof_builder_encode_gz(b, &out, NULL, NULL) == -EINVAL,
+	CHECK(pprof_builder_encode_gz(b, NULL, NULL, &len, NULL) == -EINVAL, "encode: NULL out");
+	CHECK(pprof_builder_encode_gz(b, NULL, &out, NULL, NULL) == -EINVAL,
 	      "encode: NULL out_len");
 
 	CHECK(pprof_write_file_atomic(NULL, "x", 1) == -EINVAL, "write: NULL path");
@@ -684,7 +684,7 @@ static void test_aggregation(void)
 			      (long long)p->sample[i]->value[1]);
 		perftools__profiles__profile__free_unpacked(p, NULL);
 	}
-	CHECK(pprof_builder_encode_gz(b, &gz, &gz_len, &raw_len) == 0 && raw_len > gz_len / 2 &&
+	CHECK(pprof_builder_encode_gz(b, NULL, &gz, &gz_len, &raw_len) == 0 && raw_len > gz_len / 2 &&
 		      raw_len > 0, "raw length %zu (gzip %zu)", raw_len, gz_len);
 	free(gz);
 	pprof_builder_free(b);
@@ -825,10 +825,21 @@ int main(int argc, char **argv)
 		/* encoding again gives the same bytes */
 		uint8_t *a = NULL, *c = NULL;
 		size_t alen = 0, clen = 0;
-		CHECK(pprof_builder_encode_gz(b, &a, &alen, NULL) == 0 &&
-			      pprof_builder_encode_gz(b, &c, &clen, NULL) == 0 &&
+		CHECK(pprof_builder_encode_gz(b, NULL, &a, &alen, NULL) == 0 &&
+			      pprof_builder_encode_gz(b, NULL, &c, &clen, NULL) == 0 &&
 			      alen == clen && memcmp(a, c, alen) == 0,
 		      "encoding twice differs");
+		/* a kept stream, used three times, gives the same bytes */
+		struct pprof_gzip *gz = NULL;
+		CHECK(pprof_gzip_new(&gz) == 0, "pprof_gzip_new");
+		for (int i = 0; i < 3 && gz; i++) {
+			free(c);
+			c = NULL;
+			CHECK(pprof_builder_encode_gz(b, gz, &c, &clen, NULL) == 0 && alen == clen &&
+				      memcmp(a, c, alen) == 0,
+			      "encoding with a kept stream (use %d) differs", i + 1);
+		}
+		pprof_gzip_free(gz);
 		if (argc > 1 && a) {
 			int err = pprof_write_file_atomic(argv[1], a, alen);
 			CHECK(err == 0, "write %s: %d", argv[1], err);
