@@ -19,7 +19,7 @@
 # them soon after they wake, ahead of the busy processes. What they add to
 # one another is a few samples of each other's processes (the rows of
 # samples say how many each took; the DWARF agent drops, without a count in
-# its log, the samples that find its snapshot ring full). Running them in
+# its log, the samples that find its ring full). Running them in
 # turn would triple the time and not give the same workload.
 #
 # Measured, for each: CPU (user+sys, /usr/bin/time over its whole life, and

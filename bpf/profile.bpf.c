@@ -9,7 +9,8 @@
  * (checked only when a sample creates a new key), so that user space can
  * snapshot its mappings while it is alive. In DWARF mode (below) every
  * sample of a process with user memory crosses instead, as a stack_event
- * in the snapshots ring; only its kernel stack goes to the stack map.
+ * in the events ring, after its process's announcement if it makes one;
+ * only its kernel stack goes to the stack map.
  *
  * Mappings: each sample also records the file mapping its user pc is in
  * (bpf_find_vma), part of the key, so that user space names a frame only
@@ -26,7 +27,7 @@
  * User stacks: with unwind_mode UNWIND_FP the kernel walks frame pointers
  * into the stack map. With UNWIND_DWARF (code without frame pointers) the
  * program sends the user registers and a snapshot of the top of the user
- * stack through the `snapshots` ring buffer, without waking user space,
+ * stack through the `events` ring buffer, without waking user space,
  * which unwinds it with CFI. UNWIND_AUTO does the same, but when the ring
  * is full it falls back to frame pointers rather than dropping the sample.
  */
@@ -116,15 +117,11 @@ struct {
 	__type(value, __u8);
 } seen_files SEC(".maps");
 
+/* One ring for process events and snapshots: one order (profile.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, BPFPROF_NEW_PID_RB);
-} new_pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, BPFPROF_SNAPSHOT_RB);
-} snapshots SEC(".maps");
+	__uint(max_entries, BPFPROF_EVENTS_RB);
+} events SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -137,15 +134,15 @@ static __always_inline void stat_inc(__u32 idx)
 /* Returns whether tgid was announced now. */
 static __always_inline bool announce_pid(__u32 tgid)
 {
-	struct process_event ev = { .tgid = tgid };
+	struct process_event ev = { .kind = EVENT_PROCESS, .tgid = tgid };
 	__u8 one = 1;
 
 	if (bpf_map_lookup_elem(&seen_pids, &tgid))
 		return false;
 	bpf_map_update_elem(&seen_pids, &tgid, &one, BPF_ANY);
-	/* Default wake-up (only when user space is caught up): a process that
-	 * lives 50 ms must be snapshotted before it exits. */
-	if (bpf_ringbuf_output(&new_pids, &ev, sizeof(ev), 0)) {
+	/* Wakes user space even behind unread snapshots (sent without): a
+	 * process that lives 50 ms must be snapshotted before it exits. */
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
 		/* Let the next sample try again. */
 		bpf_map_delete_elem(&seen_pids, &tgid);
 		stat_inc(STAT_NEW_PID_LOST);
@@ -167,14 +164,14 @@ static __always_inline void announce_file(const struct sample_key *key, __u64 fi
 		.ino = key->leaf.ino,
 		.base = key->leaf.base,
 	};
-	struct process_event ev = { .tgid = key->tgid };
+	struct process_event ev = { .kind = EVENT_PROCESS, .tgid = key->tgid };
 	__u8 one = 1;
 
 	if (!f.ino || bpf_map_lookup_elem(&seen_files, &f))
 		return;
 	bpf_map_update_elem(&seen_files, &f, &one, BPF_ANY);
 	ev.vma = key->leaf;
-	if (!announced && bpf_ringbuf_output(&new_pids, &ev, sizeof(ev), 0)) {
+	if (!announced && bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP)) {
 		bpf_map_delete_elem(&seen_files, &f);
 		stat_inc(STAT_NEW_PID_LOST);
 	}
@@ -341,11 +338,12 @@ static __always_inline bool send_snapshot(const struct user_regs *regs,
 {
 	struct stack_event *e;
 
-	e = bpf_ringbuf_reserve(&snapshots, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(STAT_SNAPSHOT_LOST);
 		return false;
 	}
+	e->kind = EVENT_SNAPSHOT;
 	e->ip = regs->ip;
 	e->sp = regs->sp;
 	e->bp = regs->bp;
@@ -407,10 +405,11 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	}
 	read_user_regs(ctx, task, &regs);
 	file = find_leaf_vma(task, &key, regs.ip);
-	if (unwind_mode != UNWIND_FP &&
-	    (send_snapshot(&regs, &key, buffer) || unwind_mode == UNWIND_DWARF)) {
+	if (unwind_mode != UNWIND_FP) {
+		/* before the snapshot: the ring keeps the order */
 		announce_file(&key, file, announce_pid(tgid));
-		return 0;
+		if (send_snapshot(&regs, &key, buffer) || unwind_mode == UNWIND_DWARF)
+			return 0;
 	}
 	key.user_stack_id = bpf_get_stackid(ctx, stack_map, BPF_F_USER_STACK);
 	if (key.user_stack_id < 0)

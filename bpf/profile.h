@@ -25,7 +25,8 @@
 #define BPFPROF_MAX_COUNTS 65536   /* distinct sample keys per profile */
 #define BPFPROF_MAX_STACKS 32768   /* distinct stacks in the stack map */
 #define BPFPROF_MAX_PIDS 16384     /* processes in the pid filter */
-#define BPFPROF_NEW_PID_RB (64 * 1024) /* ring buffer of process_events */
+#define BPFPROF_EVENTS_RB_FP (64 * 1024) /* the events ring with frame pointers:
+                                             process_events only */
 #define BPFPROF_MAX_FILES 65536    /* (process, file mapping) pairs announced */
 
 /* The file mapping that held the sampled user pc, as the kernel had it at
@@ -42,13 +43,20 @@ struct bpfprof_vma {
 	__u32 pad;
 };
 
-/* What the new_pids ring carries: a process sampled for the first time
- * (vma.ino 0), or running code in a file mapping it was not seen in before
- * (vma: that mapping), so that user space reads its maps again while the
- * mapping is there. */
+/* The events ring carries both kinds of event, each starting with its
+ * kind, in the order the samples made them: a process's announcement is
+ * before the snapshots that need the maps it makes user space read. */
+enum bpfprof_event_kind {
+	EVENT_PROCESS = 1,  /* struct process_event */
+	EVENT_SNAPSHOT = 2, /* struct stack_event */
+};
+
+/* A process sampled for the first time (vma.ino 0), or running code in a
+ * file mapping it was not seen in before (vma: that mapping), so that user
+ * space reads its maps again while the mapping is there. */
 struct process_event {
+	__u32 kind; /* EVENT_PROCESS */
 	__u32 tgid;
-	__u32 pad;
 	struct bpfprof_vma vma;
 };
 
@@ -77,19 +85,19 @@ enum bpfprof_unwind {
 
 #define BPFPROF_SNAPSHOT_MAX (16 * 1024) /* largest stack snapshot */
 #define BPFPROF_RED_ZONE 128             /* x86-64: live data below sp */
-#define BPFPROF_SNAPSHOT_RB (8 * 1024 * 1024) /* default; user space sizes it */
+#define BPFPROF_EVENTS_RB (8 * 1024 * 1024) /* default; user space sizes it */
 
 /* One sample for DWARF unwinding: user registers and the top of the user
  * stack, copied from stack_base = sp - BPFPROF_RED_ZONE upward, page by page
  * until the first page that faults or stack_len reaches the configured
  * snapshot size. */
 struct stack_event {
+	__u32 kind;            /* EVENT_SNAPSHOT */
 	__u32 tgid;
 	__u32 tid;
 	__s32 kernel_stack_id;
 	__u32 stack_len;
 	__u32 buffer;          /* active_buffer when taken */
-	__u32 pad;
 	__u64 ip, sp, bp;
 	__u64 stack_base;
 	__u64 start_time;      /* as in sample_key */
@@ -105,9 +113,9 @@ enum bpfprof_stat {
 	STAT_KERNEL_STACK_LOST,  /* kernel stack not taken (collision, no memory) */
 	STAT_USER_STACK_LOST,    /* user stack not taken */
 	STAT_COUNTS_FULL,        /* samples dropped: counts map full */
-	STAT_NEW_PID_LOST,       /* new-pid notifications dropped: ring full */
+	STAT_NEW_PID_LOST,       /* process events dropped: ring full */
 	STAT_SNAPSHOTS,          /* samples sent with a stack snapshot */
-	STAT_SNAPSHOT_LOST,      /* snapshot ring full: sample dropped (dwarf)
+	STAT_SNAPSHOT_LOST,      /* events ring full: sample dropped (dwarf)
 	                            or taken with frame pointers (auto) */
 	STAT_MAX,
 };

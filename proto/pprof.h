@@ -103,7 +103,7 @@ size_t pprof_builder_sample_count(const struct pprof_builder *b);
  * one up costs more than compressing a small profile. One thread at a time. */
 struct pprof_gzip;
 
-int pprof_gzip_new(struct pprof_gzip **out);
+int pprof_gzip_new(struct pprof_gzip **out); /* 0, -ENOMEM or -EIO (logged) */
 void pprof_gzip_free(struct pprof_gzip *z);
 
 /* Encode the profile and gzip it, with gz's stream (NULL: one made for this

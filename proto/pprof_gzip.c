@@ -44,8 +44,10 @@ int pprof_gzip_new(struct pprof_gzip **out)
 	if (!out)
 		return -EINVAL;
 	z = malloc(sizeof(*z));
-	if (!z)
+	if (!z) {
+		pprof_log("gzip: %s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	err = init_stream(&z->zs);
 	if (err) {
 		free(z);

@@ -314,7 +314,7 @@ static void log_stop(const struct agent *ag)
 
 	agent_sample_totals(&src, &t);
 	log_info("stopped: %llu profiles written; %llu samples taken, %llu lost (counts map "
-		 "full %llu, snapshot ring full %llu, stack table full %llu)",
+		 "full %llu, ring full %llu, stack table full %llu)",
 		 (unsigned long long)ag->profiles_written, (unsigned long long)t.taken,
 		 (unsigned long long)(t.counts_map_full + t.snapshot_ring_full + t.stack_table_full),
 		 (unsigned long long)t.counts_map_full, (unsigned long long)t.snapshot_ring_full,
@@ -358,12 +358,11 @@ static int start_uploader(const struct agent_args *a, const char *url_shown,
 	return err;
 }
 
-int agent_run(const struct agent_args *args)
+int agent_run(const struct agent_args *a)
 {
-	const struct agent_args a = *args;
 	struct collector_opts col_opts = { .sz = sizeof(col_opts) };
 	struct sampler_opts opts = { .sz = sizeof(opts) };
-	struct agent ag = { .args = args };
+	struct agent ag = { .args = a };
 	char url_shown[512] = ""; /* --pyroscope-url without its credentials */
 	int err;
 
@@ -375,19 +374,17 @@ int agent_run(const struct agent_args *args)
 	if (preflight_check())
 		return 1;
 	err = -1; /* until the sampler runs */
-	if (a.output_dir && output_dir_open(a.output_dir, a.sampling.file_mode,
-					    (size_t)a.retain_files, (uint64_t)a.retain_mb << 20,
+	if (a->output_dir && output_dir_open(a->output_dir, a->sampling.file_mode,
+					    (size_t)a->retain_files, (uint64_t)a->retain_mb << 20,
 					    &ag.output))
 		goto out;
-	sampling_args_apply(&a.sampling, &opts, &col_opts);
-	if (!a.service_name && process_services_new(MAX_PROCESSES, &ag.services)) {
+	sampling_args_apply(&a->sampling, &opts, &col_opts);
+	if (!a->service_name && process_services_new(MAX_PROCESSES, &ag.services)) {
 		log_error("start: %s", strerror(ENOMEM));
 		goto out;
 	}
-	if ((err = pprof_gzip_new(&ag.gzip))) {
-		log_error("start: gzip: %s", strerror(-err));
+	if (pprof_gzip_new(&ag.gzip)) /* says why */
 		goto out;
-	}
 	col_opts.load_kernel = true;
 	col_opts.on_new_process = ag.services ? take_service : NULL;
 	col_opts.ctx = ag.services;
@@ -395,22 +392,22 @@ int agent_run(const struct agent_args *args)
 	 * (symbolizer/debug_find.h). */
 	if (collector_new(&col_opts, &ag.collector))
 		goto out;
-	if (a.ingest.url)
-		ingest_redact_url(a.ingest.url, url_shown, sizeof(url_shown));
-	if (a.ingest.url && start_uploader(&a, url_shown, &ag.uploader))
+	if (a->ingest.url)
+		ingest_redact_url(a->ingest.url, url_shown, sizeof(url_shown));
+	if (a->ingest.url && start_uploader(a, url_shown, &ag.uploader))
 		goto out;
 	signals_install();
-	if (a.metrics_addr && (err = metrics_server_start(a.metrics_addr, &ag.metrics))) {
-		log_error("serve metrics on %s: %s", a.metrics_addr, strerror(-err));
+	if (a->metrics_addr && (err = metrics_server_start(a->metrics_addr, &ag.metrics))) {
+		log_error("serve metrics on %s: %s", a->metrics_addr, strerror(-err));
 		goto out;
 	}
 	if (ag.metrics)
-		log_info("metrics served on %s, port %d, at /metrics", a.metrics_addr,
+		log_info("metrics served on %s, port %d, at /metrics", a->metrics_addr,
 			 metrics_server_port(ag.metrics));
 	err = sampler_open(&opts, &ag.sampler);
 	if (!err) {
-		log_info("profiling every %.0f s into %s%s%s", a.interval_s,
-			 a.output_dir ? a.output_dir : "", a.output_dir && a.ingest.url ? " and " : "",
+		log_info("profiling every %.0f s into %s%s%s", a->interval_s,
+			 a->output_dir ? a->output_dir : "", a->output_dir && a->ingest.url ? " and " : "",
 			 url_shown);
 		run(&ag);
 		log_stop(&ag);

@@ -57,7 +57,7 @@ static int64_t location_id(struct build_ctx *c, uint32_t i)
 {
 	struct interval_batch *b = c->b;
 	const struct batch_location *l = &b->locations[i];
-	struct pprof_line lines[SYM_MAX_FRAMES + 1];
+	struct pprof_line lines[SYM_MAX_FRAMES]; /* nlines is at most that */
 	int64_t mapping, id;
 
 	if (b->location_built[i] == b->build)
@@ -65,7 +65,7 @@ static int64_t location_id(struct build_ctx *c, uint32_t i)
 	mapping = mapping_id(c, l->mapping);
 	if (mapping < 0)
 		return mapping;
-	for (uint32_t k = 0; k < l->nlines && k < SYM_MAX_FRAMES + 1; k++) {
+	for (uint32_t k = 0; k < l->nlines; k++) {
 		const struct sym_frame *f = &b->lines[l->first_line + k];
 
 		lines[k] = (struct pprof_line){
@@ -75,8 +75,7 @@ static int64_t location_id(struct build_ctx *c, uint32_t i)
 			.start_line = f->start_line,
 		};
 	}
-	id = pprof_add_location(c->builder, (uint64_t)mapping, l->address, lines,
-				l->nlines < SYM_MAX_FRAMES + 1 ? l->nlines : SYM_MAX_FRAMES + 1);
+	id = pprof_add_location(c->builder, (uint64_t)mapping, l->address, lines, l->nlines);
 	if (id < 0)
 		return id;
 	b->location_built[i] = b->build;

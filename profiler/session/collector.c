@@ -75,8 +75,9 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 		return; /* a short record: never read past it */
 	memcpy(key.comm, e->comm, sizeof(key.comm));
 	memcpy(key.thread_name, e->thread_name, sizeof(key.thread_name));
-	/* A process seen for the first time was tracked just before (new
-	 * pids are delivered first); one tracked too late is tried now. */
+	/* A process seen for the first time was tracked just before (its
+	 * announcement precedes its snapshots); one whose announcement was
+	 * lost (ring full) is tracked now. */
 	t0 = (uint64_t)monotonic_ns();
 	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, STACK_TABLE_MAX_DEPTH,
 			      &depth, &result) == -ESRCH) {

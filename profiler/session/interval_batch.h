@@ -57,7 +57,7 @@ struct batch_location {
 	uint32_t mapping;    /* index in mappings + 1; 0: in no mapping */
 	uint64_t address;    /* as symbolized (a call site for return addresses) */
 	uint32_t first_line; /* lines[first_line .. + nlines), innermost first */
-	uint32_t nlines;
+	uint32_t nlines;     /* at most SYM_MAX_FRAMES (a sym_location's frames) */
 };
 
 struct batch_sample {

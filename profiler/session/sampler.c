@@ -4,18 +4,20 @@
  * clock) rather than a frequency, so a busy thread gets exactly freq_hz
  * samples per second and counts can be compared between runs.
  *
- * A reader thread empties the two ring buffers as they fill, into a
- * record queue (record_queue.h): new-process notifications (one per
- * process, rare next to samples) wake it at once, the snapshot ring
- * (submitted without wake-ups) is emptied every READER_PERIOD_MS. The
- * thread that calls sampler_poll() takes the records from the queue, in
- * the order the rings gave them, so however long it spends on one (a new
- * object's symbols and CFI, an interval's profiles) no sample finds a ring
- * full; a record that finds the queue full (SAMPLER_QUEUE_BYTES) is
- * counted with the ring's losses. A flip or a stop asks the reader to
- * empty both rings and mark the place in the queue: sampler_poll() then
- * delivers everything up to the mark before it returns, so every snapshot
- * of a finished buffer is delivered before that buffer is drained.
+ * A reader thread empties the events ring as it fills, into a record
+ * queue (record_queue.h): a process event (one per process or new file
+ * mapping, rare next to samples) wakes it at once, snapshots (submitted
+ * without wake-ups) are taken every READER_PERIOD_MS. Both kinds share
+ * the ring, so they keep the order the samples made them in: a process's
+ * announcement comes before the snapshots that need its maps. The thread
+ * that calls sampler_poll() takes the records from the queue in that
+ * order, so however long it spends on one (a new object's symbols and
+ * CFI, an interval's profiles) no sample finds the ring full; a record
+ * that finds the queue full (SAMPLER_QUEUE_BYTES) is counted with the
+ * ring's losses. A flip or a stop asks the reader to empty the ring and
+ * mark the place in the queue: sampler_poll() then delivers everything up
+ * to the mark before it returns, so every snapshot of a finished buffer is
+ * delivered before that buffer is drained.
  */
 #include "sampler.h"
 
@@ -48,8 +50,7 @@ struct sampler {
 	struct bpf_link **links; /* one per CPU, NULL where offline */
 	int *event_fds;
 	int ncpus;
-	struct ring_buffer *new_pids;  /* wakes the reader */
-	struct ring_buffer *snapshots; /* no wake-ups: consumed after new_pids */
+	struct ring_buffer *events;    /* process events wake the reader */
 	struct record_queue *queue;    /* reader -> sampler_poll() */
 	pthread_t reader;
 	bool reader_started;
@@ -104,21 +105,18 @@ static int attach_cpus(struct sampler *s, int freq_hz)
 	return 0;
 }
 
-/* Ring callbacks, on the reader thread: copy into the queue. */
-static int queue_process_event(void *ctx, void *data, size_t len)
+/* The ring's callback, on the reader thread: a copy into the queue. */
+static int queue_event(void *ctx, void *data, size_t len)
 {
 	struct sampler *s = ctx;
+	__u32 kind;
 
-	if (len >= sizeof(struct process_event))
+	if (len < sizeof(kind))
+		return 0;
+	memcpy(&kind, data, sizeof(kind));
+	if (kind == EVENT_PROCESS && len >= sizeof(struct process_event))
 		record_queue_push(s->queue, RECORD_PROCESS, data, sizeof(struct process_event));
-	return 0;
-}
-
-static int queue_snapshot(void *ctx, void *data, size_t len)
-{
-	struct sampler *s = ctx;
-
-	if (len >= offsetof(struct stack_event, stack))
+	else if (kind == EVENT_SNAPSHOT && len >= offsetof(struct stack_event, stack))
 		record_queue_push(s->queue, RECORD_SNAPSHOT, data, len);
 	return 0;
 }
@@ -127,7 +125,7 @@ static void *reader_main(void *arg)
 {
 	struct sampler *s = arg;
 	struct pollfd fds[2] = {
-		{ .fd = ring_buffer__epoll_fd(s->new_pids), .events = POLLIN },
+		{ .fd = ring_buffer__epoll_fd(s->events), .events = POLLIN },
 		{ .fd = s->wake_fd, .events = POLLIN },
 	};
 	sigset_t all;
@@ -138,23 +136,20 @@ static void *reader_main(void *arg)
 		uint64_t wakes = 0;
 
 		poll(fds, 2, READER_PERIOD_MS);
-		/* new processes first: their mappings are read before their
-		 * samples are unwound */
-		ring_buffer__consume(s->new_pids);
-		ring_buffer__consume(s->snapshots);
+		ring_buffer__consume(s->events);
 		if (!(fds[1].revents & POLLIN))
 			continue;
 		if (read(s->wake_fd, &wakes, sizeof(wakes)) < 0)
 			wakes = 0;
 		if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
 			return NULL;
-		/* the mark: everything the rings held when asked is before it */
+		/* the mark: everything the ring held when asked is before it */
 		while (record_queue_push(s->queue, RECORD_FLUSHED, NULL, 0) == -ENOMEM)
 			poll(NULL, 0, 1);
 	}
 }
 
-/* Asks the reader to empty the rings; the next sampler_poll() delivers
+/* Asks the reader to empty the ring; the next sampler_poll() delivers
  * all of it. */
 static void request_flush(struct sampler *s)
 {
@@ -195,16 +190,16 @@ static void stop_reader(struct sampler *s)
 	s->wake_fd = -1;
 }
 
-/* The snapshot ring holds what all CPUs send between two polls, four times
- * over (polls can be late): a power of two, from 1 MiB to 256 MiB. Unused
- * with frame pointers: one page. */
-static __u32 snapshot_ring_bytes(enum bpfprof_unwind unwind, int ncpus, int freq_hz)
+/* The events ring holds what all CPUs send between two polls, four times
+ * over (polls can be late): a power of two, from 1 MiB to 256 MiB. With
+ * frame pointers only process events: BPFPROF_EVENTS_RB_FP. */
+static __u32 events_ring_bytes(enum bpfprof_unwind unwind, int ncpus, int freq_hz)
 {
 	uint64_t need = 4 * (uint64_t)ncpus * (uint64_t)freq_hz * SAMPLER_POLL_MS / 1000 *
 			(sizeof(struct stack_event) + 8), size = 1 << 20;
 
 	if (unwind == UNWIND_FP)
-		return (__u32)getpagesize();
+		return BPFPROF_EVENTS_RB_FP;
 	while (size < need && size < (256u << 20))
 		size <<= 1;
 	return (__u32)size;
@@ -225,8 +220,8 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 	s->skel->rodata->include_idle = opts->include_idle;
 	s->skel->rodata->unwind_mode = opts->unwind;
 	s->skel->rodata->snapshot_bytes = opts->snapshot_bytes;
-	bpf_map__set_max_entries(s->skel->maps.snapshots,
-				 snapshot_ring_bytes(opts->unwind, s->ncpus, opts->freq_hz));
+	bpf_map__set_max_entries(s->skel->maps.events,
+				 events_ring_bytes(opts->unwind, s->ncpus, opts->freq_hz));
 	if (opts->max_keys) {
 		bpf_map__set_max_entries(s->skel->maps.counts, opts->max_keys);
 		bpf_map__set_max_entries(s->skel->maps.counts_alt, opts->max_keys);
@@ -249,11 +244,8 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 		log_error("attach BPF tracepoints: %s", strerror(-err));
 		return err;
 	}
-	s->new_pids = ring_buffer__new(bpf_map__fd(s->skel->maps.new_pids),
-				       queue_process_event, s, NULL);
-	s->snapshots = ring_buffer__new(bpf_map__fd(s->skel->maps.snapshots),
-					queue_snapshot, s, NULL);
-	if (!s->new_pids || !s->snapshots) {
+	s->events = ring_buffer__new(bpf_map__fd(s->skel->maps.events), queue_event, s, NULL);
+	if (!s->events) {
 		err = -errno;
 		log_error("create ring buffer: %s", strerror(-err));
 		return err;
@@ -329,8 +321,7 @@ void sampler_close(struct sampler *s)
 		sampler_stop(s);
 	stop_reader(s);
 	record_queue_free(s->queue);
-	ring_buffer__free(s->new_pids);
-	ring_buffer__free(s->snapshots);
+	ring_buffer__free(s->events);
 	profile_bpf__destroy(s->skel);
 	free(s->links);
 	free(s->event_fds);
@@ -415,7 +406,7 @@ int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])
 		for (int cpu = 0; cpu < s->ncpus; cpu++)
 			stats[i] += percpu[cpu];
 	}
-	/* lost as surely as those the rings refused */
+	/* lost as surely as those the ring refused */
 	stats[STAT_SNAPSHOT_LOST] += record_queue_dropped(s->queue, RECORD_SNAPSHOT);
 	stats[STAT_NEW_PID_LOST] += record_queue_dropped(s->queue, RECORD_PROCESS);
 	free(percpu);

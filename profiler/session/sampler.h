@@ -58,7 +58,7 @@ void sampler_close(struct sampler *s);
 int sampler_add_pid(struct sampler *s, pid_t pid);
 
 /* The longest a caller waits in one sampler_poll(), to notice signals
- * and deadlines; the snapshot ring holds four times that of samples. */
+ * and deadlines; the events ring holds four times that of samples. */
 #define SAMPLER_POLL_MS 100
 
 /* Handlers for what sampler_poll() delivers. */
@@ -70,10 +70,10 @@ struct sampler_handlers {
 	void *ctx;
 };
 
-/* Waits up to timeout_ms for what the rings sent (returning as soon as
- * something came) and delivers it in the order the rings gave it; the
- * new processes of a moment come before its snapshots, so their mappings
- * are known before their samples are unwound. After sampler_flip() or
+/* Waits up to timeout_ms for what the ring sent (returning as soon as
+ * something came) and delivers it in the ring's order: a process's
+ * announcement comes before the snapshots of the sample that made it, so
+ * its mappings are known before they are unwound. After sampler_flip() or
  * sampler_stop(), it first delivers everything sent before that call,
  * however long it waits (-ETIMEDOUT, logged, if the reader thread does not
  * answer within 2 s). */

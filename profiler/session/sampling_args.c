@@ -118,7 +118,7 @@ void sampling_args_usage(FILE *f)
 "                        Debian); 'fp' follows frame pointers in the kernel\n"
 "                        (cheaper; wrong for code built without them);\n"
 "                        'auto' (default) is dwarf, falling back to frame\n"
-"                        pointers for samples that find the snapshot ring full\n"
+"                        pointers for samples that find the ring buffer full\n"
 "      --snapshot-kb KB  user stack copied per sample in dwarf mode: 4, 8, 12\n"
 "                        or 16 (default); deeper stacks end in [truncated]\n"
 "      --include-idle    also sample the idle task (pid 0), left out by default\n"
