@@ -10,9 +10,12 @@
 struct record_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
-	struct queued_record *head, **tail;
-	size_t bytes, max_bytes; /* held: queued, and not yet released */
-	uint64_t dropped[RECORD_QUEUE_TYPES];
+	struct queued_record *head, **tail;       /* published, under lock */
+	struct queued_record *pending, **pending_tail; /* the producer's own */
+	size_t pending_bytes;                     /* the producer's own */
+	size_t bytes, max_bytes; /* published and not yet released: written
+	                            under lock, read by push without it */
+	uint64_t dropped[RECORD_QUEUE_TYPES];     /* written by the producer */
 };
 
 int record_queue_new(size_t max_bytes, struct record_queue **out)
@@ -28,6 +31,7 @@ int record_queue_new(size_t max_bytes, struct record_queue **out)
 	pthread_cond_init(&q->ready, &attr);
 	pthread_condattr_destroy(&attr);
 	q->tail = &q->head;
+	q->pending_tail = &q->pending;
 	q->max_bytes = max_bytes;
 	*out = q;
 	return 0;
@@ -48,6 +52,7 @@ void record_queue_free(struct record_queue *q)
 	if (!q)
 		return;
 	free_list(q->head);
+	free_list(q->pending);
 	pthread_cond_destroy(&q->ready);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
@@ -61,30 +66,38 @@ int record_queue_push(struct record_queue *q, uint32_t type, const void *data, s
 
 	if (type >= RECORD_QUEUE_TYPES || len > UINT32_MAX)
 		return -EINVAL;
-	pthread_mutex_lock(&q->lock);
-	if (q->bytes + size > q->max_bytes)
+	if (__atomic_load_n(&q->bytes, __ATOMIC_RELAXED) + q->pending_bytes + size > q->max_bytes)
 		err = -ENOSPC;
 	else if (!(r = malloc(size)))
 		err = -ENOMEM;
 	if (err) {
-		q->dropped[type]++;
-		pthread_mutex_unlock(&q->lock);
+		__atomic_add_fetch(&q->dropped[type], 1, __ATOMIC_RELAXED);
 		return err;
 	}
-	q->bytes += size;
-	pthread_mutex_unlock(&q->lock);
-	/* the copy outside the lock: the taker holds it only to unlink */
 	r->next = NULL;
 	r->type = type;
 	r->len = (uint32_t)len;
 	if (len)
 		memcpy(r->data, data, len);
+	*q->pending_tail = r;
+	q->pending_tail = &r->next;
+	q->pending_bytes += size;
+	return 0;
+}
+
+void record_queue_publish(struct record_queue *q)
+{
+	if (!q->pending)
+		return;
 	pthread_mutex_lock(&q->lock);
-	*q->tail = r;
-	q->tail = &r->next;
+	*q->tail = q->pending;
+	q->tail = q->pending_tail;
+	__atomic_store_n(&q->bytes, q->bytes + q->pending_bytes, __ATOMIC_RELAXED);
 	pthread_cond_signal(&q->ready);
 	pthread_mutex_unlock(&q->lock);
-	return 0;
+	q->pending = NULL;
+	q->pending_tail = &q->pending;
+	q->pending_bytes = 0;
 }
 
 struct queued_record *record_queue_take(struct record_queue *q, int timeout_ms)
@@ -118,18 +131,11 @@ void record_queue_release(struct record_queue *q, struct queued_record *list)
 		size += sizeof(*r) + r->len;
 	free_list(list);
 	pthread_mutex_lock(&q->lock);
-	q->bytes -= size;
+	__atomic_store_n(&q->bytes, q->bytes - size, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&q->lock);
 }
 
 uint64_t record_queue_dropped(struct record_queue *q, uint32_t type)
 {
-	uint64_t n;
-
-	if (type >= RECORD_QUEUE_TYPES)
-		return 0;
-	pthread_mutex_lock(&q->lock);
-	n = q->dropped[type];
-	pthread_mutex_unlock(&q->lock);
-	return n;
+	return type < RECORD_QUEUE_TYPES ? __atomic_load_n(&q->dropped[type], __ATOMIC_RELAXED) : 0;
 }

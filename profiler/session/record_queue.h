@@ -8,9 +8,10 @@
  * queue holds at most max_bytes of records: one that does not fit is
  * dropped and counted, per type, never waited for.
  *
- * Records are malloc'ed nodes in a singly linked list under one mutex: a
- * push is an allocation, a copy and a few pointer moves; a take moves the
- * whole list out at once.
+ * Records are malloc'ed nodes in singly linked lists. One producer thread
+ * pushes records onto a list of its own, without a lock, and publishes
+ * them together (one lock, one wake-up of the taker: per ring read, not
+ * per record); a take moves the whole published list out at once.
  */
 #ifndef BPFPROF_RECORD_QUEUE_H
 #define BPFPROF_RECORD_QUEUE_H
@@ -32,9 +33,14 @@ struct queued_record {
 int record_queue_new(size_t max_bytes, struct record_queue **out);
 void record_queue_free(struct record_queue *q);
 
-/* Appends a copy of data. Returns 0, or -ENOSPC (over max_bytes) or
- * -ENOMEM, the record then dropped and counted. Wakes a waiting taker. */
+/* Appends a copy of data to the records not yet published; only the
+ * producer thread calls it. Returns 0, or -ENOSPC (over max_bytes) or
+ * -ENOMEM, the record then dropped and counted. */
 int record_queue_push(struct record_queue *q, uint32_t type, const void *data, size_t len);
+
+/* Hands the records pushed since the last call to the taker, in order,
+ * and wakes it if it waits. The producer thread's. */
+void record_queue_publish(struct record_queue *q);
 
 /* Takes every queued record, oldest first, waiting up to timeout_ms
  * (0: not at all) for one to come; NULL when none did. The caller frees

@@ -137,6 +137,7 @@ static void *reader_main(void *arg)
 
 		poll(fds, 2, READER_PERIOD_MS);
 		ring_buffer__consume(s->events);
+		record_queue_publish(s->queue); /* one wake-up per read */
 		if (!(fds[1].revents & POLLIN))
 			continue;
 		if (read(s->wake_fd, &wakes, sizeof(wakes)) < 0)
@@ -146,6 +147,7 @@ static void *reader_main(void *arg)
 		/* the mark: everything the ring held when asked is before it */
 		while (record_queue_push(s->queue, RECORD_FLUSHED, NULL, 0) == -ENOMEM)
 			poll(NULL, 0, 1);
+		record_queue_publish(s->queue);
 	}
 }
 
