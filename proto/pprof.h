@@ -38,9 +38,11 @@ struct pprof_builder;
 typedef void (*pprof_print_fn)(const char *msg);
 void pprof_set_print(pprof_print_fn fn);
 
-struct pprof_builder_opts {
-	size_t sz;              /* sizeof(struct pprof_builder_opts) */
-	int64_t period_ns;      /* 1e9 / sampling frequency */
+/* What the profile as a whole is: a description of the data (like
+ * pprof_mapping_info), not options, so it has no sz and every field is the
+ * caller's to set. */
+struct pprof_profile_info {
+	int64_t period_ns;      /* 1e9 / sampling frequency; > 0 */
 	int64_t time_nanos;     /* profile start, ns since the Unix epoch */
 	int64_t duration_nanos; /* profile length in ns */
 };
@@ -71,7 +73,7 @@ struct pprof_label {
 	int64_t num;
 };
 
-int pprof_builder_new(const struct pprof_builder_opts *opts,
+int pprof_builder_new(const struct pprof_profile_info *info,
 		      struct pprof_builder **out);
 void pprof_builder_free(struct pprof_builder *b);
 

@@ -196,7 +196,7 @@ static void write_text(const char *path, const char *text)
 /* A small CPU profile starting at time_s, gzipped. */
 static uint8_t *make_profile(int64_t time_s, size_t *len)
 {
-	struct pprof_builder_opts o = { .sz = sizeof(o), .period_ns = 10101010,
+	struct pprof_profile_info o = { .period_ns = 10101010,
 					.time_nanos = time_s * 1000000000,
 					.duration_nanos = 10000000000 };
 	struct pprof_mapping_info m = { .start = 0x400000, .limit = 0x500000,

@@ -181,14 +181,13 @@ struct ids {
 
 static struct pprof_builder *new_builder(void)
 {
-	struct pprof_builder_opts opts = {
-		.sz = sizeof(opts),
+	struct pprof_profile_info info = {
 		.period_ns = PERIOD,
 		.time_nanos = TIME_NANOS,
 		.duration_nanos = DURATION_NANOS,
 	};
 	struct pprof_builder *b = NULL;
-	int err = pprof_builder_new(&opts, &b);
+	int err = pprof_builder_new(&info, &b);
 
 	CHECK(err == 0 && b, "pprof_builder_new: %d", err);
 	return err ? NULL : b;
@@ -474,40 +473,20 @@ static void check_round_trip(const Profile *p, const struct ids *id)
 /* Bad arguments: -EINVAL (never a crash) and nothing added to the builder. */
 static void test_bad_input(void)
 {
-	struct pprof_builder_opts opts = { .sz = sizeof(opts), .period_ns = PERIOD };
-	struct pprof_builder *b = (struct pprof_builder *)&opts; /* must be reset */
-	int err;
+	struct pprof_profile_info info = { .period_ns = PERIOD };
+	struct pprof_builder *b = (struct pprof_builder *)&info; /* must be reset */
 
 	fprintf(stderr, "--- bad input: the error lines below are expected ---\n");
-	CHECK(pprof_builder_new(NULL, &b) == -EINVAL && b == NULL, "NULL opts");
-	CHECK(pprof_builder_new(&opts, NULL) == -EINVAL, "NULL out");
-	opts.sz = 0;
-	CHECK(pprof_builder_new(&opts, &b) == -EINVAL, "opts.sz 0");
-	opts.sz = sizeof(opts);
-	opts.period_ns = 0;
-	CHECK(pprof_builder_new(&opts, &b) == -EINVAL, "period 0");
-	opts.period_ns = PERIOD;
-	opts.time_nanos = -1;
-	CHECK(pprof_builder_new(&opts, &b) == -EINVAL, "negative time");
-	opts.time_nanos = 0;
-	opts.duration_nanos = -1;
-	CHECK(pprof_builder_new(&opts, &b) == -EINVAL, "negative duration");
-	opts.duration_nanos = 0;
-	{
-		/* a newer caller's bigger struct: fine if the tail is zero */
-		struct {
-			struct pprof_builder_opts o;
-			uint64_t newer;
-		} big = { .o = opts, .newer = 1 };
-
-		big.o.sz = sizeof(big);
-		CHECK(pprof_builder_new(&big.o, &b) == -EINVAL,
-		      "unknown nonzero option");
-		big.newer = 0;
-		err = pprof_builder_new(&big.o, &b);
-		CHECK(err == 0, "bigger opts with zero tail: %d", err);
-		pprof_builder_free(b);
-	}
+	CHECK(pprof_builder_new(NULL, &b) == -EINVAL && b == NULL, "NULL info");
+	CHECK(pprof_builder_new(&info, NULL) == -EINVAL, "NULL out");
+	info.period_ns = 0;
+	CHECK(pprof_builder_new(&info, &b) == -EINVAL, "period 0");
+	info.period_ns = PERIOD;
+	info.time_nanos = -1;
+	CHECK(pprof_builder_new(&info, &b) == -EINVAL, "negative time");
+	info.time_nanos = 0;
+	info.duration_nanos = -1;
+	CHECK(pprof_builder_new(&info, &b) == -EINVAL, "negative duration");
 	pprof_builder_free(NULL);
 
 	b = new_builder();

@@ -32,7 +32,7 @@ static void fail_twice(char *err, size_t size)
 	}
 	fflush(stderr);
 	dup2(p[1], 2);
-	CHECK(pprof_builder_new(NULL, &b) < 0, "builder without opts fails");
+	CHECK(pprof_builder_new(NULL, &b) < 0, "builder without info fails");
 	CHECK(pprof_write_file_atomic(NULL, "", 0) < 0, "write without a path fails");
 	fflush(stderr);
 	dup2(saved, 2);
@@ -50,7 +50,7 @@ int main(void)
 
 	pprof_set_print(on_message);
 	fail_twice(err, sizeof(err));
-	CHECK(ngot == 2 && strstr(got[0], "opts is NULL") && strstr(got[1], "path and buffer"),
+	CHECK(ngot == 2 && strstr(got[0], "info is NULL") && strstr(got[1], "path and buffer"),
 	      "the callback got both messages: %d, '%s', '%s'", ngot, got[0], got[1]);
 	CHECK(!strchr(got[0], '\n') && !strchr(got[1], '\n'), "messages are one line, no newline");
 	CHECK(!err[0], "nothing on stderr with a callback set: '%s'", err);
@@ -58,7 +58,7 @@ int main(void)
 	pprof_set_print(NULL);
 	ngot = 0;
 	fail_twice(err, sizeof(err));
-	CHECK(!ngot && !strncmp(err, "pprof: builder: opts is NULL", 28) &&
+	CHECK(!ngot && !strncmp(err, "pprof: builder: info is NULL", 28) &&
 		      strstr(err, "\npprof: write: path and buffer"),
 	      "without a callback, stderr: '%s'", err);
 	return check_summary();
