@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "safe_dir.h"
+#include "read_file.h"
 #include "safe_open.h"
 
 #include <dirent.h>
