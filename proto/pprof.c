@@ -1,6 +1,6 @@
 /* pprof.c - build a pprof Profile, encode it with protobuf-c and gzip it
- * with zlib. The API is documented in pprof.h; pprof_write_file_atomic()
- * lives in pprof_write.c.
+ * with zlib. The API is documented in pprof.h; files are written by
+ * profiler/export/atomic_file.c, not here.
  *
  * Design:
  *  - The builder keeps its own compact tables, one plain array each: strings,

@@ -14,6 +14,7 @@
  */
 #include "spool.h"
 
+#include "atomic_file.h"
 #include "log.h"
 #include "safe_dir.h"
 #include "read_file.h"
@@ -37,7 +38,7 @@
 #define SEQ_DIGITS 20
 #define NAME_LEN (SEQ_DIGITS + sizeof(".reason")) /* longest, with the NUL */
 #define REJECTED "rejected"
-#define TEMP_PREFIX ".tmp-"
+#define LEGACY_TEMP_PREFIX ".tmp-"
 
 struct item {
 	uint64_t seq, size;
@@ -279,14 +280,29 @@ static bool parse_name(const char *name, uint64_t *seq)
 	return true;
 }
 
-/* A temporary file of write_atomic's: TEMP_PREFIX and an entry's or a
- * reason's name. */
+/* An entry's or a reason's name. */
+static bool is_our_name(const char *name)
+{
+	return is_entry_name(name, ".spool") || is_entry_name(name, ".reason");
+}
+
+/* A temporary file of an entry or a reason: atomic_file's, or ".tmp-NAME",
+ * which spools of bpfprof before atomic_file wrote (a restart after an
+ * upgrade removes those too). */
 static bool is_temp(const char *name)
 {
-	const size_t len = strlen(TEMP_PREFIX);
+	const size_t legacy = strlen(LEGACY_TEMP_PREFIX);
+	char target[NAME_LEN];
+	const char *t;
+	size_t len;
 
-	return !strncmp(name, TEMP_PREFIX, len) &&
-	       (is_entry_name(name + len, ".spool") || is_entry_name(name + len, ".reason"));
+	if (!strncmp(name, LEGACY_TEMP_PREFIX, legacy))
+		return is_our_name(name + legacy);
+	if (!atomic_file_temp_of(name, &t, &len) || len >= sizeof(target))
+		return false;
+	memcpy(target, t, len);
+	target[len] = '\0';
+	return is_our_name(target);
 }
 
 /* Index one directory: entries into q; leftover temp files (regular files
@@ -407,42 +423,6 @@ void spool_close(struct spool *s)
 
 /* ---- operations ---- */
 
-static int write_atomic(int dir_fd, const char *name, const void *buf, size_t len)
-{
-	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	char tmp[sizeof(TEMP_PREFIX) - 1 + NAME_LEN];
-	const uint8_t *p = buf;
-	int fd, ret = 0;
-
-	snprintf(tmp, sizeof(tmp), TEMP_PREFIX "%s", name);
-	fd = openat(dir_fd, tmp, flags, 0600);
-	if (fd < 0 && errno == EEXIST) { /* left over: whatever it is, not followed */
-		unlinkat(dir_fd, tmp, 0);
-		fd = openat(dir_fd, tmp, flags, 0600);
-	}
-	if (fd < 0)
-		return -errno;
-	while (len && !ret) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno != EINTR)
-			ret = -errno;
-		else if (n > 0)
-			p += n, len -= (size_t)n;
-	}
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && renameat(dir_fd, tmp, dir_fd, name))
-		ret = -errno;
-	if (ret)
-		unlinkat(dir_fd, tmp, 0);
-	else
-		fsync(dir_fd);
-	return ret;
-}
-
 /* Delete the oldest entry of q (in directory fd) and its .reason file. */
 static void drop_oldest(int fd, struct queue *q)
 {
@@ -478,7 +458,7 @@ int spool_push(struct spool *s, const struct ingest_meta *m, const void *body,
 		return -EFBIG;
 	}
 	entry_name(name, s->next_seq, ".spool");
-	ret = write_atomic(s->dir_fd, name, buf, size);
+	ret = atomic_file_write(s->dir_fd, name, 0600, buf, size);
 	free(buf);
 	if (!ret)
 		ret = queue_add(&s->pending, s->next_seq, size);
@@ -576,7 +556,7 @@ int spool_set_aside(struct spool *s, uint64_t seq, const char *reason)
 	entry_name(name, seq, ".spool");
 	entry_name(why, seq, ".reason");
 	snprintf(text, sizeof(text), "%s\n", reason ? reason : "");
-	write_atomic(s->rej_fd, why, text, strlen(text)); /* best effort: the entry matters */
+	atomic_file_write(s->rej_fd, why, 0600, text, strlen(text)); /* best effort: the entry matters */
 	if (renameat(s->dir_fd, name, s->rej_fd, name)) {
 		ret = -errno;
 		log_error("spool %s: move %s to " REJECTED "/: %s", s->dir, name, strerror(-ret));
