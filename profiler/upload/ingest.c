@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "ingest_reply.h"
 #include "log.h"
+#include "opts.h"
 #include "read_file.h"
 
 #include <curl/curl.h>
@@ -429,12 +430,29 @@ static int setup_curl(struct ingest_client *c, const struct ingest_opts *o)
 	return 0;
 }
 
-int ingest_client_new(const struct ingest_opts *o, struct ingest_client **out)
+int ingest_client_new(const struct ingest_opts *user_opts, struct ingest_client **out)
 {
+	/* the caller's options, each field through OPT() (opts.h) */
+	const struct ingest_opts opts = {
+		.sz = sizeof(opts),
+		.url = OPT(user_opts, url, NULL),
+		.basic_user = OPT(user_opts, basic_user, NULL),
+		.basic_password_file = OPT(user_opts, basic_password_file, NULL),
+		.basic_password_env = OPT(user_opts, basic_password_env, NULL),
+		.bearer_token_file = OPT(user_opts, bearer_token_file, NULL),
+		.tenant_id = OPT(user_opts, tenant_id, NULL),
+		.ca_file = OPT(user_opts, ca_file, NULL),
+		.connect_timeout_ms = OPT(user_opts, connect_timeout_ms, 0),
+		.timeout_ms = OPT(user_opts, timeout_ms, 0),
+	}, *o = &opts;
 	struct ingest_client *c;
 	int ret;
 
 	*out = NULL;
+	if (!user_opts || !OPTS_VALID(user_opts)) {
+		log_error("pyroscope client: options of an unknown size");
+		return -EINVAL;
+	}
 	ret = check_auth_opts(o);
 	if (ret)
 		return ret;

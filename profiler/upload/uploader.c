@@ -157,7 +157,7 @@ static int init_sync(struct uploader *u)
 
 int uploader_new(const struct uploader_opts *opts, struct uploader **out)
 {
-	static const struct ingest_opts no_ingest;
+	static const struct ingest_opts no_ingest = { .sz = sizeof(no_ingest) };
 	const char *spool_dir = OPT(opts, spool_dir, NULL);
 	struct uploader *u;
 	int err;
