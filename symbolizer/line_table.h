@@ -11,7 +11,9 @@
  *
  * A parser's public table is a LINE_TABLE_OF(its entry type): the same
  * members as struct line_table, entries typed for its users, and the
- * untyped view `.table` that the functions below fill and free.
+ * untyped view `.table` that the functions below fill and free (entries
+ * is written as a void * and read as a pointer to the entry type: gcc and
+ * clang let void * alias every pointer type).
  */
 #ifndef BPFPROF_SYM_LINE_TABLE_H
 #define BPFPROF_SYM_LINE_TABLE_H

@@ -51,9 +51,8 @@ static int reserve(void **p, size_t *cap, size_t n, size_t elem)
 
 int interval_batch_new(const struct interval_batch_opts *opts, struct interval_batch **out)
 {
-	struct interval_batch *b;
-
 	batch_resolve_fn resolve = OPT(opts, resolve, NULL);
+	struct interval_batch *b;
 
 	if (!opts || !OPTS_VALID(opts) || !resolve || !out)
 		return -EINVAL;
