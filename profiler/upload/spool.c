@@ -286,10 +286,12 @@ static bool is_our_name(const char *name)
 	return is_entry_name(name, ".spool") || is_entry_name(name, ".reason");
 }
 
-/* A temporary file of an entry or a reason: atomic_file's, or ".tmp-NAME",
- * which spools of bpfprof before atomic_file wrote (a restart after an
- * upgrade removes those too). */
-static bool is_temp(const char *name)
+enum temp_kind { NOT_TEMP, TEMP, LEGACY_TEMP };
+
+/* Whether name is the temporary file of an entry or a reason: atomic_file's
+ * (TEMP), or ".tmp-NAME" (LEGACY_TEMP), which spools of bpfprof before
+ * atomic_file wrote, under fixed names. */
+static enum temp_kind temp_kind(const char *name)
 {
 	const size_t legacy = strlen(LEGACY_TEMP_PREFIX);
 	char target[NAME_LEN];
@@ -297,16 +299,30 @@ static bool is_temp(const char *name)
 	size_t len;
 
 	if (!strncmp(name, LEGACY_TEMP_PREFIX, legacy))
-		return is_our_name(name + legacy);
+		return is_our_name(name + legacy) ? LEGACY_TEMP : NOT_TEMP;
 	if (!atomic_file_temp_of(name, &t, &len) || len >= sizeof(target))
-		return false;
+		return NOT_TEMP;
 	memcpy(target, t, len);
 	target[len] = '\0';
-	return is_our_name(target);
+	return is_our_name(target) ? TEMP : NOT_TEMP;
 }
 
-/* Index one directory: entries into q; leftover temp files (regular files
- * only) deleted and counted in *removed. */
+/* Removes a leftover temporary file; true when it was one (a regular
+ * file). A link or FIFO under a LEGACY_TEMP name goes too (not counted):
+ * the old writer replaced whatever held its fixed name before it wrote,
+ * and nothing else writes such names. unlinkat follows nothing. */
+static bool remove_temp(int fd, const char *name, enum temp_kind kind)
+{
+	struct stat sb;
+
+	if (fstatat(fd, name, &sb, AT_SYMLINK_NOFOLLOW) ||
+	    (!S_ISREG(sb.st_mode) && (kind != LEGACY_TEMP || S_ISDIR(sb.st_mode))))
+		return false;
+	return !unlinkat(fd, name, 0) && S_ISREG(sb.st_mode);
+}
+
+/* Index one directory: entries into q; leftover temp files deleted and
+ * counted in *removed. */
 static int scan(struct spool *s, int fd, struct queue *q, const char *where, int *removed)
 {
 	int dup_fd = dup(fd), ret = 0;
@@ -323,9 +339,10 @@ static int scan(struct spool *s, int fd, struct queue *q, const char *where, int
 		return ret;
 	}
 	while (!ret && (de = readdir(d))) {
-		if (is_temp(de->d_name)) {
-			if (!fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) &&
-			    S_ISREG(sb.st_mode) && !unlinkat(fd, de->d_name, 0))
+		enum temp_kind kind = temp_kind(de->d_name);
+
+		if (kind) {
+			if (remove_temp(fd, de->d_name, kind))
 				(*removed)++;
 		} else if (parse_name(de->d_name, &seq)) {
 			/* numbered past whatever holds a name, so no entry of

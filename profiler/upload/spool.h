@@ -13,7 +13,8 @@
  *                                .tmp-NNNN....spool|.reason) found by
  *                                spool_open, here and in rejected/, are
  *                                leftovers of a crash: deleted, their count
- *                                logged once
+ *                                logged once (a link or FIFO of an old
+ *                                .tmp- name is deleted too, never followed)
  *   .lock                        flock()ed while open: one agent per spool
  *   rejected/NNNN....spool       entries the server refused for good, kept
  *   rejected/NNNN....reason      for inspection with the reason as text

@@ -377,10 +377,14 @@ static void test_leftovers_and_corruption(void)
 	write_file(dir, "notes.txt", copy, len);
 	write_file(dir, ".tmp-notes", copy, len); /* not a name of ours */
 	write_file(dir, ".tmp-0000000000000000009.spool", copy, len);
+	write_file(dir, ".00000000000000000008.spool.AbC123", copy, len); /* atomic_file's */
+	write_file(dir, ".00000000000000000008.notes.AbC123", copy, len);
 	free(copy);
 
 	CHECK(spool_open(dir, 1 << 20, &s) == 0, "reopen");
 	CHECK(!exists(dir, ".tmp-00000000000000000009.spool"), "temp file removed");
+	CHECK(!exists(dir, ".00000000000000000008.spool.AbC123"), "atomic_file's temp file removed");
+	CHECK(exists(dir, ".00000000000000000008.notes.AbC123"), "another temp file removed");
 	CHECK(exists(dir, "notes.txt") && exists(dir, ".tmp-notes") &&
 		      exists(dir, ".tmp-0000000000000000009.spool"),
 	      "unrelated file deleted");
