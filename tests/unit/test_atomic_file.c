@@ -163,7 +163,7 @@ static void test_noreplace(int dfd)
 	for (int i = 0; i < 4 && !err; i++) {
 		err = atomic_file_open(dfd, "n", 0600, 0, &f);
 		if (!err)
-			err = atomic_file_commit_noreplace(f, "abc" + i, 1, names, NULL);
+			err = atomic_file_commit_noreplace(f, &"abc"[i], 1, names, NULL);
 		CHECK(i < 3 ? !err : err == -EEXIST, "noreplace %d: %d", i, err);
 	}
 	CHECK(file_is(path_of("n"), "a") && file_is(path_of("n-1"), "b") &&
