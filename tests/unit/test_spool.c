@@ -4,7 +4,7 @@
  * push/peek/remove; a restart (close + open) that finds the pending entries
  * in order and continues the numbering; one process per spool (-EBUSY); the
  * byte cap dropping the oldest and counting; an entry larger than the cap;
- * leftover temp files (only the names write_atomic makes) and corrupt or
+ * leftover temp files (only the names atomic_file and older spools make) and corrupt or
  * truncated entries cleaned up while unrelated files are left alone; set-aside into rejected/ with its reason
  * and its own cap; files planted by a hostile user - a .lock or a .tmp-*
  * that is a symlink to a root-only file (never written, truncated or
