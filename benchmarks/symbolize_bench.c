@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc_maps.h"
+#include "read_file.h"
 #include "symbolizer.h"
 
 #define MAX_OBJECTS 8
@@ -85,12 +87,13 @@ static long peak_rss_kb(void)
 static long rss_now_kb(void)
 {
 	long size, resident = -1;
-	FILE *f = fopen("/proc/self/statm", "re");
+	char *buf;
+	size_t len;
 
-	if (f) {
-		if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+	if (!sym_read_file_at(AT_FDCWD, "/proc/self/statm", 4096, &buf, &len)) {
+		if (sscanf(buf, "%ld %ld", &size, &resident) != 2)
 			resident = -1;
-		fclose(f);
+		free(buf);
 	}
 	return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
@@ -177,38 +180,34 @@ static pid_t start_target(void)
  * Returns 1 when each object has at least one, 0 when not (yet). */
 static int read_target_maps(pid_t pid)
 {
-	char path[64], line[4096];
+	char path[64];
+	struct proc_maps pm;
 	int complete = 1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (proc_maps_read(AT_FDCWD, path, &pm))
 		return 0;
 	for (int k = 0; k < nobjects; k++)
 		objects[k].nmaps = 0, objects[k].exec_bytes = 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, limit, offset, ino;
-		unsigned int major_, minor_;
-		char perms[5];
+	for (size_t i = 0; i < pm.n; i++) {
+		const struct proc_maps_entry *e = &pm.entries[i];
 
-		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu", &start, &limit, perms, &offset,
-			   &major_, &minor_, &ino) != 7 || perms[2] != 'x')
+		if (e->perms[2] != 'x')
 			continue;
 		for (int k = 0; k < nobjects; k++) {
 			struct object *o = &objects[k];
 
-			if (o->ino != ino || major(o->dev) != major_ || minor(o->dev) != minor_ ||
-			    o->nmaps == MAX_MAPS)
+			if (o->ino != e->inode || major(o->dev) != e->dev_major ||
+			    minor(o->dev) != e->dev_minor || o->nmaps == MAX_MAPS)
 				continue;
-			o->maps[o->nmaps].start = start;
-			o->maps[o->nmaps].limit = limit;
-			o->maps[o->nmaps].offset = offset;
+			o->maps[o->nmaps].start = e->start;
+			o->maps[o->nmaps].limit = e->end;
+			o->maps[o->nmaps].offset = e->offset;
 			o->nmaps++;
-			o->exec_bytes += limit - start;
+			o->exec_bytes += e->end - e->start;
 		}
 	}
-	fclose(f);
+	proc_maps_free(&pm);
 	for (int k = 0; k < nobjects; k++)
 		complete &= objects[k].nmaps > 0;
 	return complete;

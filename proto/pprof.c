@@ -1,6 +1,6 @@
 /* pprof.c - build a pprof Profile, encode it with protobuf-c and gzip it
- * with zlib (pprof_gzip.c). The API is documented in pprof.h; pprof_write_file_atomic()
- * lives in pprof_write.c.
+ * with zlib (pprof_gzip.c). The API is documented in pprof.h; files are
+ * written by profiler/export/atomic_file.c, not here.
  *
  * Design:
  *  - The builder keeps its own compact tables, one plain array each: strings,
@@ -177,40 +177,20 @@ static int64_t intern(struct pprof_builder *b, const char *s)
 
 /* ---- builder ---- */
 
-#define OPTS_END(field)                                                      \
-	(offsetof(struct pprof_builder_opts, field) +                        \
-	 sizeof(((struct pprof_builder_opts *)0)->field))
-/* A field of opts, or 0 when the caller's (older, smaller) struct lacks it. */
-#define OPT(opts, field) ((opts)->sz >= OPTS_END(field) ? (opts)->field : 0)
-
-static int check_opts(const struct pprof_builder_opts *opts)
+static int check_info(const struct pprof_profile_info *info)
 {
-	if (!opts) {
-		pprof_log("builder: opts is NULL (period_ns is required)");
+	if (!info) {
+		pprof_log("builder: info is NULL (period_ns is required)");
 		return -EINVAL;
 	}
-	if (opts->sz < OPTS_END(period_ns)) {
-		pprof_log("builder: opts.sz is %zu, set it to sizeof(struct pprof_builder_opts)",
-		          opts->sz);
-		return -EINVAL;
-	}
-	/* a newer caller's struct: the fields we don't know must be zero */
-	for (size_t i = sizeof(*opts); i < opts->sz; i++) {
-		if (((const char *)opts)[i]) {
-			pprof_log("builder: opts has unknown nonzero fields (opts.sz %zu)",
-			          opts->sz);
-			return -EINVAL;
-		}
-	}
-	if (OPT(opts, period_ns) <= 0 || OPT(opts, time_nanos) < 0 ||
-	    OPT(opts, duration_nanos) < 0) {
+	if (info->period_ns <= 0 || info->time_nanos < 0 || info->duration_nanos < 0) {
 		pprof_log("builder: period_ns must be > 0, time_nanos and duration_nanos >= 0");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int pprof_builder_new(const struct pprof_builder_opts *opts,
+int pprof_builder_new(const struct pprof_profile_info *info,
 		      struct pprof_builder **out)
 {
 	struct pprof_builder *b;
@@ -221,16 +201,16 @@ int pprof_builder_new(const struct pprof_builder_opts *opts,
 		return -EINVAL;
 	}
 	*out = NULL;
-	err = check_opts(opts);
+	err = check_info(info);
 	if (err)
 		return err;
 
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		goto nomem;
-	b->period_ns = OPT(opts, period_ns);
-	b->time_nanos = OPT(opts, time_nanos);
-	b->duration_nanos = OPT(opts, duration_nanos);
+	b->period_ns = info->period_ns;
+	b->time_nanos = info->time_nanos;
+	b->duration_nanos = info->duration_nanos;
 
 	/* string_table[0] is "" (not in the index: intern() maps "" to 0) */
 	if (reserve(&b->strings, &b->strings_cap, 1, sizeof(*b->strings)))

@@ -1,4 +1,4 @@
-/* pprof.h - build a pprof Profile and write it gzipped, atomically.
+/* pprof.h - build a pprof Profile and encode it, gzipped.
  *
  * The builder owns the tables of a perftools.profiles.Profile (see
  * proto/profile.proto, the upstream schema) and deduplicates as it goes:
@@ -32,15 +32,17 @@
 
 struct pprof_builder;
 
-/* Every message of the builder and the writer goes to one function, like
+/* Every message of the builder goes to one function, like
  * libbpf's: NULL (the default) prints them on stderr as "pprof: MSG".
  * Messages are one line, without newline, each saying why a call failed. */
 typedef void (*pprof_print_fn)(const char *msg);
 void pprof_set_print(pprof_print_fn fn);
 
-struct pprof_builder_opts {
-	size_t sz;              /* sizeof(struct pprof_builder_opts) */
-	int64_t period_ns;      /* 1e9 / sampling frequency */
+/* What the profile as a whole is: a description of the data (like
+ * pprof_mapping_info), not options, so it has no sz and every field is the
+ * caller's to set. */
+struct pprof_profile_info {
+	int64_t period_ns;      /* 1e9 / sampling frequency; > 0 */
 	int64_t time_nanos;     /* profile start, ns since the Unix epoch */
 	int64_t duration_nanos; /* profile length in ns */
 };
@@ -71,7 +73,7 @@ struct pprof_label {
 	int64_t num;
 };
 
-int pprof_builder_new(const struct pprof_builder_opts *opts,
+int pprof_builder_new(const struct pprof_profile_info *info,
 		      struct pprof_builder **out);
 void pprof_builder_free(struct pprof_builder *b);
 
@@ -111,46 +113,5 @@ void pprof_gzip_free(struct pprof_gzip *z);
  * raw_len (may be NULL) gets the size before compression. */
 int pprof_builder_encode_gz(struct pprof_builder *b, struct pprof_gzip *gz, uint8_t **out,
 			    size_t *out_len, size_t *raw_len);
-
-/* A profile file being written, in two steps so that a path that cannot be
- * written fails before there is anything to write: pprof_file_open creates
- * the temporary file ".NAME.XXXXXX" beside the target (O_EXCL | O_NOFOLLOW,
- * so no link is followed) with exactly mode, whatever the umask;
- * pprof_file_commit writes the profile to it, fsyncs it, renames it over the
- * target (a reader sees the old file or the whole new one) and fsyncs the
- * directory. path is relative to dir_fd (a directory fd, or AT_FDCWD); "-"
- * is standard output. Neither logs: they return -EISDIR when path names a
- * directory, -EINVAL when it names another file that is not a regular one
- * (a device, a FIFO: the rename would replace it), -ENOENT when its
- * directory is missing, or what the system said (-ENOSPC, -EROFS, ...), and
- * the caller says what failed. */
-struct pprof_file;
-
-int pprof_file_open(int dir_fd, const char *path, unsigned mode, struct pprof_file **out);
-
-/* Frees f. On failure the temporary file is removed: nothing partial stays. */
-int pprof_file_commit(struct pprof_file *f, const void *buf, size_t len);
-
-/* pprof_file_commit where profiles must not replace each other (the
- * agent's output directory, where two may want one name): the profile
- * takes the first of the names name(ctx, 0, ...), name(ctx, 1, ...), ...
- * that no file has, each claimed with renameat2(RENAME_NOREPLACE) (link +
- * unlink where the file system lacks it), so two writers never get one
- * name and none is checked before it is taken. name() writes a name of at
- * most size bytes in the directory of pprof_file_open's path (which named
- * the temporary file only) and returns 0, or a negative errno that ends
- * the search and is returned (-EEXIST after its last name). Frees f; on
- * failure the temporary file is removed. -EINVAL for standard output. */
-typedef int (*pprof_name_fn)(void *ctx, unsigned i, char *out, size_t size);
-int pprof_file_commit_noreplace(struct pprof_file *f, const void *buf, size_t len,
-				pprof_name_fn name, void *ctx);
-
-/* Removes the temporary file and frees f (NULL: nothing). */
-void pprof_file_discard(struct pprof_file *f);
-
-/* pprof_file_open + commit for tools: the file keeps the mode of the one it
- * replaces, else 0666 & ~umask, as open(O_CREAT) would give. Logs one line
- * on failure. */
-int pprof_write_file_atomic(const char *path, const void *buf, size_t len);
 
 #endif

@@ -1,5 +1,4 @@
-/* pprof_log.h - the builder's and writer's messages, through one print
- * callback.
+/* pprof_log.h - the builder's messages, through one print callback.
  *
  * A library does not write to stderr behind its program's back: as with
  * libbpf_set_print(), the program gives one function that receives every

@@ -97,20 +97,20 @@ int debug_finder_new(const struct debug_finder_opts *opts, struct debug_finder *
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!SYM_OPTS_VALID(opts))
+	if (!OPTS_VALID(opts))
 		return -EINVAL;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	urls = SYM_OPT(opts, debuginfod_urls, getenv(DEBUGINFOD_URLS_ENV_VAR));
+	urls = OPT(opts, debuginfod_urls, getenv(DEBUGINFOD_URLS_ENV_VAR));
 
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->debug_root = strdup(SYM_OPT(opts, debug_root, DEFAULT_DEBUG_ROOT));
+	f->debug_root = strdup(OPT(opts, debug_root, DEFAULT_DEBUG_ROOT));
 	if (urls && *urls)
 		f->urls = strdup(urls);
-	f->timeout_s = SYM_OPT(opts, debuginfod_timeout_s, DEFAULT_TIMEOUT_S);
-	f->retry_s = SYM_OPT(opts, debuginfod_retry_s, DEFAULT_RETRY_S);
+	f->timeout_s = OPT(opts, debuginfod_timeout_s, DEFAULT_TIMEOUT_S);
+	f->retry_s = OPT(opts, debuginfod_retry_s, DEFAULT_RETRY_S);
 	if (!f->debug_root || (urls && *urls && !f->urls) ||
 	    (f->urls && use_urls(f->urls))) {
 		debug_finder_free(f);

@@ -46,10 +46,29 @@ int line_table_parse(const char *buf, size_t len, size_t entry_size, line_parse_
 			goto fail;
 		t.n++;
 	}
+	t.bytes = t.cap * entry_size + len + 1;
 	*out = t;
 	return 0;
 fail:
 	free(t.entries);
 	free(t.arena);
 	return err;
+}
+
+int line_table_parse_read(int read_err, char *buf, size_t len, size_t entry_size,
+			  line_parse_fn parse, struct line_table *out)
+{
+	int err = read_err ? read_err : line_table_parse(buf, len, entry_size, parse, out);
+
+	if (read_err)
+		memset(out, 0, sizeof(*out));
+	free(buf);
+	return err;
+}
+
+void line_table_free(struct line_table *t)
+{
+	free(t->entries);
+	free(t->arena);
+	memset(t, 0, sizeof(*t));
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "line_table.h"
+#include "read_file.h"
 #include "safe_open.h"
 #include "text_scan.h"
 
@@ -68,9 +69,9 @@ static int take_string(const char **p, const char *end, char **arena, const char
 }
 
 /* Parses one line (without its '\n') into e, its strings into *arena. */
-static int parse_line(const char *p, const char *end, struct mountinfo_entry *e,
-		      char **arena)
+static int parse_line(const char *p, const char *end, void *entry, char **arena)
 {
+	struct mountinfo_entry *e = entry;
 	uint64_t major, minor;
 	const char *opts, *q;
 
@@ -105,42 +106,23 @@ static int parse_line(const char *p, const char *end, struct mountinfo_entry *e,
 
 void mountinfo_free(struct mountinfo *m)
 {
-	if (!m)
-		return;
-	free(m->entries);
-	free(m->arena);
-	memset(m, 0, sizeof(*m));
-}
-
-/* line_parse_fn over parse_line. */
-static int parse_entry(const char *line, const char *eol, void *entry, char **arena)
-{
-	return parse_line(line, eol, entry, arena);
+	if (m)
+		line_table_free(&m->table);
 }
 
 int mountinfo_parse(const char *buf, size_t len, struct mountinfo *out)
 {
-	struct line_table t;
-	int err = line_table_parse(buf, len, sizeof(*out->entries), parse_entry, &t);
-
-	*out = (struct mountinfo){ .entries = t.entries, .n = t.n, .arena = t.arena,
-				   .bytes = t.n ? t.cap * sizeof(*out->entries) + len + 1 : 0 };
-	return err;
+	return line_table_parse(buf, len, sizeof(*out->entries), parse_line, &out->table);
 }
 
 int mountinfo_read(int dirfd, const char *path, size_t max, struct mountinfo *out)
 {
 	char *buf;
 	size_t len;
-	int err;
+	int err = safe_read_file(dirfd, path, SAFE_OPEN_NOFOLLOW, max, &buf, &len, NULL);
 
-	memset(out, 0, sizeof(*out));
-	err = safe_read_file(dirfd, path, SAFE_OPEN_NOFOLLOW, max, &buf, &len, NULL);
-	if (err)
-		return err;
-	err = mountinfo_parse(buf, len, out);
-	free(buf);
-	return err;
+	return line_table_parse_read(err, buf, len, sizeof(*out->entries), parse_line,
+				     &out->table);
 }
 
 /* Whether the comma-separated options say user_id=0 and no other user. */

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "line_table.h"
+
 struct mountinfo_entry {
 	uint64_t mount_id;
 	uint64_t parent_id;
@@ -40,10 +42,7 @@ struct mountinfo_entry {
 };
 
 struct mountinfo {
-	struct mountinfo_entry *entries;
-	size_t n;
-	char *arena;             /* the strings */
-	size_t bytes;            /* heap held by entries and arena */
+	LINE_TABLE_OF(struct mountinfo_entry); /* entries, n, bytes held */
 };
 
 /* Parses len bytes of mountinfo text (need not be NUL-terminated; a last

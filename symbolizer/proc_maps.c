@@ -36,9 +36,9 @@ static int take_perms(const char **p, const char *end, char perms[5])
 
 /* Parses one line (without its '\n'); the path is copied to *arena, which
  * advances past its NUL. */
-static int parse_line(const char *p, const char *end, struct proc_maps_entry *e,
-		      char **arena)
+static int parse_line(const char *p, const char *end, void *entry, char **arena)
 {
+	struct proc_maps_entry *e = entry;
 	uint64_t major, minor;
 	size_t plen;
 
@@ -77,39 +77,21 @@ static int parse_line(const char *p, const char *end, struct proc_maps_entry *e,
 
 void proc_maps_free(struct proc_maps *m)
 {
-	if (!m)
-		return;
-	free(m->entries);
-	free(m->arena);
-	memset(m, 0, sizeof(*m));
-}
-
-/* line_parse_fn over parse_line. */
-static int parse_entry(const char *line, const char *eol, void *entry, char **arena)
-{
-	return parse_line(line, eol, entry, arena);
+	if (m)
+		line_table_free(&m->table);
 }
 
 int proc_maps_parse(const char *buf, size_t len, struct proc_maps *out)
 {
-	struct line_table t;
-	int err = line_table_parse(buf, len, sizeof(*out->entries), parse_entry, &t);
-
-	*out = (struct proc_maps){ .entries = t.entries, .n = t.n, .arena = t.arena };
-	return err;
+	return line_table_parse(buf, len, sizeof(*out->entries), parse_line, &out->table);
 }
 
 int proc_maps_read(int dirfd, const char *path, struct proc_maps *out)
 {
 	char *buf;
 	size_t len;
-	int err;
+	int err = sym_read_file_at(dirfd, path, MAPS_MAX_SIZE, &buf, &len);
 
-	memset(out, 0, sizeof(*out));
-	err = sym_read_file_at(dirfd, path, MAPS_MAX_SIZE, &buf, &len);
-	if (err)
-		return err;
-	err = proc_maps_parse(buf, len, out);
-	free(buf);
-	return err;
+	return line_table_parse_read(err, buf, len, sizeof(*out->entries), parse_line,
+				     &out->table);
 }

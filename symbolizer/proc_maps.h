@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "line_table.h"
+
 struct proc_maps_entry {
 	uint64_t start;      /* first address */
 	uint64_t end;        /* one past the last address */
@@ -36,9 +38,7 @@ struct proc_maps_entry {
 };
 
 struct proc_maps {
-	struct proc_maps_entry *entries;
-	size_t n;
-	char *arena;         /* the paths */
+	LINE_TABLE_OF(struct proc_maps_entry); /* entries, n; the paths in arena */
 };
 
 /* Parses len bytes of maps text (need not be NUL-terminated; a last line

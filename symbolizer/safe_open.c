@@ -11,7 +11,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "read_file.h"
 
 /* Without openat2 (valgrind, a seccomp filter, Linux < 5.6), a path in a
  * root is walked a component at a time, O_PATH | O_NOFOLLOW: any symlink
@@ -106,18 +105,4 @@ int safe_open(int dirfd, const char *path, unsigned flags, uint64_t max_size,
 	}
 	close(pfd);
 	return fd;
-}
-
-int safe_read_file(int dirfd, const char *path, unsigned flags, uint64_t max_size,
-		   char **buf, size_t *len, struct stat *st)
-{
-	int fd = safe_open(dirfd, path, flags, max_size, st), err;
-
-	*buf = NULL;
-	*len = 0;
-	if (fd < 0)
-		return fd;
-	err = sym_read_file_fd(fd, max_size ? (size_t)max_size : SIZE_MAX, buf, len);
-	close(fd);
-	return err;
 }

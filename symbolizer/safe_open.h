@@ -45,9 +45,6 @@ enum {
 int safe_open(int dirfd, const char *path, unsigned flags, uint64_t max_size,
 	      struct stat *st);
 
-/* safe_open(), then the whole file read into a NUL-terminated buffer the
- * caller frees; a file that grows past max_size while read is -EFBIG. */
-int safe_read_file(int dirfd, const char *path, unsigned flags, uint64_t max_size,
-		   char **buf, size_t *len, struct stat *st);
+/* To read such a file whole: safe_read_file() in read_file.h. */
 
 #endif

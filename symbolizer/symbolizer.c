@@ -191,12 +191,12 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!SYM_OPTS_VALID(opts))
+	if (!OPTS_VALID(opts))
 		return -EINVAL;
-	proc_dir = SYM_OPT(opts, proc_dir, "/proc");
-	kallsyms = SYM_OPT(opts, kallsyms_path, NULL);
-	dopts.debug_root = SYM_OPT(opts, debug_root, NULL);
-	dopts.debuginfod_urls = SYM_OPT(opts, debuginfod_urls, NULL);
+	proc_dir = OPT(opts, proc_dir, "/proc");
+	kallsyms = OPT(opts, kallsyms_path, NULL);
+	dopts.debug_root = OPT(opts, debug_root, NULL);
+	dopts.debuginfod_urls = OPT(opts, debuginfod_urls, NULL);
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -217,11 +217,11 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 			s->root_ino = root.st_ino;
 		}
 	}
-	cache_bytes = SYM_OPT(opts, cache_bytes, SYMBOLIZER_DEFAULT_CACHE_BYTES);
-	err = object_cache_new(cache_bytes, SYM_OPT(opts, unwind_tables, 0), &s->objects);
+	cache_bytes = OPT(opts, cache_bytes, SYMBOLIZER_DEFAULT_CACHE_BYTES);
+	err = object_cache_new(cache_bytes, OPT(opts, unwind_tables, 0), &s->objects);
 	if (!err)
 		err = debug_finder_new(&dopts, &s->debug);
-	if (!err && SYM_OPT(opts, unwind_tables, 0) && !SYM_OPT(opts, no_libunwind, 0))
+	if (!err && OPT(opts, unwind_tables, 0) && !OPT(opts, no_libunwind, 0))
 		err = ulw_new(ULW_DEFAULT_CACHE_BYTES, &s->ulw);
 	if (err || !s->proc_dir || !s->kallsyms_path || !s->procs) {
 		symbolizer_free(s);

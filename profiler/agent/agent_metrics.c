@@ -6,6 +6,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "read_file.h"
+
 static void counter(struct metrics_text *t, const char *name, const char *help, double v)
 {
 	metrics_text_family(t, name, "counter", help);
@@ -22,18 +24,16 @@ static void gauge(struct metrics_text *t, const char *name, const char *help, do
  * in pages); 0 when it cannot be read. */
 static double resident_bytes(void)
 {
-	char buf[128];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	char *p;
+	char *buf, *p;
+	size_t n;
+	double rss;
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (sym_read_file_at(AT_FDCWD, "/proc/self/statm", 4096, &buf, &n))
 		return 0;
-	buf[n] = '\0';
 	strtoull(buf, &p, 10); /* total size */
-	return (double)strtoull(p, NULL, 10) * (double)sysconf(_SC_PAGESIZE);
+	rss = (double)strtoull(p, NULL, 10) * (double)sysconf(_SC_PAGESIZE);
+	free(buf);
+	return rss;
 }
 
 /* The totals from the stats already read. */

@@ -24,7 +24,6 @@
 
 #include "htab.h"
 #include "proc_status.h"
-#include "read_file.h"
 #include "service.h"
 
 #define MIN_ENTRIES 64

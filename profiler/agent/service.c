@@ -17,13 +17,18 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "read_file.h"
+
 #define ID_LEN 64
 #define SHORT_ID_LEN 12
+/* /proc/PID/cgroup: a line per v1 hierarchy, each path at most PATH_MAX */
+#define CGROUP_FILE_MAX (64u << 10)
 
 static bool is_hex_id(const char *p, size_t len)
 {
@@ -222,21 +227,19 @@ static bool cgroup_trusted(const char *hier, size_t hlen, const char *path, size
 
 int service_of_pid(pid_t pid, char *out)
 {
-	char path[64], buf[8192];
-	ssize_t n;
-	int fd, sys, err;
+	char path[64], *buf;
+	size_t n;
+	int sys, err;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (sym_read_file_at(AT_FDCWD, path, CGROUP_FILE_MAX, &buf, &n) || !n) {
+		free(buf);
 		return -ENOENT;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n <= 0)
-		return -ENOENT;
+	}
 	sys = open("/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	err = service_from_cgroup(buf, (size_t)n, cgroup_trusted, &sys, out);
+	err = service_from_cgroup(buf, n, cgroup_trusted, &sys, out);
 	if (sys >= 0)
 		close(sys);
+	free(buf);
 	return err;
 }

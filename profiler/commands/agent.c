@@ -149,6 +149,7 @@ static int agent_args_parse(int argc, char **argv, struct agent_args *a)
 	int opt, err;
 
 	sampling_args_init(&a->sampling);
+	a->ingest.sz = sizeof(a->ingest);
 	a->interval_s = DEFAULT_INTERVAL_S;
 	a->retain_files = DEFAULT_RETAIN_FILES;
 	a->retain_mb = DEFAULT_RETAIN_MB;

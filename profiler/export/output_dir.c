@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "pprof.h"
+#include "atomic_file.h"
 #include "retention.h"
 #include "safe_dir.h"
 
@@ -77,7 +77,7 @@ static bool is_full(int err)
 	return err == -ENOSPC || err == -EDQUOT;
 }
 
-/* A profile's service and start: its names, for pprof_file_commit_noreplace. */
+/* A profile's service and start: its names, for atomic_file_commit_noreplace. */
 struct profile_id {
 	const char *service;
 	time_t start;
@@ -94,10 +94,10 @@ static int profile_name(void *ctx, unsigned i, char *out, size_t size)
 static int write_once(struct output_dir *o, const char *name, struct profile_id *id,
 		      const void *gz, size_t len)
 {
-	struct pprof_file *f;
-	int err = pprof_file_open(o->fd, name, o->file_mode, &f);
+	struct atomic_file *f;
+	int err = atomic_file_open(o->fd, name, o->file_mode, 0, &f);
 
-	return err ? err : pprof_file_commit_noreplace(f, gz, len, profile_name, id);
+	return err ? err : atomic_file_commit_noreplace(f, gz, len, profile_name, id);
 }
 
 static void log_dropped(struct output_dir *o, const char *name, int err)

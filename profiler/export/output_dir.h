@@ -4,7 +4,7 @@
  * The directory is opened once, at start, by safe_dir_open (created with
  * its parents when missing; an existing one must be bpfprof's own and not
  * writable by others, and is not chmodded), and every file is made
- * relative to that fd: each profile atomically (pprof_file_*, so nothing
+ * relative to that fd: each profile atomically (atomic_file.h, so nothing
  * under a profile's name is ever partial) with the --file-mode, under a
  * name no file has yet (retention.h: "-1", "-2" ... after the first; a
  * profile never replaces another); then retention trims the directory

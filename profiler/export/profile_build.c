@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "pprof.h"
 
 struct build_ctx {
 	struct interval_batch *b;
-	const struct profile_build_opts *opts;
+	unsigned sample_labels; /* PROFILE_LABEL_* */
 	struct pprof_builder *builder;
 	uint64_t location_ids[2 * BPFPROF_MAX_STACK_DEPTH + 1]; /* + [truncated] */
 	uint32_t *tgids; /* one per sample, for counting processes */
@@ -105,7 +106,7 @@ static int add_sample(struct build_ctx *c, const struct batch_sample *s)
 		c->location_ids[n++] = (uint64_t)id;
 	}
 	for (unsigned i = 0; i < 4; i++)
-		if (c->opts->sample_labels & (1u << i))
+		if (c->sample_labels & (1u << i))
 			labels[nlabels++] = all[i];
 	err = pprof_add_sample(c->builder, c->location_ids, n, (int64_t)s->count, labels, nlabels);
 	if (err)
@@ -134,62 +135,66 @@ static uint64_t count_distinct(uint32_t *v, size_t n)
 	return distinct;
 }
 
-/* The samples of opts->service: b->order[*from .. *to), or all of them. */
-static int bucket_range(const struct interval_batch *b, const struct profile_build_opts *opts,
-			size_t *from, size_t *to)
+/* The samples of service: b->order[*from .. *to), or all of them. */
+static int bucket_range(const struct interval_batch *b, int64_t service, size_t *from,
+			size_t *to)
 {
-	if (opts->service == PROFILE_ALL_SERVICES) {
+	if (service == PROFILE_ALL_SERVICES) {
 		*from = 0;
 		*to = b->nsamples;
 		return 0;
 	}
-	if (opts->service < 0 || (size_t)opts->service >= b->nservices)
+	if (service < 0 || (size_t)service >= b->nservices)
 		return -EINVAL;
-	*from = b->bucket[opts->service];
-	*to = b->bucket[opts->service + 1];
+	*from = b->bucket[service];
+	*to = b->bucket[service + 1];
 	return 0;
 }
 
 int profile_build(struct interval_batch *b, const struct profile_build_opts *opts,
 		  uint8_t **gz, size_t *gz_len, struct profile_totals *totals)
 {
-	struct pprof_builder_opts bopts = { .sz = sizeof(bopts) };
-	struct build_ctx c = { .b = b, .opts = opts, .totals = totals };
-	unsigned parts;
+	struct pprof_profile_info info = {
+		.period_ns = OPT(opts, period_ns, 0),
+		.time_nanos = OPT(opts, time_nanos, 0),
+		.duration_nanos = OPT(opts, duration_nanos, 0),
+	};
+	struct build_ctx c = { .b = b, .totals = totals };
+	const struct sym_mapping *main_mapping = OPT(opts, main_mapping, NULL);
+	int64_t service = OPT(opts, service, 0);
+	unsigned parts = OPT(opts, parts, 1), part = OPT(opts, part, 0);
 	size_t from, to;
 	int err;
 
 	memset(totals, 0, sizeof(*totals));
-	if (!b || !opts || opts->sz < sizeof(*opts) || !b->order || !gz || !gz_len)
+	if (!b || !opts || !OPTS_VALID(opts) || !b->order || !gz || !gz_len)
 		return -EINVAL;
-	err = bucket_range(b, opts, &from, &to);
+	err = bucket_range(b, service, &from, &to);
 	if (err)
 		return err;
-	parts = opts->parts > 1 ? opts->parts : 1;
-	bopts.period_ns = opts->period_ns;
-	bopts.time_nanos = opts->time_nanos;
-	bopts.duration_nanos = opts->duration_nanos;
+	c.sample_labels = OPT(opts, sample_labels, 0);
 	c.tgids = malloc((to - from + 1) * sizeof(*c.tgids));
-	err = c.tgids ? pprof_builder_new(&bopts, &c.builder) : -ENOMEM;
+	err = c.tgids ? pprof_builder_new(&info, &c.builder) : -ENOMEM;
 	if (err) {
 		free(c.tgids);
 		return err;
 	}
 	b->build++; /* every location and mapping is new to this profile */
-	if (opts->main_mapping) {
-		int64_t id = add_mapping(c.builder, opts->main_mapping);
+	if (main_mapping) {
+		int64_t id = add_mapping(c.builder, main_mapping);
 
 		err = id < 0 ? (int)id : 0;
 	}
 	for (size_t i = from; i < to && !err; i++) {
 		size_t nth = i - from;
 
-		if (nth % parts == opts->part % parts)
-			err = add_sample(&c, &b->samples[opts->service == PROFILE_ALL_SERVICES
+		if (nth % parts == part % parts)
+			err = add_sample(&c, &b->samples[service == PROFILE_ALL_SERVICES
 							     ? i : b->order[i]]);
 	}
 	if (!err)
-		err = pprof_builder_encode_gz(c.builder, opts->gzip, gz, gz_len, &totals->raw_bytes);
+		err = pprof_builder_encode_gz(c.builder, OPT(opts, gzip, NULL), gz, gz_len,
+					      &totals->raw_bytes);
 	totals->sample_messages = pprof_builder_sample_count(c.builder);
 	totals->processes = count_distinct(c.tgids, c.ntgids);
 	free(c.tgids);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "log.h"
 
 #define SUFFIX ".pb.gz"
@@ -18,7 +19,6 @@
 #define STAMP_SHAPE "-DDDDDDDDTDDDDDDZ" /* D: a digit */
 #define STAMP_LEN 16 /* YYYYmmddTHHMMSSZ */
 #define N_DIGITS 9   /* at most, in "-n" */
-#define TEMP_SUFFIX_LEN 7 /* ".XXXXXX" */
 
 struct profile_file {
 	char *name;
@@ -89,21 +89,17 @@ static bool parse_profile(const char *name, size_t len, const char **stamp, unsi
 	return true;
 }
 
-/* ".<profile>.XXXXXX", letters and digits for X, of a profile's first
- * name (pprof_file_open's temporary file; output_dir.c opens it with that
- * name whatever name the profile then takes). */
+/* The temporary file (atomic_file.h) of a profile's first name:
+ * output_dir.c opens it with that name whatever name the profile then
+ * takes. */
 static bool is_temp(const char *name)
 {
-	size_t len = strlen(name), base = len - TEMP_SUFFIX_LEN;
-	const char *stamp;
+	const char *target, *stamp;
+	size_t len;
 	unsigned long n;
 
-	if (len <= 1 + TEMP_SUFFIX_LEN || name[0] != '.' || name[base] != '.')
-		return false;
-	for (size_t i = base + 1; i < len; i++)
-		if (!is_alnum(name[i]))
-			return false;
-	return parse_profile(name + 1, base - 1, &stamp, &n) && !n;
+	return atomic_file_temp_of(name, &target, &len) && parse_profile(target, len, &stamp, &n) &&
+	       !n;
 }
 
 /* Oldest first: by start, then in the order written. */

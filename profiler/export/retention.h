@@ -14,7 +14,7 @@
  * Links (never followed: a link's target is never looked at nor deleted),
  * FIFOs, directories, other users' files and any other name are left alone.
  * The same goes for the temporary files of profiles (".<profile>.XXXXXX",
- * see pprof_file_open) that a killed agent left behind.
+ * see atomic_file.h) that a killed agent left behind.
  */
 #ifndef BPFPROF_RETENTION_H
 #define BPFPROF_RETENTION_H
@@ -38,7 +38,7 @@ int retention_apply(int dir_fd, const char *dir, size_t max_files, uint64_t max_
 		    uint64_t free_bytes);
 
 /* Deletes the temporary files of profiles in dir_fd: regular files of the
- * agent's user named as pprof_file_open names them. How many, or a
+ * agent's user named as atomic_file_open names them. How many, or a
  * negative errno (logged). */
 int retention_remove_temps(int dir_fd, const char *dir);
 

@@ -17,7 +17,7 @@
 #include "collector.h"
 #include "command.h"
 #include "log.h"
-#include "pprof.h"
+#include "atomic_file.h"
 #include "preflight.h"
 #include "profile_build.h"
 #include "sampler.h"
@@ -72,9 +72,10 @@ static void run_session(struct sampler *s, struct collector *col,
 }
 
 /* Creates the temporary file of the output, or says why it cannot. */
-static int open_output(const struct recording_args *a, struct pprof_file **out)
+static int open_output(const struct recording_args *a, struct atomic_file **out)
 {
-	int err = pprof_file_open(AT_FDCWD, a->output, a->sampling.file_mode, out);
+	int err = atomic_file_open(AT_FDCWD, a->output, a->sampling.file_mode,
+				   ATOMIC_FILE_CHECK_TARGET, out);
 
 	if (err)
 		log_error("cannot write the profile to %s: %s", a->output,
@@ -110,7 +111,7 @@ static void note_command_exe(pid_t pid, void *ctx)
 }
 
 /* Builds the profile and puts it in out (freed either way). */
-static int write_profile(struct sampler *s, struct collector *col, struct pprof_file *out,
+static int write_profile(struct sampler *s, struct collector *col, struct atomic_file *out,
 			 const struct recording_args *a, const struct command_exe *exe,
 			 int64_t start_ns, int64_t end_ns)
 {
@@ -136,12 +137,12 @@ static int write_profile(struct sampler *s, struct collector *col, struct pprof_
 	if (!err && (err = profile_build(batch, &opts, &gz, &len, &totals)))
 		log_error("build the profile: %s", strerror(-err));
 	if (!err) {
-		err = pprof_file_commit(out, gz, len);
+		err = atomic_file_commit(out, gz, len);
 		if (err)
 			log_error("write %s: %s", strcmp(a->output, "-") ? a->output : "standard output",
 				  strerror(-err));
 	} else {
-		pprof_file_discard(out);
+		atomic_file_discard(out);
 	}
 	free(gz);
 	if (err)
@@ -176,7 +177,7 @@ int recording_run(const struct recording_args *a)
 	struct sampler_opts opts = { .sz = sizeof(opts) };
 	struct command cmd = { .pid = -1, .gate_fd = -1 };
 	struct collector *col = NULL;
-	struct pprof_file *output = NULL;
+	struct atomic_file *output = NULL;
 	struct sampler *s = NULL;
 	bool command_exited = false;
 	int wstatus = 0, err, status = 1;
@@ -188,7 +189,7 @@ int recording_run(const struct recording_args *a)
 	col_opts.on_new_process = note_command_exe;
 	col_opts.ctx = &exe;
 	if (collector_new(&col_opts, &col)) {
-		pprof_file_discard(output);
+		atomic_file_discard(output);
 		return 1;
 	}
 	if (a->command) {
@@ -229,7 +230,7 @@ int recording_run(const struct recording_args *a)
 			status = command_exit_code(wstatus);
 	}
 out:
-	pprof_file_discard(output);
+	atomic_file_discard(output);
 	sampler_close(s);
 	collector_free(col);
 	return status;

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "opts.h"
 #include "sampled_vma.h"
 #include "stack_table.h"
 #include "symbolizer.h"
@@ -120,16 +121,16 @@ int collector_new(const struct collector_opts *opts, struct collector **out)
 	struct collector *c;
 	int err;
 
-	if (!opts || opts->sz < sizeof(*opts) || !out)
+	if (!opts || !OPTS_VALID(opts) || !out)
 		return -EINVAL;
-	sym_opts.debuginfod_urls = opts->debuginfod_urls;
-	sym_opts.cache_bytes = opts->cache_bytes;
-	sym_opts.unwind_tables = opts->unwind;
+	sym_opts.debuginfod_urls = OPT(opts, debuginfod_urls, NULL);
+	sym_opts.cache_bytes = OPT(opts, cache_bytes, 0);
+	sym_opts.unwind_tables = OPT(opts, unwind, false);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->on_new_process = opts->on_new_process;
-	c->ctx = opts->ctx;
+	c->on_new_process = OPT(opts, on_new_process, NULL);
+	c->ctx = OPT(opts, ctx, NULL);
 	c->handlers = (struct sampler_handlers){
 		.on_new_pid = on_new_pid,
 		.on_new_file = on_new_file,
@@ -140,10 +141,10 @@ int collector_new(const struct collector_opts *opts, struct collector **out)
 	err = symbolizer_new(&sym_opts, &c->sym);
 	if (!err)
 		err = interval_batch_new(&batch_opts, &c->batch);
-	if (!err && opts->load_kernel)
+	if (!err && OPT(opts, load_kernel, false))
 		symbolizer_load_kernel(c->sym); /* a failure is logged, and kept */
 	for (int i = 0; i < 2 && !err; i++)
-		err = stack_table_new(opts->max_stacks ? opts->max_stacks : COLLECTOR_DEFAULT_MAX_STACKS,
+		err = stack_table_new(OPT(opts, max_stacks, COLLECTOR_DEFAULT_MAX_STACKS),
 				      &c->stacks[i]);
 	if (err) {
 		log_error("start symbolizer: %s", strerror(-err));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "htab.h"
+#include "opts.h"
 #include "sampled_vma.h"
 
 /* What a location's resolution depends on. */
@@ -50,9 +51,10 @@ static int reserve(void **p, size_t *cap, size_t n, size_t elem)
 
 int interval_batch_new(const struct interval_batch_opts *opts, struct interval_batch **out)
 {
+	batch_resolve_fn resolve = OPT(opts, resolve, NULL);
 	struct interval_batch *b;
 
-	if (!opts || opts->sz < sizeof(*opts) || !opts->resolve || !out)
+	if (!opts || !OPTS_VALID(opts) || !resolve || !out)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -62,7 +64,9 @@ int interval_batch_new(const struct interval_batch_opts *opts, struct interval_b
 		free(b);
 		return -ENOMEM;
 	}
-	b->opts = *opts;
+	b->opts = (struct interval_batch_opts){
+		.sz = sizeof(b->opts), .resolve = resolve, .ctx = OPT(opts, ctx, NULL),
+	};
 	*out = b;
 	return 0;
 }

@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "opts.h"
 #include "profile.skel.h"
 #include "record_queue.h"
 
@@ -255,12 +256,25 @@ static int load_program(struct sampler *s, const struct sampler_opts *opts)
 	return 0;
 }
 
-int sampler_open(const struct sampler_opts *opts, struct sampler **out)
+int sampler_open(const struct sampler_opts *user_opts, struct sampler **out)
 {
+	/* the caller's options, each field through OPT() (opts.h) */
+	const struct sampler_opts opts_copy = {
+		.sz = sizeof(opts_copy),
+		.freq_hz = OPT(user_opts, freq_hz, 0),
+		.pids = OPT(user_opts, pids, NULL),
+		.npids = OPT(user_opts, npids, 0),
+		.follow_forks = OPT(user_opts, follow_forks, false),
+		.include_idle = OPT(user_opts, include_idle, false),
+		.unwind = OPT(user_opts, unwind, 0),
+		.snapshot_bytes = OPT(user_opts, snapshot_bytes, 0),
+		.max_keys = OPT(user_opts, max_keys, 0),
+		.max_stacks = OPT(user_opts, max_stacks, 0),
+	}, *opts = &opts_copy;
 	struct sampler *s;
 	int err;
 
-	if (!opts || opts->sz < sizeof(*opts) || opts->freq_hz <= 0 || !out ||
+	if (!user_opts || !OPTS_VALID(user_opts) || opts->freq_hz <= 0 || !out ||
 	    opts->snapshot_bytes > BPFPROF_SNAPSHOT_MAX || opts->snapshot_bytes % 4096)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));

@@ -18,6 +18,8 @@
 #include "clock.h"
 #include "ingest_reply.h"
 #include "log.h"
+#include "opts.h"
+#include "read_file.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -195,32 +197,24 @@ bool ingest_outside_window(int64_t time_s, int64_t now_s)
 /* Reads a password or token: the file's content minus trailing CR/LF. */
 static int read_secret(const char *path, const char *what, char **out)
 {
-	char buf[SECRET_MAX + 1];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	char *buf;
+	size_t n;
+	int ret = sym_read_file_at(AT_FDCWD, path, SECRET_MAX, &buf, &n);
 
-	if (fd < 0) {
-		ret = -errno;
-		log_error("%s: open %s: %s", what, path, strerror(errno));
-		return ret;
-	}
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	if (ret) {
-		log_error("%s: read %s: %s", what, path, strerror(-ret));
-		return ret;
-	}
-	if (n > SECRET_MAX) {
+	if (ret == -EFBIG)
 		log_error("%s: %s is larger than %d bytes", what, path, SECRET_MAX);
-		return -EINVAL;
-	}
+	else if (ret == -EINVAL)
+		log_error("%s: %s is not a regular file", what, path);
+	else if (ret)
+		log_error("%s: read %s: %s", what, path, strerror(-ret));
+	if (ret)
+		return ret == -EFBIG ? -EINVAL : ret;
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
 	buf[n] = '\0';
 	*out = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(buf, n);
+	free(buf);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -436,12 +430,29 @@ static int setup_curl(struct ingest_client *c, const struct ingest_opts *o)
 	return 0;
 }
 
-int ingest_client_new(const struct ingest_opts *o, struct ingest_client **out)
+int ingest_client_new(const struct ingest_opts *user_opts, struct ingest_client **out)
 {
+	/* the caller's options, each field through OPT() (opts.h) */
+	const struct ingest_opts opts = {
+		.sz = sizeof(opts),
+		.url = OPT(user_opts, url, NULL),
+		.basic_user = OPT(user_opts, basic_user, NULL),
+		.basic_password_file = OPT(user_opts, basic_password_file, NULL),
+		.basic_password_env = OPT(user_opts, basic_password_env, NULL),
+		.bearer_token_file = OPT(user_opts, bearer_token_file, NULL),
+		.tenant_id = OPT(user_opts, tenant_id, NULL),
+		.ca_file = OPT(user_opts, ca_file, NULL),
+		.connect_timeout_ms = OPT(user_opts, connect_timeout_ms, 0),
+		.timeout_ms = OPT(user_opts, timeout_ms, 0),
+	}, *o = &opts;
 	struct ingest_client *c;
 	int ret;
 
 	*out = NULL;
+	if (!user_opts || !OPTS_VALID(user_opts)) {
+		log_error("pyroscope client: options of an unknown size");
+		return -EINVAL;
+	}
 	ret = check_auth_opts(o);
 	if (ret)
 		return ret;

@@ -84,6 +84,7 @@ struct ingest_meta {
 };
 
 struct ingest_opts {
+	size_t sz;                       /* sizeof(struct ingest_opts) */
 	const char *url;                 /* base, e.g. https://host:4040 */
 	const char *basic_user;          /* NULL: no Basic auth */
 	const char *basic_password_file; /* exactly one of these two */

@@ -14,8 +14,10 @@
  */
 #include "spool.h"
 
+#include "atomic_file.h"
 #include "log.h"
 #include "safe_dir.h"
+#include "read_file.h"
 #include "safe_open.h"
 
 #include <dirent.h>
@@ -36,7 +38,7 @@
 #define SEQ_DIGITS 20
 #define NAME_LEN (SEQ_DIGITS + sizeof(".reason")) /* longest, with the NUL */
 #define REJECTED "rejected"
-#define TEMP_PREFIX ".tmp-"
+#define LEGACY_TEMP_PREFIX ".tmp-"
 
 struct item {
 	uint64_t seq, size;
@@ -278,18 +280,49 @@ static bool parse_name(const char *name, uint64_t *seq)
 	return true;
 }
 
-/* A temporary file of write_atomic's: TEMP_PREFIX and an entry's or a
- * reason's name. */
-static bool is_temp(const char *name)
+/* An entry's or a reason's name. */
+static bool is_our_name(const char *name)
 {
-	const size_t len = strlen(TEMP_PREFIX);
-
-	return !strncmp(name, TEMP_PREFIX, len) &&
-	       (is_entry_name(name + len, ".spool") || is_entry_name(name + len, ".reason"));
+	return is_entry_name(name, ".spool") || is_entry_name(name, ".reason");
 }
 
-/* Index one directory: entries into q; leftover temp files (regular files
- * only) deleted and counted in *removed. */
+enum temp_kind { NOT_TEMP, TEMP, LEGACY_TEMP };
+
+/* Whether name is the temporary file of an entry or a reason: atomic_file's
+ * (TEMP), or ".tmp-NAME" (LEGACY_TEMP), which spools of bpfprof before
+ * atomic_file wrote, under fixed names. */
+static enum temp_kind temp_kind(const char *name)
+{
+	const size_t legacy = strlen(LEGACY_TEMP_PREFIX);
+	char target[NAME_LEN];
+	const char *t;
+	size_t len;
+
+	if (!strncmp(name, LEGACY_TEMP_PREFIX, legacy))
+		return is_our_name(name + legacy) ? LEGACY_TEMP : NOT_TEMP;
+	if (!atomic_file_temp_of(name, &t, &len) || len >= sizeof(target))
+		return NOT_TEMP;
+	memcpy(target, t, len);
+	target[len] = '\0';
+	return is_our_name(target) ? TEMP : NOT_TEMP;
+}
+
+/* Removes a leftover temporary file; true when it was one (a regular
+ * file). A link or FIFO under a LEGACY_TEMP name goes too (not counted):
+ * the old writer replaced whatever held its fixed name before it wrote,
+ * and nothing else writes such names. unlinkat follows nothing. */
+static bool remove_temp(int fd, const char *name, enum temp_kind kind)
+{
+	struct stat sb;
+
+	if (fstatat(fd, name, &sb, AT_SYMLINK_NOFOLLOW) ||
+	    (!S_ISREG(sb.st_mode) && (kind != LEGACY_TEMP || S_ISDIR(sb.st_mode))))
+		return false;
+	return !unlinkat(fd, name, 0) && S_ISREG(sb.st_mode);
+}
+
+/* Index one directory: entries into q; leftover temp files deleted and
+ * counted in *removed. */
 static int scan(struct spool *s, int fd, struct queue *q, const char *where, int *removed)
 {
 	int dup_fd = dup(fd), ret = 0;
@@ -306,9 +339,10 @@ static int scan(struct spool *s, int fd, struct queue *q, const char *where, int
 		return ret;
 	}
 	while (!ret && (de = readdir(d))) {
-		if (is_temp(de->d_name)) {
-			if (!fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) &&
-			    S_ISREG(sb.st_mode) && !unlinkat(fd, de->d_name, 0))
+		enum temp_kind kind = temp_kind(de->d_name);
+
+		if (kind) {
+			if (remove_temp(fd, de->d_name, kind))
 				(*removed)++;
 		} else if (parse_name(de->d_name, &seq)) {
 			/* numbered past whatever holds a name, so no entry of
@@ -406,42 +440,6 @@ void spool_close(struct spool *s)
 
 /* ---- operations ---- */
 
-static int write_atomic(int dir_fd, const char *name, const void *buf, size_t len)
-{
-	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	char tmp[sizeof(TEMP_PREFIX) - 1 + NAME_LEN];
-	const uint8_t *p = buf;
-	int fd, ret = 0;
-
-	snprintf(tmp, sizeof(tmp), TEMP_PREFIX "%s", name);
-	fd = openat(dir_fd, tmp, flags, 0600);
-	if (fd < 0 && errno == EEXIST) { /* left over: whatever it is, not followed */
-		unlinkat(dir_fd, tmp, 0);
-		fd = openat(dir_fd, tmp, flags, 0600);
-	}
-	if (fd < 0)
-		return -errno;
-	while (len && !ret) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno != EINTR)
-			ret = -errno;
-		else if (n > 0)
-			p += n, len -= (size_t)n;
-	}
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && renameat(dir_fd, tmp, dir_fd, name))
-		ret = -errno;
-	if (ret)
-		unlinkat(dir_fd, tmp, 0);
-	else
-		fsync(dir_fd);
-	return ret;
-}
-
 /* Delete the oldest entry of q (in directory fd) and its .reason file. */
 static void drop_oldest(int fd, struct queue *q)
 {
@@ -477,7 +475,7 @@ int spool_push(struct spool *s, const struct ingest_meta *m, const void *body,
 		return -EFBIG;
 	}
 	entry_name(name, s->next_seq, ".spool");
-	ret = write_atomic(s->dir_fd, name, buf, size);
+	ret = atomic_file_write(s->dir_fd, name, 0600, buf, size);
 	free(buf);
 	if (!ret)
 		ret = queue_add(&s->pending, s->next_seq, size);
@@ -575,7 +573,7 @@ int spool_set_aside(struct spool *s, uint64_t seq, const char *reason)
 	entry_name(name, seq, ".spool");
 	entry_name(why, seq, ".reason");
 	snprintf(text, sizeof(text), "%s\n", reason ? reason : "");
-	write_atomic(s->rej_fd, why, text, strlen(text)); /* best effort: the entry matters */
+	atomic_file_write(s->rej_fd, why, 0600, text, strlen(text)); /* best effort: the entry matters */
 	if (renameat(s->dir_fd, name, s->rej_fd, name)) {
 		ret = -errno;
 		log_error("spool %s: move %s to " REJECTED "/: %s", s->dir, name, strerror(-ret));

@@ -6,11 +6,15 @@
  * are 0600, private to the agent whatever --file-mode says):
  *   NNNNNNNNNNNNNNNNNNNN.spool   one pending upload; N = sequence number,
  *                                20 digits, so name order = push order
- *   .tmp-NNNN....spool|.reason   an entry being written (temp + fsync +
- *                                rename + fsync of the directory); regular
- *                                files of these names found by spool_open
- *                                (here and in rejected/) are leftovers of a
- *                                crash: deleted, their count logged once
+ *   .NNNN....spool.XXXXXX        an entry (or .reason) being written, by
+ *                                atomic_file.h (temp + fsync + rename +
+ *                                fsync of the directory); regular files of
+ *                                these names (or of an older bpfprof's
+ *                                .tmp-NNNN....spool|.reason) found by
+ *                                spool_open, here and in rejected/, are
+ *                                leftovers of a crash: deleted, their count
+ *                                logged once (a link or FIFO of an old
+ *                                .tmp- name is deleted too, never followed)
  *   .lock                        flock()ed while open: one agent per spool
  *   rejected/NNNN....spool       entries the server refused for good, kept
  *   rejected/NNNN....reason      for inspection with the reason as text

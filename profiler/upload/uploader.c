@@ -17,6 +17,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "log.h"
+#include "opts.h"
 #include "signals.h"
 #include "spool.h"
 
@@ -156,10 +157,12 @@ static int init_sync(struct uploader *u)
 
 int uploader_new(const struct uploader_opts *opts, struct uploader **out)
 {
+	static const struct ingest_opts no_ingest = { .sz = sizeof(no_ingest) };
+	const char *spool_dir = OPT(opts, spool_dir, NULL);
 	struct uploader *u;
 	int err;
 
-	if (!opts || opts->sz < sizeof(*opts) || !out)
+	if (!opts || !OPTS_VALID(opts) || !spool_dir || !out)
 		return -EINVAL;
 	u = calloc(1, sizeof(*u));
 	if (!u)
@@ -169,14 +172,14 @@ int uploader_new(const struct uploader_opts *opts, struct uploader **out)
 		free(u);
 		return err;
 	}
-	u->labels = opts->labels;
-	u->nlabels = opts->nlabels;
+	u->labels = OPT(opts, labels, NULL);
+	u->nlabels = u->labels ? OPT(opts, nlabels, 0) : 0;
 	backoff_init(&u->backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, 0);
-	err = ingest_client_new(&opts->ingest, &u->client);
+	err = ingest_client_new(OPTS_HAS(opts, ingest) ? &opts->ingest : &no_ingest, &u->client);
 	if (!err) {
-		err = spool_open(opts->spool_dir, opts->spool_max_bytes, &u->spool);
+		err = spool_open(spool_dir, OPT(opts, spool_max_bytes, 0), &u->spool);
 		if (err)
-			log_error("open spool %s: %s", opts->spool_dir, strerror(-err));
+			log_error("open spool %s: %s", spool_dir, strerror(-err));
 	}
 	if (!err)
 		err = start_thread(u);

@@ -17,6 +17,9 @@
 # unit.test_output_dir  the agent's --output-dir: unique names in one
 #                   second, retention of them, leftover temp files removed,
 #                   unsafe ancestors refused.
+# unit.test_atomic_file  the one atomic file writer (profiles, spool
+#                   entries): content and exact mode, rename, nothing left
+#                   by failures, names claimed without replacing.
 # unit.test_metrics the Prometheus text format (escaping, numbers), metrics
 #                   addresses, the HTTP request parser (every prefix, bad
 #                   lines, a fuzz loop) and the server on 127.0.0.1 port 0:
@@ -44,6 +47,9 @@ bpfprof_unit_test(test_spool SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_spool
 target_include_directories(test_spool PRIVATE ${PROJECT_SOURCE_DIR}/symbolizer)
 
 bpfprof_unit_test(test_output_dir SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_output_dir.c
+  LIBS bpfprof_export)
+
+bpfprof_unit_test(test_atomic_file SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_atomic_file.c
   LIBS bpfprof_export)
 
 bpfprof_unit_test(test_metrics SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_metrics.c

@@ -1,8 +1,8 @@
-# Unit tests of proto/ (the pprof builder and writer). Included by
+# Unit tests of proto/ (the pprof builder). Included by
 # tests/CMakeLists.txt.
 #
 # unit.test_pprof         round trip through the builder and protobuf-c's own
-#                         decoder, atomic writes, bad input.
+#                         decoder, bad input.
 # unit.test_pprof_log     messages go to pprof_set_print()'s callback.
 # unit.pprof_write_for_go the same program, also leaving its profile in the
 #                         build tree (fixture for the next test).

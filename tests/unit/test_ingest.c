@@ -196,7 +196,7 @@ static void write_text(const char *path, const char *text)
 /* A small CPU profile starting at time_s, gzipped. */
 static uint8_t *make_profile(int64_t time_s, size_t *len)
 {
-	struct pprof_builder_opts o = { .sz = sizeof(o), .period_ns = 10101010,
+	struct pprof_profile_info o = { .period_ns = 10101010,
 					.time_nanos = time_s * 1000000000,
 					.duration_nanos = 10000000000 };
 	struct pprof_mapping_info m = { .start = 0x400000, .limit = 0x500000,
@@ -239,7 +239,7 @@ static void test_basic_auth_and_tenant(int64_t now)
 	struct ingest_meta m = { .service = "ns/bpfprof_test.x-y", .labels = labels,
 				 .nlabels = 2, .from = now - 10, .until = now,
 				 .sample_rate = 99 };
-	struct ingest_opts o = { .basic_user = "user", .tenant_id = "team-a" };
+	struct ingest_opts o = { .sz = sizeof(o), .basic_user = "user", .tenant_id = "team-a" };
 	char url[96], pwfile[96], needle[128], *json, *pprof;
 	struct ingest_client *c;
 	struct ingest_result res;
@@ -327,7 +327,7 @@ static void test_basic_auth_and_tenant(int64_t now)
 static void test_bearer_and_bad_bodies(int64_t now)
 {
 	struct ingest_meta m = { .service = "svc", .from = now - 10, .until = now };
-	struct ingest_opts o = { 0 };
+	struct ingest_opts o = { .sz = sizeof(o) };
 	char url[96], tokfile[96], *json, *pprof;
 	struct ingest_client *c;
 	struct ingest_result res;
@@ -420,7 +420,7 @@ static void test_refused(int64_t now)
 	static const char *const bad_services[] = { "", "my app", "svc{x=1}", "sv\xc3\xa9" };
 	struct ingest_label many[INGEST_MAX_LABELS + 1];
 	struct ingest_meta m = { .service = "svc", .from = now - 10, .until = now };
-	struct ingest_opts o = { .url = "http://127.0.0.1:1" };
+	struct ingest_opts o = { .sz = sizeof(o), .url = "http://127.0.0.1:1" };
 	struct ingest_client *c;
 	struct ingest_result res;
 	char err[256], keys[INGEST_MAX_LABELS + 1][8];
@@ -461,24 +461,31 @@ static void test_refused(int64_t now)
 	CHECK(ingest_upload(c, &m, "x", 1, &res) == -EINVAL, "upload with a bad name");
 	ingest_client_free(c);
 
-	/* options */
+	/* options, each a struct of this version's size */
+#define BAD(...) { .sz = sizeof(struct ingest_opts), __VA_ARGS__ }
 	static const struct ingest_opts bad_opts[] = {
-		{ .url = "ftp://h" },
-		{ .url = "http://h/?q=1" },
-		{ .url = "http://h", .basic_user = "u" },
-		{ .url = "http://h", .basic_user = "u", .basic_password_env = "HOME",
-		  .basic_password_file = "/etc/hostname" },
-		{ .url = "http://h", .basic_password_env = "HOME" },
-		{ .url = "http://h", .basic_user = "u:v", .basic_password_env = "HOME" },
-		{ .url = "http://h", .basic_user = "u", .basic_password_env = "HOME",
-		  .bearer_token_file = "/etc/hostname" },
-		{ .url = "http://h", .tenant_id = "a b" },
-		{ .url = "http://h", .basic_user = "u",
-		  .basic_password_env = "TEST_INGEST_UNSET_VARIABLE" },
+		BAD(.url = "ftp://h"),
+		BAD(.url = "http://h/?q=1"),
+		BAD(.url = "http://h", .basic_user = "u"),
+		BAD(.url = "http://h", .basic_user = "u", .basic_password_env = "HOME",
+		    .basic_password_file = "/etc/hostname"),
+		BAD(.url = "http://h", .basic_password_env = "HOME"),
+		BAD(.url = "http://h", .basic_user = "u:v", .basic_password_env = "HOME"),
+		BAD(.url = "http://h", .basic_user = "u", .basic_password_env = "HOME",
+		    .bearer_token_file = "/etc/hostname"),
+		BAD(.url = "http://h", .tenant_id = "a b"),
+		BAD(.url = "http://h", .basic_user = "u",
+		    .basic_password_env = "TEST_INGEST_UNSET_VARIABLE"),
 	};
+#undef BAD
 	for (size_t i = 0; i < sizeof(bad_opts) / sizeof(bad_opts[0]); i++)
 		CHECK(ingest_client_new(&bad_opts[i], &c) == -EINVAL && !c,
 		      "bad options %zu accepted", i);
+	{
+		struct ingest_opts no_size = { .url = "http://h" };
+
+		CHECK(ingest_client_new(&no_size, &c) == -EINVAL && !c, "options without sz accepted");
+	}
 	o.bearer_token_file = "/nonexistent/token";
 	CHECK(ingest_client_new(&o, &c) == -ENOENT, "missing token file");
 }
@@ -487,7 +494,7 @@ static void test_tls(int64_t now)
 {
 	struct ingest_meta m = { .service = "svc", .from = now - 10, .until = now };
 	char cmd[512], cert[96], key[96], url[96];
-	struct ingest_opts o = { 0 };
+	struct ingest_opts o = { .sz = sizeof(o) };
 	struct ingest_client *c;
 	struct ingest_result res;
 	struct server srv;
@@ -816,7 +823,7 @@ static void test_redact(void)
 static void test_faults(int64_t now)
 {
 	struct ingest_meta m = { .service = "svc", .from = now - 10, .until = now };
-	struct ingest_opts o = { .timeout_ms = 1500 };
+	struct ingest_opts o = { .sz = sizeof(o), .timeout_ms = 1500 };
 	static const char *const garbage[] = { "not_http", "bad_status", "endless_header",
 					       "hang" };
 	char url[96], query[160], date[64];

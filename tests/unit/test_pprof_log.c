@@ -1,7 +1,6 @@
 /* test_pprof_log.c - proto/'s messages go to the print callback the
- * program sets (pprof_set_print), from the builder (pprof.c) and the
- * writer (pprof_write.c), and nothing to stderr; without a callback, to
- * stderr as "pprof: MSG". */
+ * program sets (pprof_set_print), from making a builder and from encoding,
+ * and nothing to stderr; without a callback, to stderr as "pprof: MSG". */
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +18,7 @@ static void on_message(const char *msg)
 	ngot++;
 }
 
-/* Two failing calls, one per file, with stderr read back through a pipe. */
+/* Two failing calls, with stderr read back through a pipe. */
 static void fail_twice(char *err, size_t size)
 {
 	struct pprof_builder *b;
@@ -32,8 +31,8 @@ static void fail_twice(char *err, size_t size)
 	}
 	fflush(stderr);
 	dup2(p[1], 2);
-	CHECK(pprof_builder_new(NULL, &b) < 0, "builder without opts fails");
-	CHECK(pprof_write_file_atomic(NULL, "", 0) < 0, "write without a path fails");
+	CHECK(pprof_builder_new(NULL, &b) < 0, "builder without info fails");
+	CHECK(pprof_builder_encode_gz(NULL, NULL, NULL, NULL, NULL) < 0, "encoding nothing fails");
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -50,7 +49,7 @@ int main(void)
 
 	pprof_set_print(on_message);
 	fail_twice(err, sizeof(err));
-	CHECK(ngot == 2 && strstr(got[0], "opts is NULL") && strstr(got[1], "path and buffer"),
+	CHECK(ngot == 2 && strstr(got[0], "info is NULL") && strstr(got[1], "encode: builder, out"),
 	      "the callback got both messages: %d, '%s', '%s'", ngot, got[0], got[1]);
 	CHECK(!strchr(got[0], '\n') && !strchr(got[1], '\n'), "messages are one line, no newline");
 	CHECK(!err[0], "nothing on stderr with a callback set: '%s'", err);
@@ -58,8 +57,8 @@ int main(void)
 	pprof_set_print(NULL);
 	ngot = 0;
 	fail_twice(err, sizeof(err));
-	CHECK(!ngot && !strncmp(err, "pprof: builder: opts is NULL", 28) &&
-		      strstr(err, "\npprof: write: path and buffer"),
+	CHECK(!ngot && !strncmp(err, "pprof: builder: info is NULL", 28) &&
+		      strstr(err, "\npprof: encode: builder, out"),
 	      "without a callback, stderr: '%s'", err);
 	return check_summary();
 }

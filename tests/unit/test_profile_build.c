@@ -6,8 +6,8 @@
  * per service, each location resolved once however many services and
  * parts show it, return addresses moved back by one but not the leaf and
  * not a pc after a signal frame, kernel frames on top of user frames, the
- * "[truncated]" root, parts that add up to the whole, and the main mapping
- * first.
+ * "[truncated]" root, parts that add up to the whole, the main mapping
+ * first, and the opts convention (shorter and longer structs).
  */
 #include "check.h"
 #include "pprof_decode.h"
@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct fake {
@@ -287,11 +288,82 @@ static void test_errors_and_clear(void)
 	interval_batch_free(b);
 }
 
+/* The opts convention (opts.h): an older caller's shorter struct is read
+ * only up to its sz (the fields it lacks take their defaults, whatever the
+ * memory after it holds); a newer caller's longer struct is accepted when
+ * the tail this code does not know is zero, refused when it is not. */
+static void test_opts_sizes(void)
+{
+	struct fake f;
+	struct interval_batch *b = new_batch(&f);
+	const struct batch_frame user[] = { { 0x1100, true } };
+	struct sample_key k1 = key_of(60, "a"), k2 = key_of(61, "b");
+	struct {
+		struct profile_build_opts o;
+		uint64_t newer;
+	} big = { .o = { .sz = sizeof(big), .period_ns = 10101010, .duration_nanos = 10 } };
+	struct {
+		struct interval_batch_opts o;
+		uint64_t newer;
+	} big_batch = { .o = { .sz = sizeof(big_batch), .resolve = fake_resolve, .ctx = &f },
+			.newer = 1 };
+	struct profile_build_opts old = {
+		/* a caller that knows only the profile's times: no service,
+		 * labels or parts, so the ones set below must not be read */
+		.sz = offsetof(struct profile_build_opts, service),
+		.period_ns = 10101010, .duration_nanos = 10,
+		.service = 7, .sample_labels = PROFILE_LABELS_ALL, .part = 1, .parts = 2,
+	};
+	struct interval_batch *none = NULL;
+	struct profile_totals t;
+	uint8_t *gz = NULL;
+	size_t len = 0;
+	Profile *p = NULL;
+	int err;
+
+	CHECK(interval_batch_new(&big_batch.o, &none) == -EINVAL && !none,
+	      "batch opts with an unknown nonzero tail accepted");
+	big_batch.newer = 0;
+	err = interval_batch_new(&big_batch.o, &none);
+	CHECK(err == 0 && none, "batch opts with a zero tail: %d", err);
+	interval_batch_free(none);
+	if (!b)
+		return;
+	CHECK(!interval_batch_add(b, &k1, 3, "s", NULL, 0, user, 1, false), "add");
+	CHECK(!interval_batch_add(b, &k2, 4, "s", NULL, 0, user, 1, false), "add");
+	CHECK(!interval_batch_seal(b), "seal");
+
+	err = profile_build(b, &old, &gz, &len, &t);
+	CHECK(err == 0, "a shorter opts struct: %d", err);
+	if (!err)
+		p = pprof_decode_gz(gz, len);
+	free(gz);
+	gz = NULL;
+	/* one part of service 0, and without labels the two processes' one
+	 * stack is one pprof Sample */
+	CHECK(p && total_of(p) == 7 && p->n_sample == 1 && p->sample[0]->n_label == 0,
+	      "shorter opts: %" PRId64 " samples in %zu, want 7 in 1 without labels",
+	      p ? total_of(p) : -1, p ? p->n_sample : 0);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+
+	big.newer = 1;
+	CHECK(profile_build(b, &big.o, &gz, &len, &t) == -EINVAL && !gz,
+	      "build opts with an unknown nonzero tail accepted");
+	big.newer = 0;
+	err = profile_build(b, &big.o, &gz, &len, &t);
+	CHECK(err == 0 && gz, "build opts with a zero tail: %d", err);
+	free(gz);
+	old.sz = 0;
+	CHECK(profile_build(b, &old, &gz, &len, &t) == -EINVAL, "opts.sz 0 accepted");
+	interval_batch_free(b);
+}
+
 int main(void)
 {
 	test_buckets_and_resolved_once();
 	test_signal_frame();
 	test_parts_truncated_main();
 	test_errors_and_clear();
+	test_opts_sizes();
 	return check_summary();
 }

@@ -2,7 +2,10 @@
  * plant where bpfprof, as root, opens a file: a symlink to a root-only
  * file, a FIFO (with a writer waiting: it must stay waiting, the FIFO is
  * never opened), a device, a file over the size cap, and, inside a
- * process's root, absolute symlinks and ".." that try to leave it.
+ * process's root, absolute symlinks and ".." that try to leave it. Then
+ * the plain reader of trusted paths (read_file.h): the same caps, only
+ * regular files, a FIFO never waited on, /proc files (st_size 0) read
+ * whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "read_file.h"
 #include "safe_open.h"
 
 static char tmp[] = "/tmp/test_safe_open.XXXXXX";
@@ -37,20 +41,61 @@ static void put(const char *name, const char *text)
 		abort();
 }
 
-/* Reads what safe_read_file gives for path under dirfd; "" on error. */
-static const char *read_under(int dirfd, const char *path, unsigned flags, int *err)
+/* A reader's result as text: what it read, or "" on error (err). */
+static const char *text_of(int err, char *buf, size_t len)
 {
 	static char text[64];
+
+	text[0] = '\0';
+	if (!err) {
+		snprintf(text, sizeof(text), "%s", buf);
+		CHECK(len == strlen(buf), "the length is the file's: %zu", len);
+		free(buf);
+	} else {
+		CHECK(!buf && !len, "a failure leaves no buffer");
+	}
+	return text;
+}
+
+/* Reads what safe_read_file gives for path under dirfd. */
+static const char *read_under(int dirfd, const char *path, unsigned flags, int *err)
+{
 	size_t len;
 	char *buf;
 
 	*err = safe_read_file(dirfd, path, flags, 1024, &buf, &len, NULL);
-	text[0] = '\0';
-	if (!*err) {
-		snprintf(text, sizeof(text), "%s", buf);
-		free(buf);
-	}
-	return text;
+	return text_of(*err, buf, len);
+}
+
+/* What sym_read_file_at gives for path. */
+static const char *read_plain(const char *path, size_t max, int *err)
+{
+	size_t len;
+	char *buf;
+
+	*err = sym_read_file_at(AT_FDCWD, path, max, &buf, &len);
+	return text_of(*err, buf, len);
+}
+
+static void test_plain_reader(void)
+{
+	int err;
+
+	CHECK(!strcmp(read_plain(path_of("plain"), 6, &err), "plain\n") && !err,
+	      "a file of exactly the cap is read: %d", err);
+	read_plain(path_of("plain"), 5, &err);
+	CHECK(err == -EFBIG, "over the cap: %d, want -EFBIG", err);
+	read_plain("/dev/null", 1024, &err);
+	CHECK(err == -EINVAL, "a device is refused: %d, want -EINVAL", err);
+	/* no writer: a blocking open would wait forever */
+	read_plain(path_of("fifo"), 1024, &err);
+	CHECK(err == -EINVAL, "a FIFO is refused, not waited on: %d, want -EINVAL", err);
+	read_plain(path_of("missing"), 1024, &err);
+	CHECK(err == -ENOENT, "a missing file: %d", err);
+	CHECK(atoi(read_plain("/proc/self/stat", 4096, &err)) == (int)getpid() && !err,
+	      "a /proc file (st_size 0) is read whole: %d", err);
+	read_plain("/proc/self/maps", 16, &err);
+	CHECK(err == -EFBIG, "a /proc file over the cap: %d, want -EFBIG", err);
 }
 
 int main(void)
@@ -117,6 +162,7 @@ int main(void)
 	CHECK(err == -EXDEV || err == -ELOOP, "no /proc magic link without SAFE_OPEN_MAGIC_OK: %d",
 	      err);
 	close(root);
+	test_plain_reader();
 
 	snprintf(big, sizeof(big), "rm -rf '%s'", tmp);
 	if (system(big) != 0)

@@ -4,7 +4,7 @@
  * push/peek/remove; a restart (close + open) that finds the pending entries
  * in order and continues the numbering; one process per spool (-EBUSY); the
  * byte cap dropping the oldest and counting; an entry larger than the cap;
- * leftover temp files (only the names write_atomic makes) and corrupt or
+ * leftover temp files (only the names atomic_file and older spools make) and corrupt or
  * truncated entries cleaned up while unrelated files are left alone; set-aside into rejected/ with its reason
  * and its own cap; files planted by a hostile user - a .lock or a .tmp-*
  * that is a symlink to a root-only file (never written, truncated or
@@ -377,10 +377,14 @@ static void test_leftovers_and_corruption(void)
 	write_file(dir, "notes.txt", copy, len);
 	write_file(dir, ".tmp-notes", copy, len); /* not a name of ours */
 	write_file(dir, ".tmp-0000000000000000009.spool", copy, len);
+	write_file(dir, ".00000000000000000008.spool.AbC123", copy, len); /* atomic_file's */
+	write_file(dir, ".00000000000000000008.notes.AbC123", copy, len);
 	free(copy);
 
 	CHECK(spool_open(dir, 1 << 20, &s) == 0, "reopen");
 	CHECK(!exists(dir, ".tmp-00000000000000000009.spool"), "temp file removed");
+	CHECK(!exists(dir, ".00000000000000000008.spool.AbC123"), "atomic_file's temp file removed");
+	CHECK(exists(dir, ".00000000000000000008.notes.AbC123"), "another temp file removed");
 	CHECK(exists(dir, "notes.txt") && exists(dir, ".tmp-notes") &&
 		      exists(dir, ".tmp-0000000000000000009.spool"),
 	      "unrelated file deleted");
