@@ -9,7 +9,7 @@
  *    Samples, all Labels). A table index i is string index i or id i + 1, so
  *    ids are 1..N in table order by construction.
  *  - Deduplication: every deduplicated table has a uthash index (the
- *    project's one hash table, FNV-1a: see CMakeLists.txt) of its entries'
+ *    project's one hash table, configured in CMakeLists.txt) of its entries'
  *    keys: strings by their bytes, records by their already-interned fields.
  *    The tables grow by realloc, so uthash cannot link their entries
  *    in place: each string's node holds the string itself (no allocation
