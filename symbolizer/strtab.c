@@ -7,6 +7,8 @@
 
 #include <uthash.h>
 
+#include "grow.h"
+
 struct strtab_node {
 	UT_hash_handle hh;
 	uint32_t off;
@@ -39,18 +41,8 @@ int strtab_intern(struct strtab *t, const char *s, uint32_t *off)
 	}
 	if (t->len + len > STRTAB_NONE)
 		return -ENOMEM;
-	if (t->len + len > t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 4096;
-		char *p;
-
-		while (cap < t->len + len)
-			cap *= 2;
-		p = realloc(t->arena, cap);
-		if (!p)
-			return -ENOMEM;
-		t->arena = p;
-		t->cap = cap;
-	}
+	if (array_reserve(&t->arena, &t->cap, t->len + len, 1))
+		return -ENOMEM;
 	n = malloc(sizeof(*n) + len);
 	if (!n)
 		return -ENOMEM;

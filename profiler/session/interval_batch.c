@@ -16,6 +16,7 @@
 
 #include <uthash.h>
 
+#include "grow.h"
 #include "sampled_vma.h"
 
 /* What a location's resolution depends on. */
@@ -52,22 +53,6 @@ struct interval_batch_index {
 	struct service_node *services;
 	size_t samples_cap, stack_cap, locations_cap, lines_cap, mappings_cap, services_cap;
 };
-
-static int reserve(void **p, size_t *cap, size_t n, size_t elem)
-{
-	size_t c;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? 2 * *cap : 64;
-	q = realloc(*p, c * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
 
 int interval_batch_new(const struct interval_batch_opts *opts, struct interval_batch **out)
 {
@@ -157,7 +142,7 @@ static int64_t service_index(struct interval_batch *b, const char *service)
 
 	if (n)
 		return n->idx;
-	if (reserve((void **)&b->services, &ix->services_cap, b->nservices, sizeof(*b->services)))
+	if (array_reserve(&b->services, &ix->services_cap, b->nservices + 1, sizeof(*b->services)))
 		return -1;
 	n = malloc(sizeof(*n));
 	if (!n)
@@ -192,7 +177,7 @@ static int64_t mapping_index(struct interval_batch *b, const struct sym_mapping 
 	HASH_FIND_PTR(ix->mappings, &m, n);
 	if (n)
 		return n->idx + 1;
-	if (reserve((void **)&b->mappings, &ix->mappings_cap, b->nmappings, sizeof(*b->mappings)))
+	if (array_reserve(&b->mappings, &ix->mappings_cap, b->nmappings + 1, sizeof(*b->mappings)))
 		return -1;
 	n = malloc(sizeof(*n));
 	if (!n)
@@ -248,11 +233,10 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 	}
 	mapping = mapping_index(b, loc.mapping);
 	if (mapping < 0 ||
-	    reserve((void **)&b->locations, &ix->locations_cap, b->nlocations,
+	    array_reserve(&b->locations, &ix->locations_cap, b->nlocations + 1,
 		    sizeof(*b->locations)) ||
-	    (b->nlines + (size_t)loc.nframes > ix->lines_cap &&
-	     reserve((void **)&b->lines, &ix->lines_cap, b->nlines + (size_t)loc.nframes,
-		     sizeof(*b->lines))) ||
+	    array_reserve(&b->lines, &ix->lines_cap, b->nlines + (size_t)loc.nframes,
+			  sizeof(*b->lines)) ||
 	    index_location(b, key))
 		return -ENOMEM;
 	if (loc.nframes) /* b->lines may still be NULL */
@@ -293,9 +277,9 @@ static int64_t truncated_index(struct interval_batch *b)
 
 	if (i >= 0)
 		return i;
-	if (reserve((void **)&b->locations, &ix->locations_cap, b->nlocations,
+	if (array_reserve(&b->locations, &ix->locations_cap, b->nlocations + 1,
 		    sizeof(*b->locations)) ||
-	    reserve((void **)&b->lines, &ix->lines_cap, b->nlines, sizeof(*b->lines)) ||
+	    array_reserve(&b->lines, &ix->lines_cap, b->nlines + 1, sizeof(*b->lines)) ||
 	    index_location(b, &key))
 		return -ENOMEM;
 	b->lines[b->nlines] = (struct sym_frame){ .function = "[truncated]" };
@@ -310,7 +294,7 @@ static int push_location(struct interval_batch *b, int64_t location)
 {
 	if (location < 0)
 		return -ENOMEM;
-	if (reserve((void **)&b->stack, &b->index->stack_cap, b->nstack, sizeof(*b->stack)))
+	if (array_reserve(&b->stack, &b->index->stack_cap, b->nstack + 1, sizeof(*b->stack)))
 		return -ENOMEM;
 	b->stack[b->nstack++] = (uint32_t)location;
 	return 0;
@@ -334,7 +318,7 @@ int interval_batch_add(struct interval_batch *b, const struct sample_key *key, u
 	if (!err && truncated)
 		err = push_location(b, truncated_index(b));
 	if (!err)
-		err = reserve((void **)&b->samples, &b->index->samples_cap, b->nsamples,
+		err = array_reserve(&b->samples, &b->index->samples_cap, b->nsamples + 1,
 			      sizeof(*b->samples));
 	if (err) {
 		b->nstack = first;

@@ -12,6 +12,8 @@
 
 #include <uthash.h>
 
+#include "grow.h"
+
 /* An entry; s.pcs[] ends it (s is the last member). */
 struct node {
 	UT_hash_handle hh;
@@ -89,15 +91,8 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 	}
 	if (t->n >= t->max)
 		return -ENOSPC;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1024;
-		struct unwound_stack **p = realloc(t->entries, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		t->entries = p;
-		t->cap = cap;
-	}
+	if (array_reserve(&t->entries, &t->cap, t->n + 1, sizeof(*t->entries)))
+		return -ENOMEM;
 	n = malloc(sizeof(*n) + depth * sizeof(*pcs));
 	if (!n)
 		return -ENOMEM;
