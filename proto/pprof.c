@@ -149,29 +149,43 @@ static int reserve(void *parr, size_t *cap, size_t need, size_t elem)
 
 /* ---- the indexes ---- */
 
-/* The table index of the entry whose key is key[0, len), or -1. */
-static int64_t ix_find(struct ix_node *index, const void *key, size_t len)
+/* A key being looked up, hashed once for the lookup and the add after it. */
+struct ix_key {
+	const void *p;
+	size_t len;
+	unsigned hash;
+};
+
+static struct ix_key ix_key(const void *p, size_t len)
+{
+	struct ix_key k = { len ? p : "", len, 0 }; /* p may be NULL when len is 0 */
+
+	HASH_VALUE(k.p, len, k.hash);
+	return k;
+}
+
+/* The table index of the entry whose key is k, or -1. */
+static int64_t ix_find(struct ix_node *index, const struct ix_key *k)
 {
 	struct ix_node *n;
 
-	HASH_FIND(hh, index, len ? key : "", len, n); /* key may be NULL when len is 0 */
+	HASH_FIND_BYHASHVALUE(hh, index, k->p, k->len, k->hash, n);
 	return n ? (int64_t)n->idx : -1;
 }
 
-/* Index table entry idx under key[0, len). 0, -ENOMEM or -E2BIG. */
-static int ix_add(struct ix_node **index, const void *key, size_t len, size_t idx)
+/* Index table entry idx under k. 0, -ENOMEM or -E2BIG. */
+static int ix_add(struct ix_node **index, const struct ix_key *k, size_t idx)
 {
 	struct ix_node *n;
 
-	if (idx >= UINT32_MAX || len > UINT32_MAX - sizeof(*n))
+	if (idx >= UINT32_MAX || k->len > UINT32_MAX - sizeof(*n))
 		return -E2BIG;
-	n = malloc(sizeof(*n) + len);
+	n = malloc(sizeof(*n) + k->len);
 	if (!n)
 		return -ENOMEM;
 	n->idx = (uint32_t)idx;
-	if (len)
-		memcpy(n->key, key, len);
-	HASH_ADD_KEYPTR(hh, *index, n->key, len, n);
+	memcpy(n->key, k->p, k->len);
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, *index, n->key, k->len, k->hash, n);
 	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
 		free(n);
 		return -ENOMEM;
@@ -190,16 +204,16 @@ static void ix_free(struct ix_node **index)
 	}
 }
 
-/* Append rec to a deduplicated table, indexed under its first keylen bytes.
+/* Append rec to a deduplicated table, indexed under k (its first bytes).
  * Returns the new id (index + 1) or a negative errno. */
 static int64_t table_add(void *parr, size_t *n, size_t *cap, size_t elem,
-			 struct ix_node **index, size_t keylen, const void *rec)
+			 struct ix_node **index, const struct ix_key *k, const void *rec)
 {
 	char *arr;
 	int err = reserve(parr, cap, *n + 1, elem);
 
 	if (!err)
-		err = ix_add(index, rec, keylen, *n);
+		err = ix_add(index, k, *n);
 	if (err)
 		return err;
 	memcpy(&arr, parr, sizeof(arr));
@@ -238,18 +252,20 @@ static int str_append(struct pprof_builder *b, const char *s, size_t len,
 static int64_t intern(struct pprof_builder *b, const char *s)
 {
 	struct str_node *n;
+	unsigned hash;
 
 	if (!s || !*s)
 		return 0;
 	size_t len = strlen(s);
 	if (len > UINT32_MAX || b->nstrings >= UINT32_MAX)
 		return -E2BIG;
-	HASH_FIND(hh, b->string_index, s, len, n);
+	HASH_VALUE(s, len, hash);
+	HASH_FIND_BYHASHVALUE(hh, b->string_index, s, len, hash, n);
 	if (n)
 		return n->idx;
 	if (str_append(b, s, len, &n))
 		return -ENOMEM;
-	HASH_ADD_KEYPTR(hh, b->string_index, n->s, len, n);
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, b->string_index, n->s, len, hash, n);
 	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
 		free(n);
 		return -ENOMEM;
@@ -393,11 +409,12 @@ int64_t pprof_add_mapping(struct pprof_builder *b,
 		id = rec.filename < 0 ? rec.filename : rec.build_id;
 		goto fail;
 	}
-	id = ix_find(b->mapping_index, &rec, MAP_KEY_LEN);
+	struct ix_key k = ix_key(&rec, MAP_KEY_LEN);
+	id = ix_find(b->mapping_index, &k);
 	if (id >= 0)
 		return id + 1;
 	id = table_add(&b->mappings, &b->nmappings, &b->mappings_cap,
-		       sizeof(rec), &b->mapping_index, MAP_KEY_LEN, &rec);
+		       sizeof(rec), &b->mapping_index, &k, &rec);
 	if (id > 0)
 		return id;
 fail:
@@ -424,11 +441,12 @@ static int64_t add_function(struct pprof_builder *b, const struct pprof_line *l)
 	if (rec.filename < 0)
 		return rec.filename;
 
-	int64_t i = ix_find(b->function_index, &rec, sizeof(rec)); /* all of it: the key */
+	struct ix_key k = ix_key(&rec, sizeof(rec)); /* all of it: the key */
+	int64_t i = ix_find(b->function_index, &k);
 	if (i >= 0)
 		return i + 1;
 	return table_add(&b->functions, &b->nfunctions, &b->functions_cap,
-			 sizeof(rec), &b->function_index, sizeof(rec), &rec);
+			 sizeof(rec), &b->function_index, &k, &rec);
 }
 
 /* ---- locations ---- */
@@ -447,6 +465,7 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 			   size_t nlines)
 {
 	struct loc_rec rec = { .mapping_id = mapping_id, .address = address };
+	struct ix_key k = ix_key(&rec, LOC_KEY_LEN); /* a pseudo one's: its lines */
 	int64_t id;
 	int err;
 
@@ -469,7 +488,7 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 	}
 
 	if (!is_pseudo(&rec)) {
-		id = ix_find(b->location_index, &rec, LOC_KEY_LEN);
+		id = ix_find(b->location_index, &k);
 		if (id >= 0)
 			return id + 1;
 	}
@@ -495,23 +514,21 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 	}
 
 	if (is_pseudo(&rec)) {
-		const struct line_rec *key = &b->lines[b->nlines];
-		size_t len = nlines * sizeof(*key);
-
-		id = ix_find(b->pseudo_index, key, len);
+		k = ix_key(&b->lines[b->nlines], nlines * sizeof(*b->lines));
+		id = ix_find(b->pseudo_index, &k);
 		if (id >= 0)
 			return id + 1;
 		id = reserve(&b->locations, &b->locations_cap, b->nlocations + 1,
 			     sizeof(rec));
 		if (!id)
-			id = ix_add(&b->pseudo_index, key, len, b->nlocations);
+			id = ix_add(&b->pseudo_index, &k, b->nlocations);
 		if (!id) {
 			b->locations[b->nlocations] = rec;
 			id = (int64_t)++b->nlocations;
 		}
 	} else {
 		id = table_add(&b->locations, &b->nlocations, &b->locations_cap,
-			       sizeof(rec), &b->location_index, LOC_KEY_LEN, &rec);
+			       sizeof(rec), &b->location_index, &k, &rec);
 	}
 	if (id > 0) {
 		b->nlines += nlines;
@@ -547,11 +564,10 @@ static int64_t sample_key(struct pprof_builder *b, size_t nlocs, size_t nlabels)
 	return (int64_t)len;
 }
 
-/* Adds value to the sample whose key is b->sample_key[0, len) when there is
- * one: 1, else 0. */
-static int aggregate(struct pprof_builder *b, size_t len, const int64_t value[2])
+/* Adds value to the sample whose key is k when there is one: 1, else 0. */
+static int aggregate(struct pprof_builder *b, const struct ix_key *k, const int64_t value[2])
 {
-	int64_t idx = ix_find(b->sample_index, b->sample_key, len);
+	int64_t idx = ix_find(b->sample_index, k);
 	int64_t *v;
 
 	if (idx < 0)
@@ -627,11 +643,17 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 		       nlocations * sizeof(*location_ids));
 	if (!err) {
 		keylen = sample_key(b, nlocations, nlabels);
-		err = keylen < 0 ? (int)keylen : aggregate(b, (size_t)keylen, rec.value);
-		if (err > 0)
-			return 0; /* counted in an equal sample: the pools' tails are reused */
-		if (!err)
-			err = ix_add(&b->sample_index, b->sample_key, (size_t)keylen, b->nsamples);
+		if (keylen < 0) {
+			err = (int)keylen;
+		} else {
+			struct ix_key k = ix_key(b->sample_key, (size_t)keylen);
+
+			err = aggregate(b, &k, rec.value);
+			if (err > 0)
+				return 0; /* counted in an equal sample: the pools' tails are reused */
+			if (!err)
+				err = ix_add(&b->sample_index, &k, b->nsamples);
+		}
 	}
 	if (err) {
 		pprof_log("add sample: %s", strerror(-err));

@@ -71,6 +71,7 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 				   STACK_TABLE_MAX_DEPTH * sizeof(uint64_t)];
 	} probe;
 	struct node *n;
+	unsigned hash; /* once, for the lookup and the add after it */
 	size_t len;
 
 	if (depth > STACK_TABLE_MAX_DEPTH)
@@ -84,7 +85,8 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 		probe.s.exact[k / 64] |= (uint64_t)exact[k] << (k % 64);
 	memcpy(probe.s.pcs, pcs, depth * sizeof(*pcs));
 
-	HASH_FIND(hh, t->index, &probe.s.key, len, n);
+	HASH_VALUE(&probe.s.key, len, hash);
+	HASH_FIND_BYHASHVALUE(hh, t->index, &probe.s.key, len, hash, n);
 	if (n) {
 		n->s.count++;
 		return 0;
@@ -98,7 +100,7 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 		return -ENOMEM;
 	memcpy(&n->s, &probe.s, IDENT_OFF + len);
 	n->s.count = 1;
-	HASH_ADD_KEYPTR(hh, t->index, &n->s.key, len, n);
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, t->index, &n->s.key, len, hash, n);
 	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
 		free(n);
 		return -ENOMEM;
