@@ -12,9 +12,10 @@
  *    project's one hash table, configured in CMakeLists.txt) of its entries'
  *    keys: strings by their bytes, records by their already-interned fields.
  *    The tables grow by realloc, so uthash cannot link their entries
- *    in place: each string's node holds the string itself (no allocation
- *    beyond the copy it always took); every other entry has one small node,
- *    a copy of its key and its table index.
+ *    in place: each string's node holds the string itself; every other
+ *    entry has one small node, a copy of its key and its table index. The
+ *    nodes are carved from blocks the builder frees together (node_alloc),
+ *    so adding an entry allocates nothing of its own.
  *  - Locations are looked up by (mapping_id, address) before their lines are
  *    even looked at, so the common case - a frame seen before - costs one
  *    hash lookup. The exception is the pseudo address 0 without a mapping:
@@ -88,7 +89,15 @@ struct ix_node {
 	unsigned char key[];
 };
 
+/* Where the nodes live: blocks that double, freed with the builder. */
+struct node_block {
+	struct node_block *next;
+	size_t used, cap;
+	_Alignas(UT_hash_handle) unsigned char mem[];
+};
+
 struct pprof_builder {
+	struct node_block *blocks;
 	int64_t period_ns, time_nanos, duration_nanos;
 	int64_t s_samples, s_count, s_cpu, s_nanoseconds; /* string indices */
 
@@ -149,6 +158,35 @@ static int reserve(void *parr, size_t *cap, size_t need, size_t elem)
 
 /* ---- the indexes ---- */
 
+#define NODE_BLOCK_MIN 4096
+#define NODE_BLOCK_MAX (1u << 20)
+
+/* size bytes for a node, aligned for its hash handle; NULL without memory.
+ * A node is never freed alone (an add that fails leaves its bytes unused). */
+static void *node_alloc(struct pprof_builder *b, size_t size)
+{
+	struct node_block *blk = b->blocks;
+	void *p;
+
+	size = (size + _Alignof(UT_hash_handle) - 1) & ~(_Alignof(UT_hash_handle) - 1);
+	if (!blk || blk->cap - blk->used < size) {
+		size_t cap = blk && blk->cap < NODE_BLOCK_MAX ? 2 * blk->cap : NODE_BLOCK_MIN;
+
+		if (cap < size)
+			cap = size;
+		blk = malloc(sizeof(*blk) + cap);
+		if (!blk)
+			return NULL;
+		blk->next = b->blocks;
+		blk->used = 0;
+		blk->cap = cap;
+		b->blocks = blk;
+	}
+	p = blk->mem + blk->used;
+	blk->used += size;
+	return p;
+}
+
 /* A key being looked up, hashed once for the lookup and the add after it. */
 struct ix_key {
 	const void *p;
@@ -174,46 +212,33 @@ static int64_t ix_find(struct ix_node *index, const struct ix_key *k)
 }
 
 /* Index table entry idx under k. 0, -ENOMEM or -E2BIG. */
-static int ix_add(struct ix_node **index, const struct ix_key *k, size_t idx)
+static int ix_add(struct pprof_builder *b, struct ix_node **index, const struct ix_key *k,
+		  size_t idx)
 {
 	struct ix_node *n;
 
 	if (idx >= UINT32_MAX || k->len > UINT32_MAX - sizeof(*n))
 		return -E2BIG;
-	n = malloc(sizeof(*n) + k->len);
+	n = node_alloc(b, sizeof(*n) + k->len);
 	if (!n)
 		return -ENOMEM;
 	n->idx = (uint32_t)idx;
 	memcpy(n->key, k->p, k->len);
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, *index, n->key, k->len, k->hash, n);
-	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
-		free(n);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void ix_free(struct ix_node **index)
-{
-	struct ix_node *n = *index, *next;
-
-	HASH_CLEAR(hh, *index); /* the table; the nodes keep their links */
-	for (; n; n = next) {
-		next = n->hh.next;
-		free(n);
-	}
+	return n->hh.tbl ? 0 : -ENOMEM; /* NULL: out of memory inside uthash, not added */
 }
 
 /* Append rec to a deduplicated table, indexed under k (its first bytes).
  * Returns the new id (index + 1) or a negative errno. */
-static int64_t table_add(void *parr, size_t *n, size_t *cap, size_t elem,
-			 struct ix_node **index, const struct ix_key *k, const void *rec)
+static int64_t table_add(struct pprof_builder *b, void *parr, size_t *n, size_t *cap,
+			 size_t elem, struct ix_node **index, const struct ix_key *k,
+			 const void *rec)
 {
 	char *arr;
 	int err = reserve(parr, cap, *n + 1, elem);
 
 	if (!err)
-		err = ix_add(index, k, *n);
+		err = ix_add(b, index, k, *n);
 	if (err)
 		return err;
 	memcpy(&arr, parr, sizeof(arr));
@@ -223,12 +248,6 @@ static int64_t table_add(void *parr, size_t *n, size_t *cap, size_t elem,
 
 /* ---- strings ---- */
 
-static void str_free(char *s)
-{
-	if (s)
-		free(s - offsetof(struct str_node, s));
-}
-
 /* A new string_table entry holding s[0, len). 0 or -ENOMEM. */
 static int str_append(struct pprof_builder *b, const char *s, size_t len,
 		      struct str_node **out)
@@ -237,7 +256,7 @@ static int str_append(struct pprof_builder *b, const char *s, size_t len,
 
 	if (reserve(&b->strings, &b->strings_cap, b->nstrings + 1, sizeof(*b->strings)))
 		return -ENOMEM;
-	n = malloc(sizeof(*n) + len + 1);
+	n = node_alloc(b, sizeof(*n) + len + 1);
 	if (!n)
 		return -ENOMEM;
 	n->idx = (uint32_t)b->nstrings;
@@ -266,10 +285,8 @@ static int64_t intern(struct pprof_builder *b, const char *s)
 	if (str_append(b, s, len, &n))
 		return -ENOMEM;
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, b->string_index, n->s, len, hash, n);
-	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
-		free(n);
+	if (!n->hh.tbl) /* out of memory inside uthash: not added */
 		return -ENOMEM;
-	}
 	return (int64_t)b->nstrings++;
 }
 
@@ -355,18 +372,22 @@ void pprof_builder_free(struct pprof_builder *b)
 {
 	if (!b)
 		return;
-	HASH_CLEAR(hh, b->string_index); /* the nodes are the strings, freed here: */
-	for (size_t i = 0; i < b->nstrings; i++)
-		str_free(b->strings[i]);
+	HASH_CLEAR(hh, b->string_index);
+	HASH_CLEAR(hh, b->mapping_index);
+	HASH_CLEAR(hh, b->function_index);
+	HASH_CLEAR(hh, b->location_index);
+	HASH_CLEAR(hh, b->pseudo_index);
+	HASH_CLEAR(hh, b->sample_index);
+	while (b->blocks) { /* the nodes, strings among them */
+		struct node_block *next = b->blocks->next;
+
+		free(b->blocks);
+		b->blocks = next;
+	}
 	free(b->strings);
 	free(b->mappings);
-	ix_free(&b->mapping_index);
 	free(b->functions);
-	ix_free(&b->function_index);
 	free(b->locations);
-	ix_free(&b->location_index);
-	ix_free(&b->pseudo_index);
-	ix_free(&b->sample_index);
 	free(b->sample_key);
 	free(b->samples);
 	free(b->lines);
@@ -413,7 +434,7 @@ int64_t pprof_add_mapping(struct pprof_builder *b,
 	id = ix_find(b->mapping_index, &k);
 	if (id >= 0)
 		return id + 1;
-	id = table_add(&b->mappings, &b->nmappings, &b->mappings_cap,
+	id = table_add(b, &b->mappings, &b->nmappings, &b->mappings_cap,
 		       sizeof(rec), &b->mapping_index, &k, &rec);
 	if (id > 0)
 		return id;
@@ -445,7 +466,7 @@ static int64_t add_function(struct pprof_builder *b, const struct pprof_line *l)
 	int64_t i = ix_find(b->function_index, &k);
 	if (i >= 0)
 		return i + 1;
-	return table_add(&b->functions, &b->nfunctions, &b->functions_cap,
+	return table_add(b, &b->functions, &b->nfunctions, &b->functions_cap,
 			 sizeof(rec), &b->function_index, &k, &rec);
 }
 
@@ -521,13 +542,13 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 		id = reserve(&b->locations, &b->locations_cap, b->nlocations + 1,
 			     sizeof(rec));
 		if (!id)
-			id = ix_add(&b->pseudo_index, &k, b->nlocations);
+			id = ix_add(b, &b->pseudo_index, &k, b->nlocations);
 		if (!id) {
 			b->locations[b->nlocations] = rec;
 			id = (int64_t)++b->nlocations;
 		}
 	} else {
-		id = table_add(&b->locations, &b->nlocations, &b->locations_cap,
+		id = table_add(b, &b->locations, &b->nlocations, &b->locations_cap,
 			       sizeof(rec), &b->location_index, &k, &rec);
 	}
 	if (id > 0) {
@@ -652,7 +673,7 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 			if (err > 0)
 				return 0; /* counted in an equal sample: the pools' tails are reused */
 			if (!err)
-				err = ix_add(&b->sample_index, &k, b->nsamples);
+				err = ix_add(b, &b->sample_index, &k, b->nsamples);
 		}
 	}
 	if (err) {
