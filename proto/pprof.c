@@ -8,9 +8,14 @@
  *    parts live in (all Lines of all Locations, all location ids of all
  *    Samples, all Labels). A table index i is string index i or id i + 1, so
  *    ids are 1..N in table order by construction.
- *  - Deduplication: every deduplicated table has a pp_htab (htab.h), an
- *    open-addressing index keyed by an FNV-1a hash of the entry's fields
- *    (strings by their bytes, records by their already-interned fields).
+ *  - Deduplication: every deduplicated table has a uthash index (the
+ *    project's one hash table, configured in CMakeLists.txt) of its entries'
+ *    keys: strings by their bytes, records by their already-interned fields.
+ *    The tables grow by realloc, so uthash cannot link their entries
+ *    in place: each string's node holds the string itself; every other
+ *    entry has one small node, a copy of its key and its table index. The
+ *    nodes are carved from blocks the builder frees together (node_alloc),
+ *    so adding an entry allocates nothing of its own.
  *  - Locations are looked up by (mapping_id, address) before their lines are
  *    even looked at, so the common case - a frame seen before - costs one
  *    hash lookup. The exception is the pseudo address 0 without a mapping:
@@ -27,7 +32,6 @@
 #include "pprof_gzip.h"
 #include "pprof_log.h"
 
-#include "htab.h"
 #include "profile.pb-c.h"
 
 #include <errno.h>
@@ -35,7 +39,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uthash.h>
 
+/* The fields up to has_functions are the key (no padding among them). */
 struct map_rec {
 	uint64_t start, limit, file_offset;
 	int64_t filename, build_id; /* string indices */
@@ -51,6 +57,7 @@ struct line_rec {
 	int64_t line;
 };
 
+/* mapping_id and address are the key; a pseudo location's is its lines. */
 struct loc_rec {
 	uint64_t mapping_id, address;
 	size_t line_off, nlines; /* in b->lines */
@@ -66,29 +73,53 @@ struct sample_rec {
 	int64_t value[2];          /* [count, count * period] */
 };
 
+/* A string_table entry: strings[i] is its s. */
+struct str_node {
+	UT_hash_handle hh;
+	uint32_t idx;
+	char s[];
+};
+
+/* The index entry of a record: a copy of its key, its table index. */
+struct ix_node {
+	UT_hash_handle hh;
+	uint32_t idx;
+	unsigned char key[];
+};
+
+/* Where the nodes live: blocks that double, freed with the builder. */
+struct node_block {
+	struct node_block *next;
+	size_t used, cap;
+	_Alignas(UT_hash_handle) unsigned char mem[];
+};
+
 struct pprof_builder {
+	struct node_block *blocks;
 	int64_t period_ns, time_nanos, duration_nanos;
 	int64_t s_samples, s_count, s_cpu, s_nanoseconds; /* string indices */
 
 	char **strings;
 	size_t nstrings, strings_cap;
-	struct pp_htab string_index;
+	struct str_node *string_index;
 
 	struct map_rec *mappings;
 	size_t nmappings, mappings_cap;
-	struct pp_htab mapping_index;
+	struct ix_node *mapping_index;
 
 	struct fn_rec *functions;
 	size_t nfunctions, functions_cap;
-	struct pp_htab function_index;
+	struct ix_node *function_index;
 
 	struct loc_rec *locations;
 	size_t nlocations, locations_cap;
-	struct pp_htab location_index;
+	struct ix_node *location_index, *pseudo_index; /* pseudo: by lines */
 
 	struct sample_rec *samples;
 	size_t nsamples, samples_cap;
-	struct pp_htab sample_index; /* by locations and labels: aggregation */
+	struct ix_node *sample_index; /* by locations and labels: aggregation */
+	unsigned char *sample_key; /* scratch: a sample's locations, then labels */
+	size_t sample_key_cap;
 
 	struct line_rec *lines; /* pool: lines of all locations */
 	size_t nlines, lines_cap;
@@ -123,16 +154,89 @@ static int reserve(void *parr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* Append rec to a deduplicated table and index it under hash h.
+/* ---- the indexes ---- */
+
+#define NODE_BLOCK_MIN 4096
+#define NODE_BLOCK_MAX (1u << 20)
+
+/* size bytes for a node, aligned for its hash handle; NULL without memory.
+ * A node is never freed alone (an add that fails leaves its bytes unused). */
+static void *node_alloc(struct pprof_builder *b, size_t size)
+{
+	struct node_block *blk = b->blocks;
+	void *p;
+
+	size = (size + _Alignof(UT_hash_handle) - 1) & ~(_Alignof(UT_hash_handle) - 1);
+	if (!blk || blk->cap - blk->used < size) {
+		size_t cap = blk && blk->cap < NODE_BLOCK_MAX ? 2 * blk->cap : NODE_BLOCK_MIN;
+
+		if (cap < size)
+			cap = size;
+		blk = malloc(sizeof(*blk) + cap);
+		if (!blk)
+			return NULL;
+		blk->next = b->blocks;
+		blk->used = 0;
+		blk->cap = cap;
+		b->blocks = blk;
+	}
+	p = blk->mem + blk->used;
+	blk->used += size;
+	return p;
+}
+
+/* A key being looked up, hashed once for the lookup and the add after it. */
+struct ix_key {
+	const void *p;
+	size_t len;
+	unsigned hash;
+};
+
+static struct ix_key ix_key(const void *p, size_t len)
+{
+	struct ix_key k = { len ? p : "", len, 0 }; /* p may be NULL when len is 0 */
+
+	HASH_VALUE(k.p, len, k.hash);
+	return k;
+}
+
+/* The table index of the entry whose key is k, or -1. */
+static int64_t ix_find(struct ix_node *index, const struct ix_key *k)
+{
+	struct ix_node *n;
+
+	HASH_FIND_BYHASHVALUE(hh, index, k->p, k->len, k->hash, n);
+	return n ? (int64_t)n->idx : -1;
+}
+
+/* Index table entry idx under k. 0, -ENOMEM or -E2BIG. */
+static int ix_add(struct pprof_builder *b, struct ix_node **index, const struct ix_key *k,
+		  size_t idx)
+{
+	struct ix_node *n;
+
+	if (idx >= UINT32_MAX || k->len > UINT32_MAX - sizeof(*n))
+		return -E2BIG;
+	n = node_alloc(b, sizeof(*n) + k->len);
+	if (!n)
+		return -ENOMEM;
+	n->idx = (uint32_t)idx;
+	memcpy(n->key, k->p, k->len);
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, *index, n->key, k->len, k->hash, n);
+	return n->hh.tbl ? 0 : -ENOMEM; /* NULL: out of memory inside uthash, not added */
+}
+
+/* Append rec to a deduplicated table, indexed under k (its first bytes).
  * Returns the new id (index + 1) or a negative errno. */
-static int64_t table_add(void *parr, size_t *n, size_t *cap, size_t elem,
-			 struct pp_htab *index, uint32_t h, const void *rec)
+static int64_t table_add(struct pprof_builder *b, void *parr, size_t *n, size_t *cap,
+			 size_t elem, struct ix_node **index, const struct ix_key *k,
+			 const void *rec)
 {
 	char *arr;
 	int err = reserve(parr, cap, *n + 1, elem);
 
 	if (!err)
-		err = pp_htab_insert(index, h, (uint32_t)*n);
+		err = ix_add(b, index, k, *n);
 	if (err)
 		return err;
 	memcpy(&arr, parr, sizeof(arr));
@@ -142,36 +246,45 @@ static int64_t table_add(void *parr, size_t *n, size_t *cap, size_t elem,
 
 /* ---- strings ---- */
 
-static bool string_eq(const void *ctx, uint32_t idx, const void *key)
+/* A new string_table entry holding s[0, len). 0 or -ENOMEM. */
+static int str_append(struct pprof_builder *b, const char *s, size_t len,
+		      struct str_node **out)
 {
-	const struct pprof_builder *b = ctx;
+	struct str_node *n;
 
-	return strcmp(b->strings[idx], key) == 0;
+	if (reserve(&b->strings, &b->strings_cap, b->nstrings + 1, sizeof(*b->strings)))
+		return -ENOMEM;
+	n = node_alloc(b, sizeof(*n) + len + 1);
+	if (!n)
+		return -ENOMEM;
+	n->idx = (uint32_t)b->nstrings;
+	memcpy(n->s, s, len);
+	n->s[len] = '\0';
+	b->strings[b->nstrings] = n->s;
+	*out = n;
+	return 0;
 }
 
 /* The string_table index of s (NULL and "" are 0) or a negative errno. */
 static int64_t intern(struct pprof_builder *b, const char *s)
 {
+	struct str_node *n;
+	unsigned hash;
+
 	if (!s || !*s)
 		return 0;
 	size_t len = strlen(s);
-	uint32_t h = pp_hash32(pp_fnv1a(PP_FNV_INIT, s, len));
-	int64_t i = pp_htab_find(&b->string_index, h, string_eq, b, s);
-	if (i >= 0)
-		return i;
-
-	char *copy = malloc(len + 1);
-	int err = copy ? reserve(&b->strings, &b->strings_cap, b->nstrings + 1,
-				 sizeof(*b->strings))
-		       : -ENOMEM;
-	if (!err)
-		err = pp_htab_insert(&b->string_index, h, (uint32_t)b->nstrings);
-	if (err) {
-		free(copy);
-		return err;
-	}
-	memcpy(copy, s, len + 1);
-	b->strings[b->nstrings] = copy;
+	if (len > UINT32_MAX || b->nstrings >= UINT32_MAX)
+		return -E2BIG;
+	HASH_VALUE(s, len, hash);
+	HASH_FIND_BYHASHVALUE(hh, b->string_index, s, len, hash, n);
+	if (n)
+		return n->idx;
+	if (str_append(b, s, len, &n))
+		return -ENOMEM;
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, b->string_index, n->s, len, hash, n);
+	if (!n->hh.tbl) /* out of memory inside uthash: not added */
+		return -ENOMEM;
 	return (int64_t)b->nstrings++;
 }
 
@@ -213,10 +326,8 @@ int pprof_builder_new(const struct pprof_profile_info *info,
 	b->duration_nanos = info->duration_nanos;
 
 	/* string_table[0] is "" (not in the index: intern() maps "" to 0) */
-	if (reserve(&b->strings, &b->strings_cap, 1, sizeof(*b->strings)))
-		goto nomem;
-	b->strings[0] = strdup("");
-	if (!b->strings[0])
+	struct str_node *empty;
+	if (str_append(b, "", 0, &empty))
 		goto nomem;
 	b->nstrings = 1;
 
@@ -239,17 +350,23 @@ void pprof_builder_free(struct pprof_builder *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->nstrings; i++)
-		free(b->strings[i]);
+	HASH_CLEAR(hh, b->string_index);
+	HASH_CLEAR(hh, b->mapping_index);
+	HASH_CLEAR(hh, b->function_index);
+	HASH_CLEAR(hh, b->location_index);
+	HASH_CLEAR(hh, b->pseudo_index);
+	HASH_CLEAR(hh, b->sample_index);
+	while (b->blocks) { /* the nodes, strings among them */
+		struct node_block *next = b->blocks->next;
+
+		free(b->blocks);
+		b->blocks = next;
+	}
 	free(b->strings);
-	pp_htab_free(&b->string_index);
 	free(b->mappings);
-	pp_htab_free(&b->mapping_index);
 	free(b->functions);
-	pp_htab_free(&b->function_index);
 	free(b->locations);
-	pp_htab_free(&b->location_index);
-	pp_htab_free(&b->sample_index);
+	free(b->sample_key);
 	free(b->samples);
 	free(b->lines);
 	free(b->sample_locs);
@@ -259,27 +376,7 @@ void pprof_builder_free(struct pprof_builder *b)
 
 /* ---- mappings ---- */
 
-static uint32_t mapping_hash(const struct map_rec *m)
-{
-	uint64_t h = PP_FNV_INIT;
-
-	h = pp_fnv1a_u64(h, m->start);
-	h = pp_fnv1a_u64(h, m->limit);
-	h = pp_fnv1a_u64(h, m->file_offset);
-	h = pp_fnv1a_u64(h, (uint64_t)m->filename);
-	h = pp_fnv1a_u64(h, (uint64_t)m->build_id);
-	return pp_hash32(h);
-}
-
-static bool mapping_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct map_rec *a = &((const struct pprof_builder *)ctx)->mappings[idx];
-	const struct map_rec *k = key;
-
-	return a->start == k->start && a->limit == k->limit &&
-	       a->file_offset == k->file_offset && a->filename == k->filename &&
-	       a->build_id == k->build_id;
-}
+#define MAP_KEY_LEN offsetof(struct map_rec, has_functions)
 
 int64_t pprof_add_mapping(struct pprof_builder *b,
 			  const struct pprof_mapping_info *m)
@@ -311,12 +408,12 @@ int64_t pprof_add_mapping(struct pprof_builder *b,
 		id = rec.filename < 0 ? rec.filename : rec.build_id;
 		goto fail;
 	}
-	uint32_t h = mapping_hash(&rec);
-	id = pp_htab_find(&b->mapping_index, h, mapping_eq, b, &rec);
+	struct ix_key k = ix_key(&rec, MAP_KEY_LEN);
+	id = ix_find(b->mapping_index, &k);
 	if (id >= 0)
 		return id + 1;
-	id = table_add(&b->mappings, &b->nmappings, &b->mappings_cap,
-		       sizeof(rec), &b->mapping_index, h, &rec);
+	id = table_add(b, &b->mappings, &b->nmappings, &b->mappings_cap,
+		       sizeof(rec), &b->mapping_index, &k, &rec);
 	if (id > 0)
 		return id;
 fail:
@@ -325,26 +422,6 @@ fail:
 }
 
 /* ---- functions ---- */
-
-static uint32_t function_hash(const struct fn_rec *f)
-{
-	uint64_t h = PP_FNV_INIT;
-
-	h = pp_fnv1a_u64(h, (uint64_t)f->name);
-	h = pp_fnv1a_u64(h, (uint64_t)f->system_name);
-	h = pp_fnv1a_u64(h, (uint64_t)f->filename);
-	h = pp_fnv1a_u64(h, (uint64_t)f->start_line);
-	return pp_hash32(h);
-}
-
-static bool function_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct fn_rec *a = &((const struct pprof_builder *)ctx)->functions[idx];
-	const struct fn_rec *k = key;
-
-	return a->name == k->name && a->system_name == k->system_name &&
-	       a->filename == k->filename && a->start_line == k->start_line;
-}
 
 /* The function id of one line's function, or a negative errno. */
 static int64_t add_function(struct pprof_builder *b, const struct pprof_line *l)
@@ -363,12 +440,12 @@ static int64_t add_function(struct pprof_builder *b, const struct pprof_line *l)
 	if (rec.filename < 0)
 		return rec.filename;
 
-	uint32_t h = function_hash(&rec);
-	int64_t i = pp_htab_find(&b->function_index, h, function_eq, b, &rec);
+	struct ix_key k = ix_key(&rec, sizeof(rec)); /* all of it: the key */
+	int64_t i = ix_find(b->function_index, &k);
 	if (i >= 0)
 		return i + 1;
-	return table_add(&b->functions, &b->nfunctions, &b->functions_cap,
-			 sizeof(rec), &b->function_index, h, &rec);
+	return table_add(b, &b->functions, &b->nfunctions, &b->functions_cap,
+			 sizeof(rec), &b->function_index, &k, &rec);
 }
 
 /* ---- locations ---- */
@@ -380,51 +457,15 @@ static bool is_pseudo(const struct loc_rec *l)
 	return l->mapping_id == 0 && l->address == 0;
 }
 
-static uint32_t location_hash(const struct pprof_builder *b,
-			      const struct loc_rec *l)
-{
-	uint64_t h = PP_FNV_INIT;
-
-	h = pp_fnv1a_u64(h, l->mapping_id);
-	h = pp_fnv1a_u64(h, l->address);
-	if (is_pseudo(l)) {
-		for (size_t i = 0; i < l->nlines; i++) {
-			h = pp_fnv1a_u64(h, b->lines[l->line_off + i].function_id);
-			h = pp_fnv1a_u64(h, (uint64_t)b->lines[l->line_off + i].line);
-		}
-	}
-	return pp_hash32(h);
-}
-
-static bool location_eq(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct pprof_builder *b = ctx;
-	const struct loc_rec *a = &b->locations[idx];
-	const struct loc_rec *k = key;
-
-	if (a->mapping_id != k->mapping_id || a->address != k->address)
-		return false;
-	if (!is_pseudo(k))
-		return true;
-	if (a->nlines != k->nlines)
-		return false;
-	for (size_t i = 0; i < k->nlines; i++) {
-		const struct line_rec *x = &b->lines[a->line_off + i];
-		const struct line_rec *y = &b->lines[k->line_off + i];
-
-		if (x->function_id != y->function_id || x->line != y->line)
-			return false;
-	}
-	return true;
-}
+#define LOC_KEY_LEN offsetof(struct loc_rec, line_off)
 
 int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 			   uint64_t address, const struct pprof_line *lines,
 			   size_t nlines)
 {
 	struct loc_rec rec = { .mapping_id = mapping_id, .address = address };
+	struct ix_key k = ix_key(&rec, LOC_KEY_LEN); /* a pseudo one's: its lines */
 	int64_t id;
-	uint32_t h;
 	int err;
 
 	if (!b || (nlines && !lines)) {
@@ -446,8 +487,7 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 	}
 
 	if (!is_pseudo(&rec)) {
-		h = location_hash(b, &rec);
-		id = pp_htab_find(&b->location_index, h, location_eq, b, &rec);
+		id = ix_find(b->location_index, &k);
 		if (id >= 0)
 			return id + 1;
 	}
@@ -472,14 +512,23 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 		};
 	}
 
-	h = location_hash(b, &rec);
 	if (is_pseudo(&rec)) {
-		id = pp_htab_find(&b->location_index, h, location_eq, b, &rec);
+		k = ix_key(&b->lines[b->nlines], nlines * sizeof(*b->lines));
+		id = ix_find(b->pseudo_index, &k);
 		if (id >= 0)
 			return id + 1;
+		id = reserve(&b->locations, &b->locations_cap, b->nlocations + 1,
+			     sizeof(rec));
+		if (!id)
+			id = ix_add(b, &b->pseudo_index, &k, b->nlocations);
+		if (!id) {
+			b->locations[b->nlocations] = rec;
+			id = (int64_t)++b->nlocations;
+		}
+	} else {
+		id = table_add(b, &b->locations, &b->nlocations, &b->locations_cap,
+			       sizeof(rec), &b->location_index, &k, &rec);
 	}
-	id = table_add(&b->locations, &b->nlocations, &b->locations_cap,
-		       sizeof(rec), &b->location_index, h, &rec);
 	if (id > 0) {
 		b->nlines += nlines;
 		return id;
@@ -492,41 +541,32 @@ fail:
 
 /* ---- samples ---- */
 
-/* A sample being added: its location ids and its labels, already in the
- * pools past their used ends. */
-struct sample_key {
-	const uint64_t *locs;
-	size_t nlocs;
-	const struct label_rec *labels;
-	size_t nlabels;
-};
-
-static uint32_t sample_hash(const struct sample_key *k)
+/* The key of the sample being added, whose location ids and labels are
+ * already in the pools past their used ends, in b->sample_key: the number
+ * of locations, the location ids, the labels. Its length, or -ENOMEM. */
+static int64_t sample_key(struct pprof_builder *b, size_t nlocs, size_t nlabels)
 {
-	uint64_t h = pp_fnv1a(PP_FNV_INIT, k->locs, k->nlocs * sizeof(*k->locs));
+	size_t locs = nlocs * sizeof(*b->sample_locs), len = sizeof(uint64_t) + locs;
+	uint64_t n = nlocs;
 
-	return pp_hash32(pp_fnv1a(h, k->labels, k->nlabels * sizeof(*k->labels)));
+	if (nlabels > (SIZE_MAX - len) / sizeof(*b->labels))
+		return -ENOMEM;
+	len += nlabels * sizeof(*b->labels);
+	if (reserve(&b->sample_key, &b->sample_key_cap, len, 1))
+		return -ENOMEM;
+	memcpy(b->sample_key, &n, sizeof(n));
+	if (nlocs) /* with none, the pools may still be NULL */
+		memcpy(b->sample_key + sizeof(n), &b->sample_locs[b->nsample_locs], locs);
+	if (nlabels)
+		memcpy(b->sample_key + sizeof(n) + locs, &b->labels[b->nlabels],
+		       len - sizeof(n) - locs);
+	return (int64_t)len;
 }
 
-static bool sample_eq(const void *ctx, uint32_t idx, const void *key)
+/* Adds value to the sample whose key is k when there is one: 1, else 0. */
+static int aggregate(struct pprof_builder *b, const struct ix_key *k, const int64_t value[2])
 {
-	const struct pprof_builder *b = ctx;
-	const struct sample_rec *r = &b->samples[idx];
-	const struct sample_key *k = key;
-
-	/* memcmp only for n > 0: with none, the pools may still be NULL */
-	return r->nlocs == k->nlocs && r->nlabels == k->nlabels &&
-	       (!k->nlocs ||
-		!memcmp(&b->sample_locs[r->loc_off], k->locs, k->nlocs * sizeof(*k->locs))) &&
-	       (!k->nlabels ||
-		!memcmp(&b->labels[r->label_off], k->labels, k->nlabels * sizeof(*k->labels)));
-}
-
-/* Adds value to the sample equal to k when there is one: 1, else 0. */
-static int aggregate(struct pprof_builder *b, const struct sample_key *k, uint32_t hash,
-		     const int64_t value[2])
-{
-	int64_t idx = pp_htab_find(&b->sample_index, hash, sample_eq, b, k);
+	int64_t idx = ix_find(b->sample_index, k);
 	int64_t *v;
 
 	if (idx < 0)
@@ -543,7 +583,7 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 		     const struct pprof_label *labels, size_t nlabels)
 {
 	struct sample_rec rec = { .value = { count } };
-	uint32_t hash;
+	int64_t keylen;
 	int err;
 
 	if (!b || (nlocations && !location_ids) || (nlabels && !labels)) {
@@ -601,16 +641,18 @@ int pprof_add_sample(struct pprof_builder *b, const uint64_t *location_ids,
 		memcpy(&b->sample_locs[b->nsample_locs], location_ids,
 		       nlocations * sizeof(*location_ids));
 	if (!err) {
-		struct sample_key k = { nlocations ? &b->sample_locs[b->nsample_locs] : NULL,
-					nlocations, nlabels ? &b->labels[b->nlabels] : NULL,
-					nlabels };
+		keylen = sample_key(b, nlocations, nlabels);
+		if (keylen < 0) {
+			err = (int)keylen;
+		} else {
+			struct ix_key k = ix_key(b->sample_key, (size_t)keylen);
 
-		hash = sample_hash(&k);
-		err = aggregate(b, &k, hash, rec.value);
-		if (err > 0)
-			return 0; /* counted in an equal sample: the pools' tails are reused */
-		if (!err)
-			err = pp_htab_insert(&b->sample_index, hash, (uint32_t)b->nsamples);
+			err = aggregate(b, &k, rec.value);
+			if (err > 0)
+				return 0; /* counted in an equal sample: the pools' tails are reused */
+			if (!err)
+				err = ix_add(b, &b->sample_index, &k, b->nsamples);
+		}
 	}
 	if (err) {
 		pprof_log("add sample: %s", strerror(-err));

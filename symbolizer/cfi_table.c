@@ -13,7 +13,7 @@
  *     with a "no CFI" row, overwritten when the next range starts at the
  *     same pc; a malformed program ends with it where its rules stop.
  * Rows are emitted in pc order into growing arrays; a row with the same rule
- * as the one before is dropped; rules are interned through a hash table.
+ * as the one before is dropped; rules are interned through a uthash table.
  * The whole build is O(CFI entries + instructions + rows), and capped in
  * both (cfi_table.h): a file is input from whoever can run it.
  */
@@ -28,7 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uthash.h>
+
 #include "cfi_program.h"
+#include "grow.h"
 
 #define MAX_RULES 65535 /* rule index 0 is "no CFI" */
 
@@ -62,6 +65,13 @@ struct span {
 
 enum plt_kind { PLT_LAZY = 1, PLT_LAZY_IBT, PLT_JMP };
 
+/* A rule in the index (the rules array moves as it grows). */
+struct rule_node {
+	UT_hash_handle hh;
+	struct cfi_rule rule;
+	uint32_t idx;
+};
+
 struct build {
 	Elf *elf;
 	Elf_Data *data;         /* raw CFI section */
@@ -77,27 +87,8 @@ struct build {
 	size_t nrows, rows_cap;
 	struct cfi_rule *rules;
 	size_t nrules, rules_cap;
-	uint32_t *hash;         /* rule index + 1, 0: empty */
-	size_t hash_cap;
+	struct rule_node *rule_index; /* uthash: the rules, interned */
 };
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 /* The vaddr of a byte of the CFI section. */
 static uint64_t vaddr_of(const struct build *b, const uint8_t *p)
@@ -161,7 +152,7 @@ static int add_cie(struct build *b, uint64_t off, const Dwarf_CIE *e)
 {
 	struct cie *c;
 
-	if (grow((void **)&b->cies, &b->cies_cap, b->ncies + 1, sizeof(*b->cies)))
+	if (array_reserve(&b->cies, &b->cies_cap, b->ncies + 1, sizeof(*b->cies)))
 		return -ENOMEM;
 	c = &b->cies[b->ncies++];
 	memset(c, 0, sizeof(*c));
@@ -192,7 +183,7 @@ static int add_span(struct build *b, uint64_t lo, uint64_t hi, int plt)
 {
 	if (hi <= lo || lo == 0)  /* empty, or code the linker discarded */
 		return 0;
-	if (grow((void **)&b->spans, &b->spans_cap, b->nspans + 1,
+	if (array_reserve(&b->spans, &b->spans_cap, b->nspans + 1,
 		 sizeof(*b->spans)))
 		return -ENOMEM;
 	b->spans[b->nspans++] = (struct span){ .lo = lo, .hi = hi, .plt = plt };
@@ -272,59 +263,30 @@ static int read_entries(struct build *b)
 
 /* ---- rules -------------------------------------------------------------- */
 
-static uint32_t rule_hash(const struct cfi_rule *r)
-{
-	uint32_t h = 2166136261u;
-	const uint8_t *p = (const uint8_t *)r;
-
-	for (size_t i = 0; i < sizeof(*r); i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-static int rehash(struct build *b, size_t cap)
-{
-	uint32_t *h = calloc(cap, sizeof(*h));
-
-	if (!h)
-		return -ENOMEM;
-	for (size_t i = 0; i < b->nrules; i++) {
-		size_t j = rule_hash(&b->rules[i]) & (cap - 1);
-
-		while (h[j])
-			j = (j + 1) & (cap - 1);
-		h[j] = (uint32_t)i + 1;
-	}
-	free(b->hash);
-	b->hash = h;
-	b->hash_cap = cap;
-	return 0;
-}
-
 /* The index of rule r, interned. Rules are compared bytewise: callers build
  * them from a zeroed struct, so padding is zero too. */
 static int intern_rule(struct build *b, const struct cfi_rule *r)
 {
-	size_t j;
+	struct rule_node *n;
 
-	if ((b->nrules + 1) * 2 > b->hash_cap &&
-	    rehash(b, b->hash_cap ? b->hash_cap * 2 : 256))
-		return -ENOMEM;
-	j = rule_hash(r) & (b->hash_cap - 1);
-	while (b->hash[j]) {
-		uint32_t i = b->hash[j] - 1;
-
-		if (!memcmp(&b->rules[i], r, sizeof(*r)))
-			return (int)i;
-		j = (j + 1) & (b->hash_cap - 1);
-	}
+	HASH_FIND(hh, b->rule_index, r, sizeof(*r), n);
+	if (n)
+		return (int)n->idx;
 	if (b->nrules > MAX_RULES)
 		return -E2BIG;
-	if (grow((void **)&b->rules, &b->rules_cap, b->nrules + 1,
-		 sizeof(*b->rules)))
+	if (array_reserve(&b->rules, &b->rules_cap, b->nrules + 1, sizeof(*b->rules)))
 		return -ENOMEM;
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->rule = *r;
+	n->idx = (uint32_t)b->nrules;
+	HASH_ADD(hh, b->rule_index, rule, sizeof(*r), n);
+	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
+		free(n);
+		return -ENOMEM;
+	}
 	b->rules[b->nrules] = *r;
-	b->hash[j] = (uint32_t)b->nrules + 1;
 	return (int)b->nrules++;
 }
 
@@ -338,19 +300,13 @@ static int emit(struct build *b, uint64_t pc, int rule)
 		return 0;
 	if (b->nrows == CFI_TABLE_MAX_ROWS)
 		return -E2BIG;
-	if (b->nrows == b->rows_cap) {
-		size_t cap = b->rows_cap ? b->rows_cap * 2 : 1024;
-		uint64_t *pc_arr = realloc(b->row_pc, cap * sizeof(*pc_arr));
-		uint16_t *rule_arr;
+	if (b->nrows == b->rows_cap) { /* one capacity, two arrays */
+		size_t pc_cap = b->rows_cap, rule_cap = b->rows_cap;
 
-		if (!pc_arr)
+		if (array_reserve(&b->row_pc, &pc_cap, b->nrows + 1, sizeof(*b->row_pc)) ||
+		    array_reserve(&b->row_rule, &rule_cap, b->nrows + 1, sizeof(*b->row_rule)))
 			return -ENOMEM;
-		b->row_pc = pc_arr;
-		rule_arr = realloc(b->row_rule, cap * sizeof(*rule_arr));
-		if (!rule_arr)
-			return -ENOMEM;
-		b->row_rule = rule_arr;
-		b->rows_cap = cap;
+		b->rows_cap = pc_cap;
 	}
 	b->row_pc[b->nrows] = pc;
 	b->row_rule[b->nrows] = (uint16_t)rule;
@@ -570,6 +526,7 @@ int cfi_table_build(int fd, struct cfi_table **out)
 {
 	struct build b;
 	struct cfi_rule none;
+	struct rule_node *rn, *rn_next;
 	Elf_Scn *scn;
 	GElf_Ehdr eh;
 	bool is_eh = false;
@@ -607,7 +564,10 @@ out:
 	free(b.row_pc);
 	free(b.row_rule);
 	free(b.rules);
-	free(b.hash);
+	HASH_ITER(hh, b.rule_index, rn, rn_next) {
+		HASH_DEL(b.rule_index, rn);
+		free(rn);
+	}
 	return err;
 }
 

@@ -34,6 +34,7 @@
 
 #include "elf_limits.h"
 #include "elf_object.h"
+#include "grow.h"
 #include "opts.h"
 #include "safe_open.h"
 #include "sym_clock.h"
@@ -319,15 +320,8 @@ static void add_missing(struct debug_finder *f, const uint8_t *id, size_t len)
 	size_t i = missing_pos(f, id, len);
 	uint8_t *copy;
 
-	if (f->nmissing == f->cap_missing) {
-		size_t cap = f->cap_missing ? 2 * f->cap_missing : 16;
-		struct build_id *m = reallocarray(f->missing, cap, sizeof(*m));
-
-		if (!m)
-			return;
-		f->missing = m;
-		f->cap_missing = cap;
-	}
+	if (array_reserve(&f->missing, &f->cap_missing, f->nmissing + 1, sizeof(*f->missing)))
+		return;
 	copy = malloc(len);
 	if (!copy)
 		return;

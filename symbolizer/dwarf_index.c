@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "elf_object.h"
+#include "grow.h"
 #include "strtab.h"
 
 #define NONE UINT32_MAX
@@ -94,25 +95,6 @@ struct build {
 	uint32_t *file_off;
 	size_t file_off_cap;
 };
-
-/* Makes room for one more element in *p (n used, *cap allocated). */
-static int reserve(void **p, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? 2 * *cap : 256;
-	if (ncap > SIZE_MAX / elem)
-		return -ENOMEM;
-	q = realloc(*p, ncap * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = ncap;
-	return 0;
-}
 
 /* Shrinks an array to its used size (keeping it if realloc fails). */
 static void *trim(void *p, size_t n, size_t elem)
@@ -181,7 +163,7 @@ static int add_cu_rows(struct build *b)
 	for (size_t i = 0; i < b->ncu_rows; i++) {
 		const struct raw_row *r = &b->cu_rows[i];
 
-		if (reserve((void **)&b->rows, &b->rows_cap, b->nrows, sizeof(*b->rows)))
+		if (array_reserve(&b->rows, &b->rows_cap, b->nrows + 1, sizeof(*b->rows)))
 			return -ENOMEM;
 		b->rows[b->nrows++] = r->end ? (struct row){ r->addr, NONE, 0 }
 					     : (struct row){ r->addr, r->file, r->line };
@@ -238,14 +220,8 @@ static int begin_cu(struct build *b, Dwarf_Die *cu)
 	b->ncu_rows = 0;
 	if (dwarf_getsrclines(cu, &lines, &nlines) || dwarf_getsrcfiles(cu, &b->files, &b->nfiles))
 		return 0; /* no line table: no files either */
-	if (b->nfiles > b->file_off_cap) {
-		uint32_t *p = realloc(b->file_off, b->nfiles * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		b->file_off = p;
-		b->file_off_cap = b->nfiles;
-	}
+	if (array_reserve(&b->file_off, &b->file_off_cap, b->nfiles, sizeof(*b->file_off)))
+		return -ENOMEM;
 	memset(b->file_off, 0xff, b->nfiles * sizeof(*b->file_off)); /* NONE */
 	for (size_t i = 0; i < nlines; i++) {
 		Dwarf_Line *l = dwarf_onesrcline(lines, i);
@@ -268,7 +244,7 @@ static int begin_cu(struct build *b, Dwarf_Die *cu)
 			}
 		}
 		if (b->ncu_rows == UINT32_MAX ||
-		    reserve((void **)&b->cu_rows, &b->cu_rows_cap, b->ncu_rows, sizeof(*b->cu_rows)))
+		    array_reserve(&b->cu_rows, &b->cu_rows_cap, b->ncu_rows + 1, sizeof(*b->cu_rows)))
 			return -ENOMEM;
 		b->cu_rows[b->ncu_rows++] = r;
 	}
@@ -321,13 +297,13 @@ static int add_node(struct build *b, Dwarf_Die *die, uint32_t parent, uint32_t d
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (!lo || lo >= hi)
 			continue;
-		if (reserve((void **)&b->ranges, &b->ranges_cap, b->nranges, sizeof(*b->ranges)))
+		if (array_reserve(&b->ranges, &b->ranges_cap, b->nranges + 1, sizeof(*b->ranges)))
 			return -ENOMEM;
 		b->ranges[b->nranges++] = (struct raw_range){ lo, hi, id, depth };
 	}
 	if (b->nranges == first)
 		return 0;
-	if (reserve((void **)&ix->nodes, &b->nodes_cap, ix->nnodes, sizeof(*ix->nodes)))
+	if (array_reserve(&ix->nodes, &b->nodes_cap, ix->nnodes + 1, sizeof(*ix->nodes)))
 		return -ENOMEM;
 	n = &ix->nodes[ix->nnodes];
 	name = die_name(die);
@@ -397,17 +373,13 @@ static int emit(struct build *b, uint64_t from, uint64_t to, uint32_t node)
 
 	if (from >= to || (ix->nsegs && ix->seg_node[ix->nsegs - 1] == node))
 		return 0;
-	cap = b->segs_cap;
-	if (reserve((void **)&ix->seg_start, &cap, ix->nsegs, sizeof(*ix->seg_start)))
+	cap = b->segs_cap; /* one capacity, two arrays */
+	if (array_reserve(&ix->seg_start, &cap, ix->nsegs + 1, sizeof(*ix->seg_start)))
 		return -ENOMEM;
-	if (cap != b->segs_cap) {
-		uint32_t *p = realloc(ix->seg_node, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		ix->seg_node = p;
-		b->segs_cap = cap;
-	}
+	cap = b->segs_cap;
+	if (array_reserve(&ix->seg_node, &cap, ix->nsegs + 1, sizeof(*ix->seg_node)))
+		return -ENOMEM;
+	b->segs_cap = cap;
 	ix->seg_start[ix->nsegs] = from;
 	ix->seg_node[ix->nsegs++] = node;
 	return 0;
@@ -439,7 +411,7 @@ static int finish_segments(struct build *b)
 		err = emit(b, cur, r.lo, depth ? stack[depth - 1].node : NONE);
 		cur = r.lo;
 		if (!err)
-			err = reserve((void **)&stack, &cap, depth, sizeof(*stack));
+			err = array_reserve(&stack, &cap, depth + 1, sizeof(*stack));
 		if (!err)
 			stack[depth++] = r;
 	}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "text_scan.h"
 
 struct kcand {
@@ -221,21 +222,9 @@ int kallsyms_parse(const char *buf, size_t len, struct kallsyms **out)
 		bool keep;
 
 		pos = (size_t)(eol - buf) + (nl ? 1 : 0);
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 1024;
-			struct kcand *nc;
-
-			if (ncap > SIZE_MAX / sizeof(*nc)) {
-				err = -ENOMEM;
-				goto out;
-			}
-			nc = realloc(c, ncap * sizeof(*nc));
-			if (!nc) {
-				err = -ENOMEM;
-				goto out;
-			}
-			c = nc;
-			cap = ncap;
+		if (array_reserve(&c, &cap, n + 1, sizeof(*c))) {
+			err = -ENOMEM;
+			goto out;
 		}
 		err = parse_line(line, eol, &c[n], &keep, &nonzero);
 		if (err)

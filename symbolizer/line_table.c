@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 int line_table_parse(const char *buf, size_t len, size_t entry_size, line_parse_fn parse,
 		     struct line_table *out)
 {
@@ -29,17 +31,9 @@ int line_table_parse(const char *buf, size_t len, size_t entry_size, line_parse_
 		const char *eol = nl ? nl : buf + len;
 
 		pos = (size_t)(eol - buf) + (nl ? 1 : 0);
-		if (t.n == t.cap) {
-			size_t ncap = t.cap ? 2 * t.cap : 32;
-			void *ne = ncap <= SIZE_MAX / entry_size ?
-					   realloc(t.entries, ncap * entry_size) : NULL;
-
-			if (!ne) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			t.entries = ne;
-			t.cap = ncap;
+		if (array_reserve(&t.entries, &t.cap, t.n + 1, entry_size)) {
+			err = -ENOMEM;
+			goto fail;
 		}
 		err = parse(line, eol, (char *)t.entries + t.n * entry_size, &next);
 		if (err)

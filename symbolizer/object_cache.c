@@ -1,13 +1,15 @@
 /* object_cache.c - see object_cache.h.
  *
- * One chained hash table holds file objects and "could not open" markers,
- * keyed by (kind, dev, ino); the [vdso] is one object of its own. An
+ * One uthash table holds file objects and "could not open" markers, keyed
+ * by (dev, ino, kind); the [vdso] is one object of its own. An
  * object replaced in the table because its file changed leaves the table
  * at once (before anything else looks at the table, so nothing can alias
  * it on the way out) and is freed when its last reference goes.
  * Unreferenced objects in the table are on a doubly linked LRU list, most
- * recently released first. The build-id index is keyed by (build-id, owner
- * uid).
+ * recently released first. The build-id index, a second uthash table, is
+ * keyed by (owner uid, build-id). An entry that uthash has no memory to add
+ * is left out: an object not in the table is freed by its last release, one
+ * not in the build-id index is not shared.
  */
 #include "object_cache.h"
 
@@ -27,32 +29,20 @@ enum { OBJ_FILE, OBJ_IMAGE, OBJ_UNOPENABLE };
 
 #define VDSO_MAX_SIZE (1u << 20)
 
-#define BUILD_ID_BUCKETS 1024 /* chains stay short: objects are capped */
+#define KEY_LEN (offsetof(struct object, kind) + sizeof(int) - offsetof(struct object, dev))
 
 struct object_cache {
-	struct object **buckets;
-	size_t nbuckets;   /* power of two */
-	size_t count;      /* entries in the table */
+	struct object *table;
 	struct object *vdso;      /* ours, parsed on first use */
 	bool vdso_tried;
 	const void *vdso_image;   /* our own [vdso] in memory */
 	size_t vdso_size;
 	struct object *lru_head, *lru_tail; /* unreferenced, in the table */
-	struct object *by_build_id[BUILD_ID_BUCKETS];
+	struct object *by_build_id;
 	size_t cap;        /* 0: none */
 	bool cfi;          /* build unwind tables */
 	struct object_cache_stats stats;
 };
-
-static size_t hash_key(int kind, uint64_t dev, uint64_t ino, size_t nbuckets)
-{
-	uint64_t h = dev * 0x9e3779b97f4a7c15ull ^ ino ^ ((uint64_t)kind << 56);
-
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 29;
-	return (size_t)h & (nbuckets - 1);
-}
 
 int object_cache_new(size_t cap_bytes, bool cfi, struct object_cache **out)
 {
@@ -64,23 +54,22 @@ int object_cache_new(size_t cap_bytes, bool cfi, struct object_cache **out)
 	c->cap = cap_bytes;
 	c->cfi = cfi;
 	c->stats.cap = cap_bytes;
-	c->nbuckets = 256;
-	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
-	if (!c->buckets) {
-		free(c);
-		return -ENOMEM;
-	}
 	*out = c;
 	return 0;
 }
 
-static size_t build_id_hash(const char *hex)
+/* Writes the build-id index's key of (uid, hex) to key; its length, or 0
+ * when hex is too long to be shared. */
+static size_t build_key(char key[sizeof(((struct object *)0)->build_key)], uint32_t uid,
+			const char *hex)
 {
-	uint64_t h = 1469598103934665603ull;
+	size_t len = strlen(hex);
 
-	for (; *hex; hex++)
-		h = (h ^ (unsigned char)*hex) * 1099511628211ull;
-	return (size_t)h & (BUILD_ID_BUCKETS - 1);
+	if (len > 2 * OBJECT_BUILD_ID_MAX)
+		return 0;
+	memcpy(key, &uid, sizeof(uid));
+	memcpy(key + sizeof(uid), hex, len);
+	return sizeof(uid) + len;
 }
 
 /* A build-id is the same build only as far as its owner says so: anyone
@@ -90,37 +79,34 @@ static size_t build_id_hash(const char *hex)
  * copy with another's (or root's) original. */
 static struct object *find_by_build_id(struct object_cache *c, const char *hex, uint32_t uid)
 {
-	struct object *o = c->by_build_id[build_id_hash(hex)];
+	char key[sizeof(((struct object *)0)->build_key)];
+	size_t len = build_key(key, uid, hex);
+	struct object *o = NULL;
 
-	while (o && (o->uid != uid || strcmp(o->elf->build_id, hex)))
-		o = o->bnext;
+	if (len)
+		HASH_FIND(bhh, c->by_build_id, key, len, o);
 	return o;
 }
 
 /* Indexes a parsed file object by its build-id, unless one is there. */
 static void index_build_id(struct object_cache *c, struct object *o)
 {
-	size_t h;
+	size_t len;
 
 	if (!o->elf || !o->elf->build_id[0] || find_by_build_id(c, o->elf->build_id, o->uid))
 		return;
-	h = build_id_hash(o->elf->build_id);
-	o->bnext = c->by_build_id[h];
-	c->by_build_id[h] = o;
+	len = build_key(o->build_key, o->uid, o->elf->build_id);
+	if (!len)
+		return;
+	HASH_ADD_KEYPTR(bhh, c->by_build_id, o->build_key, len, o);
+	o->in_build_ids = o->bhh.tbl != NULL; /* NULL: no memory, not shared */
 }
 
 static void unindex_build_id(struct object_cache *c, struct object *o)
 {
-	struct object **pp;
-
-	if (!o->elf || !o->elf->build_id[0])
-		return;
-	for (pp = &c->by_build_id[build_id_hash(o->elf->build_id)]; *pp; pp = &(*pp)->bnext) {
-		if (*pp == o) {
-			*pp = o->bnext;
-			return;
-		}
-	}
+	if (o->in_build_ids)
+		HASH_DELETE(bhh, c->by_build_id, o);
+	o->in_build_ids = false;
 }
 
 static void unlink_from_table(struct object_cache *c, struct object *o);
@@ -165,22 +151,18 @@ void object_cache_free(struct object_cache *c)
 	if (!c)
 		return;
 	/* Aliases are freed as table entries of their own, not by their
-	 * object (which would unlink them from the chains being walked). */
-	for (size_t i = 0; i < c->nbuckets; i++)
-		for (o = c->buckets[i]; o; o = o->hnext)
-			o->aliases = NULL;
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		for (o = c->buckets[i]; o; o = next) {
-			next = o->hnext;
-			if (o->alias_of)
-				free(o);
-			else
-				free_object(c, o);
-		}
+	 * object (which would take them out of the table being walked). */
+	HASH_ITER(hh, c->table, o, next)
+		o->aliases = NULL;
+	HASH_ITER(hh, c->table, o, next) {
+		HASH_DELETE(hh, c->table, o);
+		if (o->alias_of)
+			free(o);
+		else
+			free_object(c, o);
 	}
 	if (c->vdso)
 		free_object(c, c->vdso);
-	free(c->buckets);
 	free(c);
 }
 
@@ -199,43 +181,13 @@ static void lru_push_head(struct object_cache *c, struct object *o)
 	c->lru_head = o;
 }
 
-static struct object **find_slot(struct object_cache *c, int kind, uint64_t dev,
-				 uint64_t ino)
+/* The table's entry for (kind, dev, ino), or NULL. */
+static struct object *find(struct object_cache *c, int kind, uint64_t dev, uint64_t ino)
 {
-	struct object **pp = &c->buckets[hash_key(kind, dev, ino, c->nbuckets)];
+	struct object key = { .dev = dev, .ino = ino, .kind = kind }, *o;
 
-	for (; *pp; pp = &(*pp)->hnext)
-		if ((*pp)->kind == kind && (*pp)->dev == dev && (*pp)->ino == ino)
-			break;
-	return pp;
-}
-
-/* Doubles the table when it holds more entries than buckets. Failing to
- * grow is harmless: chains just get longer. */
-static void maybe_grow(struct object_cache *c)
-{
-	size_t n = c->nbuckets * 2;
-	struct object **nb;
-
-	if (c->count < c->nbuckets || n > SIZE_MAX / sizeof(*nb))
-		return;
-	nb = calloc(n, sizeof(*nb));
-	if (!nb)
-		return;
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		struct object *o = c->buckets[i], *next;
-
-		for (; o; o = next) {
-			size_t h = hash_key(o->kind, o->dev, o->ino, n);
-
-			next = o->hnext;
-			o->hnext = nb[h];
-			nb[h] = o;
-		}
-	}
-	free(c->buckets);
-	c->buckets = nb;
-	c->nbuckets = n;
+	HASH_FIND(hh, c->table, &key.dev, KEY_LEN, o);
+	return o;
 }
 
 static struct object *new_object(struct object_cache *c, int kind)
@@ -259,12 +211,8 @@ static void add_bytes(struct object_cache *c, struct object *o, size_t bytes)
 
 static void unlink_from_table(struct object_cache *c, struct object *o)
 {
-	struct object **pp = find_slot(c, o->kind, o->dev, o->ino);
-
-	if (*pp == o) {
-		*pp = o->hnext;
-		c->count--;
-	}
+	if (o->in_table)
+		HASH_DELETE(hh, c->table, o);
 	o->in_table = false;
 }
 
@@ -299,16 +247,11 @@ void object_cache_release(struct object_cache *c, struct object *o)
 	trim(c);
 }
 
-/* Takes the entry at *slot, an older version of the file, out of the
- * table: an alias is freed, an object freed now if unused, else by its
- * last release. */
-static void drop_stale(struct object_cache *c, struct object **slot)
+/* Takes old, an older version of the file, out of the table: an alias is
+ * freed, an object freed now if unused, else by its last release. */
+static void drop_stale(struct object_cache *c, struct object *old)
 {
-	struct object *old = *slot;
-
-	*slot = old->hnext;
-	c->count--;
-	old->in_table = false;
+	unlink_from_table(c, old);
 	if (old->alias_of) {
 		unhook_alias(old);
 		c->stats.bytes -= old->bytes;
@@ -320,14 +263,13 @@ static void drop_stale(struct object_cache *c, struct object **slot)
 	}
 }
 
-/* Puts o in the table at slot, which must be empty (see drop_stale). */
-static void insert(struct object_cache *c, struct object **slot, struct object *o)
+/* Puts o in the table, which must have no entry of its key (see
+ * drop_stale). False when uthash had no memory for it: o is not in it. */
+static bool insert(struct object_cache *c, struct object *o)
 {
-	o->in_table = true;
-	o->hnext = *slot;
-	*slot = o;
-	c->count++;
-	maybe_grow(c);
+	HASH_ADD(hh, c->table, dev, KEY_LEN, o);
+	o->in_table = o->hh.tbl != NULL;
+	return o->in_table;
 }
 
 /* Counts a file (or its DWARF or CFI: what) left unread over a cap; the
@@ -383,9 +325,9 @@ static bool same_version(const struct object *o, const struct stat *st)
  * least as good, puts an alias for the file in the table and answers with
  * that object (*out). */
 static int share_by_build_id(struct object_cache *c, int fd, const struct stat *st,
-			     struct object **slot, struct object **out)
+			     struct object **out)
 {
-	char hex[2 * 64 + 1];
+	char hex[2 * OBJECT_BUILD_ID_MAX + 1];
 	struct object *same, *alias;
 	bool has_symtab;
 
@@ -398,10 +340,15 @@ static int share_by_build_id(struct object_cache *c, int fd, const struct stat *
 	if (!alias)
 		return -ENOMEM;
 	set_file_key(alias, st);
+	if (!insert(c, alias)) {
+		c->stats.bytes -= alias->bytes;
+		c->stats.objects--;
+		free(alias);
+		return -ENOMEM;
+	}
 	alias->alias_of = same;
 	alias->alias_next = same->aliases;
 	same->aliases = alias;
-	insert(c, slot, alias);
 	take_ref(c, same);
 	c->stats.build_id_hits++;
 	*out = same;
@@ -466,7 +413,7 @@ static int parse_file(struct object_cache *c, int fd, int err, const char *why,
 int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 			struct object **out)
 {
-	struct object **slot, *o;
+	struct object *o;
 	struct stat st;
 	char why[128];
 	int err, limits;
@@ -476,8 +423,7 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 		return -errno;
 	if (!S_ISREG(st.st_mode)) /* a device or FIFO: never read it */
 		return 0;
-	slot = find_slot(c, OBJ_FILE, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
-	o = *slot;
+	o = find(c, OBJ_FILE, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
 	if (o && same_version(o, &st)) {
 		c->stats.hits++;
 		o = o->alias_of ? o->alias_of : o;
@@ -486,10 +432,10 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 		return 0;
 	}
 	if (o) /* out of the table before the build-id index is asked */
-		drop_stale(c, slot);
+		drop_stale(c, o);
 	limits = elf_limits_check(fd, (uint64_t)st.st_size, why, sizeof(why));
 	if (!limits) {
-		err = share_by_build_id(c, fd, &st, slot, out);
+		err = share_by_build_id(c, fd, &st, out);
 		if (err || *out)
 			return err;
 	}
@@ -505,9 +451,8 @@ int object_cache_get_fd(struct object_cache *c, int fd, const char *name,
 	if (err)
 		return err;
 	set_file_key(o, &st);
-	slot = find_slot(c, OBJ_FILE, o->dev, o->ino); /* trim may have moved it */
 	take_ref(c, o); /* before insert: a new object is in no LRU list */
-	insert(c, slot, o);
+	insert(c, o); /* without memory, not cached: freed by its last release */
 	index_build_id(c, o);
 	*out = o;
 	trim(c);
@@ -593,17 +538,19 @@ int object_cache_attach_dwarf(struct object_cache *c, struct object *o, int fd,
 
 int object_cache_note_unopenable(struct object_cache *c, uint64_t dev, uint64_t ino)
 {
-	struct object **slot = find_slot(c, OBJ_UNOPENABLE, dev, ino);
 	struct object *o;
 
-	if (*slot)
+	if (find(c, OBJ_UNOPENABLE, dev, ino))
 		return 0;
 	o = new_object(c, OBJ_UNOPENABLE);
 	if (!o)
 		return 1;
 	o->dev = dev;
 	o->ino = ino;
-	insert(c, slot, o);
+	if (!insert(c, o)) {
+		free_object(c, o);
+		return 1;
+	}
 	lru_push_head(c, o); /* unreferenced from the start */
 	trim(c);
 	return 1;

@@ -3,7 +3,7 @@
  * An object is one file as identified by fstat(): (st_dev, st_ino), checked
  * against st_size and st_mtime so a file rewritten in place, or an inode
  * number reused after a delete, is parsed again rather than answered from a
- * stale table. Lookups hash the key (chained table, doubled as it fills).
+ * stale table. Lookups hash the key (uthash, the project's one hash table).
  * Files with the same GNU build-id and the same owner are the same build,
  * so a new file whose build-id is already cached for its owner (root's
  * libc in two containers, or a copy) becomes an alias of that object and
@@ -44,9 +44,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uthash.h>
+
 #include "cfi_table.h"
 #include "dwarf_index.h"
 #include "elf_object.h"
+
+/* Longer build-ids are not shared (elf_object_peek_fd() reads at most this). */
+#define OBJECT_BUILD_ID_MAX 64
 
 struct object {
 	struct elf_object *elf;  /* NULL: no symbols */
@@ -54,19 +59,22 @@ struct object {
 	struct cfi_table *cfi;   /* NULL: no unwind tables, or not asked for */
 	bool debug_searched;     /* separate debug file looked for already */
 	/* cache bookkeeping, private to object_cache.c */
-	struct object *hnext;    /* hash chain, or the images list */
+	UT_hash_handle hh;       /* the table, by (dev, ino, kind) */
+	UT_hash_handle bhh;      /* the build-id index, by build_key */
 	struct object *lru_prev, *lru_next; /* while refs == 0 */
-	struct object *bnext;    /* build-id chain */
 	struct object *alias_of; /* an alias: another file, same contents */
 	struct object *aliases;  /* the aliases of this object, via alias_next */
 	struct object *alias_next;
 	unsigned refs;           /* mappings using it */
 	uint32_t uid;            /* owner of the file */
 	bool in_table;           /* false once replaced by a newer version */
-	int kind;                /* file, image, or unopenable marker */
+	bool in_build_ids;       /* in the build-id index */
 	size_t bytes;            /* memory held */
-	uint64_t dev, ino;
+	uint64_t dev, ino;       /* the table's key: dev, ino, kind, adjacent */
+	int kind;                /* file, image, or unopenable marker */
 	int64_t size, mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+	/* the build-id index's key: uid, then the build-id's hex (no NUL) */
+	char build_key[sizeof(uint32_t) + 2 * OBJECT_BUILD_ID_MAX];
 };
 
 struct object_cache_stats {

@@ -1,7 +1,7 @@
 /* symbolizer.c - processes, their mappings, and the kernel; see symbolizer.h.
  *
  * Layout of the state:
- *  - processes: a chained hash table by pid. A process holds an array of
+ *  - processes: a uthash table by pid. A process holds an array of
  *    pointers to its executable mappings, sorted by start address, searched
  *    by bisection. A pid that could not be tracked gets an entry with the
  *    error, so resolving its addresses does not hit /proc each time.
@@ -69,6 +69,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <uthash.h>
+
 #include "debug_find.h"
 #include "elf_limits.h"
 #include "kallsyms.h"
@@ -117,7 +119,7 @@ struct mapping {
 };
 
 struct process {
-	struct process *hnext;
+	UT_hash_handle hh;       /* in the table by pid (older ones: unused) */
 	pid_t pid;
 	pid_t nspid;             /* the pid in its own pid namespace */
 	uid_t euid;              /* who may own its perf map (or root) */
@@ -156,8 +158,7 @@ struct symbolizer {
 
 	struct object_cache *objects;
 	struct debug_finder *debug;
-	struct process **procs;  /* hash buckets, power of two */
-	size_t nprocs_buckets, nprocs;
+	struct process *procs;   /* uthash table, by pid */
 
 	uint64_t generation;     /* symbolizer_forget_exited() calls */
 	dev_t root_dev;          /* our "/" */
@@ -207,8 +208,6 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 		s->kallsyms_path = strdup(kallsyms);
 	else if (asprintf(&s->kallsyms_path, "%s/kallsyms", proc_dir) < 0)
 		s->kallsyms_path = NULL;
-	s->nprocs_buckets = 256;
-	s->procs = calloc(s->nprocs_buckets, sizeof(*s->procs));
 	{
 		struct stat root;
 
@@ -223,7 +222,7 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 		err = debug_finder_new(&dopts, &s->debug);
 	if (!err && OPT(opts, unwind_tables, 0) && !OPT(opts, no_libunwind, 0))
 		err = ulw_new(ULW_DEFAULT_CACHE_BYTES, &s->ulw);
-	if (err || !s->proc_dir || !s->kallsyms_path || !s->procs) {
+	if (err || !s->proc_dir || !s->kallsyms_path) {
 		symbolizer_free(s);
 		return err ? err : -ENOMEM;
 	}
@@ -277,15 +276,12 @@ void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; s->procs && i < s->nprocs_buckets; i++) {
-		struct process *p = s->procs[i], *next;
+	struct process *p, *next;
 
-		for (; p; p = next) {
-			next = p->hnext;
-			free_process(s, p);
-		}
+	HASH_ITER(hh, s->procs, p, next) {
+		HASH_DELETE(hh, s->procs, p);
+		free_process(s, p);
 	}
-	free(s->procs);
 	mountinfo_free(&s->mounts.table);
 	object_cache_free(s->objects);
 	debug_finder_free(s->debug);
@@ -298,59 +294,27 @@ void symbolizer_free(struct symbolizer *s)
 
 /* ---- process table --------------------------------------------------- */
 
-static size_t pid_hash(pid_t pid, size_t nbuckets)
-{
-	return (size_t)((uint32_t)pid * 2654435761u) & (nbuckets - 1);
-}
-
 static struct process *find_process(const struct symbolizer *s, pid_t pid)
 {
-	struct process *p = s->procs[pid_hash(pid, s->nprocs_buckets)];
+	struct process *p;
 
-	while (p && p->pid != pid)
-		p = p->hnext;
+	HASH_FIND_INT(s->procs, &pid, p);
 	return p;
 }
 
-static void grow_procs(struct symbolizer *s)
-{
-	size_t n = s->nprocs_buckets * 2;
-	struct process **nb;
-
-	if (n > SIZE_MAX / sizeof(*nb))
-		return;
-	nb = calloc(n, sizeof(*nb));
-	if (!nb)
-		return; /* longer chains, still correct */
-	for (size_t i = 0; i < s->nprocs_buckets; i++) {
-		struct process *p = s->procs[i], *next;
-
-		for (; p; p = next) {
-			size_t h = pid_hash(p->pid, n);
-
-			next = p->hnext;
-			p->hnext = nb[h];
-			nb[h] = p;
-		}
-	}
-	free(s->procs);
-	s->procs = nb;
-	s->nprocs_buckets = n;
-}
-
+/* A new, empty process in the table; NULL without memory. */
 static struct process *add_process(struct symbolizer *s, pid_t pid)
 {
 	struct process *p = calloc(1, sizeof(*p));
-	size_t h;
 
 	if (!p)
 		return NULL;
 	p->pid = pid;
-	h = pid_hash(pid, s->nprocs_buckets);
-	p->hnext = s->procs[h];
-	s->procs[h] = p;
-	if (++s->nprocs > s->nprocs_buckets)
-		grow_procs(s);
+	HASH_ADD_INT(s->procs, pid, p);
+	if (!p->hh.tbl) { /* out of memory inside uthash: not added */
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -796,10 +760,9 @@ static int start_over(struct symbolizer *s, struct process *p)
 
 	if (!old)
 		return -ENOMEM;
-	*old = *p;
-	old->hnext = NULL;
+	*old = *p; /* its hh is a copy: an older one is in no table */
 	old->ended_gen = s->generation;
-	*p = (struct process){ .hnext = p->hnext, .pid = p->pid, .err = -ESRCH, .older = old };
+	*p = (struct process){ .hh = p->hh, .pid = p->pid, .err = -ESRCH, .older = old };
 	return 0;
 }
 
@@ -1233,19 +1196,14 @@ int symbolizer_resolve_kernel(struct symbolizer *s, uint64_t addr,
 
 int symbolizer_forget_process(struct symbolizer *s, pid_t pid)
 {
-	struct process **pp;
+	struct process *p;
 
 	if (!s)
 		return -EINVAL;
-	pp = &s->procs[pid_hash(pid, s->nprocs_buckets)];
-	while (*pp && (*pp)->pid != pid)
-		pp = &(*pp)->hnext;
-	if (!*pp)
+	p = find_process(s, pid);
+	if (!p)
 		return -ESRCH;
-	struct process *p = *pp;
-
-	*pp = p->hnext;
-	s->nprocs--;
+	HASH_DELETE(hh, s->procs, p);
 	free_process(s, p);
 	return 0;
 }
@@ -1283,22 +1241,18 @@ static void free_old_retired(struct symbolizer *s, struct process *p)
 
 int symbolizer_forget_exited(struct symbolizer *s)
 {
+	struct process *p, *next;
 	int forgotten = 0;
 
 	if (!s)
 		return -EINVAL;
 	s->generation++;
-	for (size_t i = 0; i < s->nprocs_buckets; i++) {
-		struct process *p = s->procs[i], *next;
-
-		for (; p; p = next) {
-			next = p->hnext;
-			if (exited(s, p)) {
-				symbolizer_forget_process(s, p->pid);
-				forgotten++;
-			} else {
-				free_old_retired(s, p);
-			}
+	HASH_ITER(hh, s->procs, p, next) {
+		if (exited(s, p)) {
+			symbolizer_forget_process(s, p->pid);
+			forgotten++;
+		} else {
+			free_old_retired(s, p);
 		}
 	}
 	return forgotten;
@@ -1320,7 +1274,7 @@ int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *ou
 		.object_misses = cs.misses,
 		.build_id_hits = cs.build_id_hits,
 		.evictions = cs.evictions,
-		.processes = s->nprocs,
+		.processes = HASH_COUNT(s->procs),
 		.files_refused = cs.files_refused + s->files_refused_mounts,
 		.objects_over_budget = cs.over_budget,
 		.perf_maps_refused = s->perf_maps_refused,

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 void metrics_text_init(struct metrics_text *t)
 {
 	*t = (struct metrics_text){ 0 };
@@ -28,24 +30,9 @@ static void put(struct metrics_text *t, const char *s, size_t n)
 {
 	if (t->err)
 		return;
-	if (n >= t->cap - t->len) {
-		size_t cap = t->cap ? t->cap : 256;
-		char *buf;
-
-		while (cap - t->len <= n) {
-			if (cap > SIZE_MAX / 2) {
-				t->err = -ENOMEM;
-				return;
-			}
-			cap *= 2;
-		}
-		buf = realloc(t->buf, cap);
-		if (!buf) {
-			t->err = -ENOMEM;
-			return;
-		}
-		t->buf = buf;
-		t->cap = cap;
+	if (n >= SIZE_MAX - t->len || array_reserve(&t->buf, &t->cap, t->len + n + 1, 1)) {
+		t->err = -ENOMEM;
+		return;
 	}
 	memcpy(t->buf + t->len, s, n);
 	t->len += n;

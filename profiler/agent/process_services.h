@@ -18,9 +18,9 @@
  *
  * The table is capped: when it is full a new process is not kept (counted
  * as a drop) and the caller falls back to what it would do without it. The
- * index is proto/htab.h's (the project's one hash table): entries sit in an
- * array, the index maps a pid's hash to its array slot, and forgetting
- * compacts the array and rebuilds the index. Not thread-safe.
+ * table is a uthash one (the project's one hash table) keyed by pid, an
+ * allocation per entry; forgetting deletes entries, which never needs
+ * memory. Not thread-safe.
  */
 #ifndef BPFPROF_PROCESS_SERVICES_H
 #define BPFPROF_PROCESS_SERVICES_H

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "grow.h"
 #include "log.h"
 
 #define SUFFIX ".pb.gz"
@@ -152,13 +153,8 @@ static int list_profiles(DIR *d, struct profile_file **out, size_t *n)
 		if (!parse_profile(de->d_name, strlen(de->d_name), &stamp, &seq) ||
 		    !is_ours(d, de->d_name, &st))
 			continue;
-		if (*n == cap) {
-			struct profile_file *p = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-
-			if (!p)
-				goto nomem;
-			v = p;
-		}
+		if (array_reserve(&v, &cap, *n + 1, sizeof(*v)))
+			goto nomem;
 		v[*n].name = strdup(de->d_name);
 		if (!v[*n].name)
 			goto nomem;

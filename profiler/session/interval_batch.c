@@ -1,10 +1,11 @@
 /* interval_batch.c - see interval_batch.h.
  *
- * Every table is a growable array; three hash indexes (proto/htab.h) find
- * what is already there: locations by their identity (process, address,
- * and the sampled file mapping when the address is in it: the one thing
- * besides the address the symbolizer's answer depends on), mappings by
- * pointer, services by name.
+ * Every table is a growable array; three uthash indexes (the project's
+ * one hash table) find what is already there: locations by their identity
+ * (process, address, and the sampled file mapping when the address is in
+ * it: the one thing besides the address the symbolizer's answer depends
+ * on), mappings by pointer, services by name. The arrays move when they
+ * grow, so each index entry is a node of its own: the key and the index.
  */
 #include "interval_batch.h"
 
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
+#include <uthash.h>
+
+#include "grow.h"
 #include "opts.h"
 #include "sampled_vma.h"
 
@@ -26,28 +29,31 @@ struct location_key {
 	uint32_t leaf_dev_major, leaf_dev_minor;
 };
 
-struct interval_batch_index {
-	struct location_key *keys; /* one per location */
-	size_t keys_cap;
-	struct pp_htab locations, mappings, services;
-	size_t samples_cap, stack_cap, locations_cap, lines_cap, mappings_cap, services_cap;
+/* The index nodes; each starts with its handle (see free_nodes). */
+struct location_node {
+	UT_hash_handle hh;
+	struct location_key key;
+	uint32_t idx;
 };
 
-static int reserve(void **p, size_t *cap, size_t n, size_t elem)
-{
-	size_t c;
-	void *q;
+struct mapping_node {
+	UT_hash_handle hh;
+	const struct sym_mapping *mapping;
+	uint32_t idx;
+};
 
-	if (n < *cap)
-		return 0;
-	c = *cap ? 2 * *cap : 64;
-	q = realloc(*p, c * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
+struct service_node {
+	UT_hash_handle hh;
+	uint32_t idx;
+	char name[BATCH_SERVICE_MAX];
+};
+
+struct interval_batch_index {
+	struct location_node *locations;
+	struct mapping_node *mappings;
+	struct service_node *services;
+	size_t samples_cap, stack_cap, locations_cap, lines_cap, mappings_cap, services_cap;
+};
 
 int interval_batch_new(const struct interval_batch_opts *opts, struct interval_batch **out)
 {
@@ -71,6 +77,18 @@ int interval_batch_new(const struct interval_batch_opts *opts, struct interval_b
 	return 0;
 }
 
+/* Frees the nodes of a table from its first, once HASH_CLEAR freed the
+ * table itself: they keep their links, and each starts with its handle. */
+static void free_nodes(void *first)
+{
+	while (first) {
+		void *next = ((UT_hash_handle *)first)->next;
+
+		free(first);
+		first = next;
+	}
+}
+
 void interval_batch_clear(struct interval_batch *b)
 {
 	struct interval_batch_index *ix = b->index;
@@ -87,10 +105,14 @@ void interval_batch_clear(struct interval_batch *b)
 	free(b->mapping_ids);
 	free(b->location_built);
 	free(b->mapping_built);
-	free(ix->keys);
-	pp_htab_free(&ix->locations);
-	pp_htab_free(&ix->mappings);
-	pp_htab_free(&ix->services);
+	void *locations = ix->locations, *mappings = ix->mappings, *services = ix->services;
+
+	HASH_CLEAR(hh, ix->locations);
+	HASH_CLEAR(hh, ix->mappings);
+	HASH_CLEAR(hh, ix->services);
+	free_nodes(locations);
+	free_nodes(mappings);
+	free_nodes(services);
 	*ix = (struct interval_batch_index){ 0 };
 	*b = (struct interval_batch){ .index = ix, .opts = b->opts };
 }
@@ -104,11 +126,15 @@ void interval_batch_free(struct interval_batch *b)
 	free(b);
 }
 
-static bool same_service(const void *ctx, uint32_t idx, const void *key)
+/* The node of service (truncated as the batch keeps it), or NULL. */
+static struct service_node *find_service(const struct interval_batch *b, const char *service,
+					 char name[BATCH_SERVICE_MAX])
 {
-	const struct interval_batch *b = ctx;
+	struct service_node *n;
 
-	return !strcmp(b->services[idx], key);
+	snprintf(name, BATCH_SERVICE_MAX, "%s", service);
+	HASH_FIND_STR(b->index->services, name, n);
+	return n;
 }
 
 /* The index of service, added when new; -1 on ENOMEM. */
@@ -116,17 +142,22 @@ static int64_t service_index(struct interval_batch *b, const char *service)
 {
 	struct interval_batch_index *ix = b->index;
 	char name[BATCH_SERVICE_MAX];
-	uint32_t h;
-	int64_t i;
+	struct service_node *n = find_service(b, service, name);
 
-	snprintf(name, sizeof(name), "%s", service);
-	h = pp_hash32(pp_fnv1a(PP_FNV_INIT, name, strlen(name)));
-	i = pp_htab_find(&ix->services, h, same_service, b, name);
-	if (i >= 0)
-		return i;
-	if (reserve((void **)&b->services, &ix->services_cap, b->nservices, sizeof(*b->services)) ||
-	    pp_htab_insert(&ix->services, h, (uint32_t)b->nservices))
+	if (n)
+		return n->idx;
+	if (array_reserve(&b->services, &ix->services_cap, b->nservices + 1, sizeof(*b->services)))
 		return -1;
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -1;
+	n->idx = (uint32_t)b->nservices;
+	memcpy(n->name, name, sizeof(name));
+	HASH_ADD_STR(ix->services, name, n);
+	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
+		free(n);
+		return -1;
+	}
 	memcpy(b->services[b->nservices], name, sizeof(name));
 	return (int64_t)b->nservices++;
 }
@@ -134,50 +165,67 @@ static int64_t service_index(struct interval_batch *b, const char *service)
 int64_t interval_batch_find_service(const struct interval_batch *b, const char *service)
 {
 	char name[BATCH_SERVICE_MAX];
+	const struct service_node *n = find_service(b, service, name);
 
-	snprintf(name, sizeof(name), "%s", service);
-	return pp_htab_find(&b->index->services,
-			    pp_hash32(pp_fnv1a(PP_FNV_INIT, name, strlen(name))), same_service, b,
-			    name);
-}
-
-static bool same_mapping(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct interval_batch *b = ctx;
-
-	return b->mappings[idx] == key;
+	return n ? (int64_t)n->idx : -1;
 }
 
 /* The mapping's index + 1 (0 for none); -1 on ENOMEM. */
 static int64_t mapping_index(struct interval_batch *b, const struct sym_mapping *m)
 {
 	struct interval_batch_index *ix = b->index;
-	uint32_t h;
-	int64_t i;
+	struct mapping_node *n;
 
 	if (!m)
 		return 0;
-	h = pp_hash32(pp_fnv1a_u64(PP_FNV_INIT, (uint64_t)(uintptr_t)m));
-	i = pp_htab_find(&ix->mappings, h, same_mapping, b, m);
-	if (i >= 0)
-		return i + 1;
-	if (reserve((void **)&b->mappings, &ix->mappings_cap, b->nmappings, sizeof(*b->mappings)) ||
-	    pp_htab_insert(&ix->mappings, h, (uint32_t)b->nmappings))
+	HASH_FIND_PTR(ix->mappings, &m, n);
+	if (n)
+		return n->idx + 1;
+	if (array_reserve(&b->mappings, &ix->mappings_cap, b->nmappings + 1, sizeof(*b->mappings)))
 		return -1;
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -1;
+	n->mapping = m;
+	n->idx = (uint32_t)b->nmappings;
+	HASH_ADD_PTR(ix->mappings, mapping, n);
+	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
+		free(n);
+		return -1;
+	}
 	b->mappings[b->nmappings++] = m;
 	return (int64_t)b->nmappings;
 }
 
-static bool same_location(const void *ctx, uint32_t idx, const void *key)
+/* Indexes key as location b->nlocations, once the arrays have room for it. */
+static int index_location(struct interval_batch *b, const struct location_key *key)
 {
-	const struct interval_batch *b = ctx;
+	struct location_node *n = malloc(sizeof(*n));
 
-	return !memcmp(&b->index->keys[idx], key, sizeof(struct location_key));
+	if (!n)
+		return -ENOMEM;
+	memcpy(&n->key, key, sizeof(*key)); /* the padding too: the key is its bytes */
+	n->idx = (uint32_t)b->nlocations;
+	HASH_ADD(hh, b->index->locations, key, sizeof(*key), n);
+	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
+		free(n);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The index of the location of key, or -1 when there is none. */
+static int64_t find_location(const struct interval_batch *b, const struct location_key *key)
+{
+	struct location_node *n;
+
+	HASH_FIND(hh, b->index->locations, key, sizeof(*key), n);
+	return n ? (int64_t)n->idx : -1;
 }
 
 /* Appends a location for key with what the resolver says of it. */
 static int64_t add_location(struct interval_batch *b, const struct location_key *key,
-			    const struct sym_vma *leaf, uint32_t hash)
+			    const struct sym_vma *leaf)
 {
 	struct interval_batch_index *ix = b->index;
 	struct sym_location loc;
@@ -189,13 +237,11 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 	}
 	mapping = mapping_index(b, loc.mapping);
 	if (mapping < 0 ||
-	    reserve((void **)&b->locations, &ix->locations_cap, b->nlocations,
+	    array_reserve(&b->locations, &ix->locations_cap, b->nlocations + 1,
 		    sizeof(*b->locations)) ||
-	    reserve((void **)&ix->keys, &ix->keys_cap, b->nlocations, sizeof(*ix->keys)) ||
-	    (b->nlines + (size_t)loc.nframes > ix->lines_cap &&
-	     reserve((void **)&b->lines, &ix->lines_cap, b->nlines + (size_t)loc.nframes,
-		     sizeof(*b->lines))) ||
-	    pp_htab_insert(&ix->locations, hash, (uint32_t)b->nlocations))
+	    array_reserve(&b->lines, &ix->lines_cap, b->nlines + (size_t)loc.nframes,
+			  sizeof(*b->lines)) ||
+	    index_location(b, key))
 		return -ENOMEM;
 	if (loc.nframes) /* b->lines may still be NULL */
 		memcpy(b->lines + b->nlines, loc.frames, (size_t)loc.nframes * sizeof(*loc.frames));
@@ -206,7 +252,6 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 		.nlines = (uint32_t)loc.nframes,
 	};
 	b->nlines += (size_t)loc.nframes;
-	ix->keys[b->nlocations] = *key;
 	return (int64_t)b->nlocations++;
 }
 
@@ -215,7 +260,6 @@ static int64_t location_index(struct interval_batch *b, pid_t pid, uint64_t star
 			      const struct sym_vma *leaf, uint64_t addr)
 {
 	struct location_key key = { .pid = pid, .start_time = start_time, .address = addr };
-	uint32_t h;
 	int64_t i;
 
 	if (leaf && leaf->ino && addr >= leaf->start && addr < leaf->end) {
@@ -224,33 +268,29 @@ static int64_t location_index(struct interval_batch *b, pid_t pid, uint64_t star
 		key.leaf_dev_major = leaf->dev_major;
 		key.leaf_dev_minor = leaf->dev_minor;
 	}
-	h = pp_hash32(pp_fnv1a(PP_FNV_INIT, &key, sizeof(key)));
-	i = pp_htab_find(&b->index->locations, h, same_location, b, &key);
-	return i >= 0 ? i : add_location(b, &key, leaf, h);
+	i = find_location(b, &key);
+	return i >= 0 ? i : add_location(b, &key, leaf);
 }
 
 /* The "[truncated]" root of stacks cut short: a location of no process. */
 static int64_t truncated_index(struct interval_batch *b)
 {
 	static const struct location_key key = { .pid = 0 };
-	uint32_t h = pp_hash32(pp_fnv1a(PP_FNV_INIT, &key, sizeof(key)));
-	int64_t i = pp_htab_find(&b->index->locations, h, same_location, b, &key);
+	int64_t i = find_location(b, &key);
 	struct interval_batch_index *ix = b->index;
 
 	if (i >= 0)
 		return i;
-	if (reserve((void **)&b->locations, &ix->locations_cap, b->nlocations,
+	if (array_reserve(&b->locations, &ix->locations_cap, b->nlocations + 1,
 		    sizeof(*b->locations)) ||
-	    reserve((void **)&ix->keys, &ix->keys_cap, b->nlocations, sizeof(*ix->keys)) ||
-	    reserve((void **)&b->lines, &ix->lines_cap, b->nlines, sizeof(*b->lines)) ||
-	    pp_htab_insert(&ix->locations, h, (uint32_t)b->nlocations))
+	    array_reserve(&b->lines, &ix->lines_cap, b->nlines + 1, sizeof(*b->lines)) ||
+	    index_location(b, &key))
 		return -ENOMEM;
 	b->lines[b->nlines] = (struct sym_frame){ .function = "[truncated]" };
 	b->locations[b->nlocations] = (struct batch_location){
 		.first_line = (uint32_t)b->nlines++,
 		.nlines = 1,
 	};
-	ix->keys[b->nlocations] = key;
 	return (int64_t)b->nlocations++;
 }
 
@@ -258,7 +298,7 @@ static int push_location(struct interval_batch *b, int64_t location)
 {
 	if (location < 0)
 		return -ENOMEM;
-	if (reserve((void **)&b->stack, &b->index->stack_cap, b->nstack, sizeof(*b->stack)))
+	if (array_reserve(&b->stack, &b->index->stack_cap, b->nstack + 1, sizeof(*b->stack)))
 		return -ENOMEM;
 	b->stack[b->nstack++] = (uint32_t)location;
 	return 0;
@@ -282,7 +322,7 @@ int interval_batch_add(struct interval_batch *b, const struct sample_key *key, u
 	if (!err && truncated)
 		err = push_location(b, truncated_index(b));
 	if (!err)
-		err = reserve((void **)&b->samples, &b->index->samples_cap, b->nsamples,
+		err = array_reserve(&b->samples, &b->index->samples_cap, b->nsamples + 1,
 			      sizeof(*b->samples));
 	if (err) {
 		b->nstack = first;

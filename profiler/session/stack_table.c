@@ -1,8 +1,8 @@
 /* stack_table.c - see stack_table.h.
  *
  * The entries, each allocated with its pcs inline, sit in an array in the
- * order they came; proto/htab.h's index finds an entry by the hash of its
- * identity.
+ * order they came; a uthash table (the project's one hash table) finds an
+ * entry by its identity's bytes, the entry's node holding the hash handle.
  */
 #include "stack_table.h"
 
@@ -10,41 +10,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
+#include <uthash.h>
+
+#include "grow.h"
+
+/* An entry; s.pcs[] ends it (s is the last member). */
+struct node {
+	UT_hash_handle hh;
+	struct unwound_stack s;
+};
 
 struct stack_table {
 	struct unwound_stack **entries;
 	size_t n, cap, max;
-	struct pp_htab index;
+	struct node *index;
 };
 
-/* The identity of a stack: the sample key, the pcs and which are exact,
- * and whether it was cut short. */
-struct ident {
-	const struct sample_key *key;
-	const uint64_t *pcs;
-	const uint64_t *exact; /* STACK_TABLE_EXACT_WORDS */
-	uint32_t depth;
-	bool truncated;
-};
+#define IDENT_OFF offsetof(struct unwound_stack, key)
 
-static uint32_t hash_stack(const struct ident *id)
+/* The bytes of s's identity (see stack_table.h). */
+static size_t ident_len(uint32_t depth)
 {
-	uint64_t h = pp_fnv1a(PP_FNV_INIT ^ id->truncated, id->key, sizeof(*id->key));
-
-	h = pp_fnv1a(h, id->exact, STACK_TABLE_EXACT_WORDS * sizeof(*id->exact));
-	return pp_hash32(pp_fnv1a(h, id->pcs, id->depth * sizeof(*id->pcs)));
-}
-
-static bool same_stack(const void *ctx, uint32_t idx, const void *key)
-{
-	const struct unwound_stack *s = ((const struct stack_table *)ctx)->entries[idx];
-	const struct ident *id = key;
-
-	return s->depth == id->depth && s->truncated == id->truncated &&
-	       !memcmp(&s->key, id->key, sizeof(*id->key)) &&
-	       !memcmp(s->exact, id->exact, sizeof(s->exact)) &&
-	       !memcmp(s->pcs, id->pcs, id->depth * sizeof(*id->pcs));
+	return offsetof(struct unwound_stack, pcs) - IDENT_OFF + depth * sizeof(uint64_t);
 }
 
 int stack_table_new(size_t max_entries, struct stack_table **out)
@@ -60,10 +47,10 @@ int stack_table_new(size_t max_entries, struct stack_table **out)
 
 void stack_table_clear(struct stack_table *t)
 {
+	HASH_CLEAR(hh, t->index); /* the table; the entries are freed here: */
 	for (size_t i = 0; i < t->n; i++)
-		free(t->entries[i]);
+		free((char *)t->entries[i] - offsetof(struct node, s));
 	free(t->entries);
-	pp_htab_free(&t->index);
 	*t = (struct stack_table){ .max = t->max };
 }
 
@@ -78,45 +65,47 @@ void stack_table_free(struct stack_table *t)
 int stack_table_add(struct stack_table *t, const struct sample_key *key,
 		    const uint64_t *pcs, const bool *exact, uint32_t depth, bool truncated)
 {
-	uint64_t mask[STACK_TABLE_EXACT_WORDS] = { 0 };
-	struct ident id = { key, pcs, mask, depth, truncated };
-	struct unwound_stack *s;
-	uint32_t h;
-	int64_t i;
+	union {
+		struct unwound_stack s;
+		unsigned char room[sizeof(struct unwound_stack) +
+				   STACK_TABLE_MAX_DEPTH * sizeof(uint64_t)];
+	} probe;
+	struct node *n;
+	unsigned hash; /* once, for the lookup and the add after it */
+	size_t len;
 
 	if (depth > STACK_TABLE_MAX_DEPTH)
-		id.depth = depth = STACK_TABLE_MAX_DEPTH;
+		depth = STACK_TABLE_MAX_DEPTH;
+	len = ident_len(depth);
+	memset(&probe, 0, offsetof(struct unwound_stack, pcs)); /* padding too */
+	memcpy(&probe.s.key, key, sizeof(*key));
+	probe.s.depth = depth;
+	probe.s.truncated = truncated;
 	for (uint32_t k = 0; k < depth; k++)
-		mask[k / 64] |= (uint64_t)exact[k] << (k % 64);
-	h = hash_stack(&id);
-	i = pp_htab_find(&t->index, h, same_stack, t, &id);
-	if (i >= 0) {
-		t->entries[i]->count++;
+		probe.s.exact[k / 64] |= (uint64_t)exact[k] << (k % 64);
+	memcpy(probe.s.pcs, pcs, depth * sizeof(*pcs));
+
+	HASH_VALUE(&probe.s.key, len, hash);
+	HASH_FIND_BYHASHVALUE(hh, t->index, &probe.s.key, len, hash, n);
+	if (n) {
+		n->s.count++;
 		return 0;
 	}
 	if (t->n >= t->max)
 		return -ENOSPC;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1024;
-		struct unwound_stack **p = realloc(t->entries, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		t->entries = p;
-		t->cap = cap;
-	}
-	s = malloc(sizeof(*s) + depth * sizeof(*pcs));
-	if (!s || pp_htab_insert(&t->index, h, (uint32_t)t->n)) {
-		free(s);
+	if (array_reserve(&t->entries, &t->cap, t->n + 1, sizeof(*t->entries)))
+		return -ENOMEM;
+	n = malloc(sizeof(*n) + depth * sizeof(*pcs));
+	if (!n)
+		return -ENOMEM;
+	memcpy(&n->s, &probe.s, IDENT_OFF + len);
+	n->s.count = 1;
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, t->index, &n->s.key, len, hash, n);
+	if (!n->hh.tbl) { /* out of memory inside uthash: not added */
+		free(n);
 		return -ENOMEM;
 	}
-	s->key = *key;
-	memcpy(s->exact, mask, sizeof(mask));
-	s->count = 1;
-	s->depth = depth;
-	s->truncated = truncated;
-	memcpy(s->pcs, pcs, depth * sizeof(*pcs));
-	t->entries[t->n++] = s;
+	t->entries[t->n++] = &n->s;
 	return 0;
 }
 

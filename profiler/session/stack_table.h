@@ -23,8 +23,9 @@ struct stack_table;
 
 /* One distinct unwound stack and its count; pcs innermost first. */
 struct unwound_stack {
-	struct sample_key key; /* user_stack_id unused */
 	uint64_t count;
+	/* The identity, key to pcs[depth - 1]: compared as bytes (padding 0). */
+	struct sample_key key; /* user_stack_id unused */
 	uint32_t depth;
 	bool truncated;        /* the stack goes on past the snapshot */
 	uint64_t exact[STACK_TABLE_EXACT_WORDS]; /* bit i: pcs[i] is exact */

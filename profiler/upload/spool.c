@@ -15,6 +15,7 @@
 #include "spool.h"
 
 #include "atomic_file.h"
+#include "grow.h"
 #include "log.h"
 #include "safe_dir.h"
 #include "read_file.h"
@@ -224,15 +225,8 @@ static int queue_add(struct queue *q, uint64_t seq, uint64_t size)
 {
 	size_t i = q->n;
 
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct item *items = realloc(q->items, cap * sizeof(*items));
-
-		if (!items)
-			return -ENOMEM;
-		q->items = items;
-		q->cap = cap;
-	}
+	if (array_reserve(&q->items, &q->cap, q->n + 1, sizeof(*q->items)))
+		return -ENOMEM;
 	while (i && q->items[i - 1].seq > seq)
 		i--;
 	memmove(q->items + i + 1, q->items + i, (q->n - i) * sizeof(*q->items));
