@@ -332,6 +332,20 @@ static __always_inline void copy_stack(struct stack_event *e)
 	e->stack_len = off;
 }
 
+/* Where the snapshot of a stack at sp starts: the red zone below sp, but
+ * from sp's page when the red zone reaches into the page below and that
+ * page was never touched (sp near its page's start: a sampler cannot fault
+ * a page in, and copy_stack() would then lose the whole stack to it). */
+static __always_inline __u64 stack_base(__u64 sp)
+{
+	__u64 base = sp - BPFPROF_RED_ZONE, page = sp & ~(__u64)(PAGE - 1);
+	char byte;
+
+	if (base < page && bpf_probe_read_user(&byte, 1, (const void *)base))
+		return page;
+	return base;
+}
+
 /* Sends the sample with its user registers and stack snapshot. */
 static __always_inline bool send_snapshot(const struct user_regs *regs,
 					  const struct sample_key *key, __u32 buffer)
@@ -355,7 +369,7 @@ static __always_inline bool send_snapshot(const struct user_regs *regs,
 	e->buffer = buffer;
 	__builtin_memcpy(e->comm, key->comm, sizeof(e->comm));
 	__builtin_memcpy(e->thread_name, key->thread_name, sizeof(e->thread_name));
-	e->stack_base = e->sp - BPFPROF_RED_ZONE;
+	e->stack_base = stack_base(e->sp);
 	copy_stack(e);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	stat_inc(STAT_SNAPSHOTS);

@@ -90,7 +90,7 @@ enum bpfprof_unwind {
 /* One sample for DWARF unwinding: user registers and the top of the user
  * stack, copied from stack_base = sp - BPFPROF_RED_ZONE upward, page by page
  * until the first page that faults or stack_len reaches the configured
- * snapshot size. */
+ * snapshot size (from sp's page when the red zone's page below it faults). */
 struct stack_event {
 	__u32 kind;            /* EVENT_SNAPSHOT */
 	__u32 tgid;

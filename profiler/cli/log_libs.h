@@ -6,7 +6,8 @@
  * --log-format. log_route_libraries() sets all three, once, first thing in
  * main(), before any of them runs:
  *  - libbpf: only with -v (log_verbose()): its warnings as warnings, the
- *    rest as debug lines; "libbpf: " once at the start of each;
+ *    rest as debug lines; "libbpf: " once at the start of each; a message
+ *    over a line's cap (the verifier's log) in pieces of whole lines;
  *  - the symbolizer: its levels, "symbolizer: MSG";
  *  - pprof: errors (each says why a call failed), "pprof: MSG".
  *

@@ -5,7 +5,9 @@
 #     samples have a|b -> work -> main, shares within 5 points; the same
 #     with --unwind fp must miss that bar (the unwinder does the work);
 #  2. a thread made by pthread_create unwinds to start_thread and clone3;
-#  3. kernel and user frames in one sample, kernel frames on top.
+#  3. kernel and user frames in one sample, kernel frames on top;
+#  4. a stack whose sp is near its page's start, the page below never
+#     touched (fixtures/stack_edge.S): its snapshot keeps the stack.
 source "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -64,4 +66,18 @@ both=$(sum_traces '$4 == "comm=dd" && $3 ~ /(^|;)vfs_read;.*;(__libc_read|read);
 echo "dd: $both of $total samples have vfs_read above libc's read above __libc_start_main"
 [ "$total" -ge 50 ] || fail "only $total samples of dd"
 [ $((both * 100)) -ge $((total * 50)) ] || fail "only $both of $total samples join kernel and user frames"
-pass "DWARF unwinding: call tree, threads, kernel + user"
+
+# 4. The red zone in a page not present.
+"$FIXTURES/stack_edge" &
+edge=$!
+CHILDREN+=("$edge")
+out=$WORK/edge.pb.gz
+"$BPFPROF" record --unwind dwarf -d 2 -p "$edge" -o "$out" 2> /dev/null || fail "record (stack_edge) failed"
+pprof_check "$out"
+pprof_traces "$out" | user_traces > "$WORK/traces"
+total=$(pid_samples "$WORK/traces" "$edge")
+whole=$(pid_samples "$WORK/traces" "$edge" '^spin;_start$')
+echo "stack_edge: $whole of $total samples are spin;_start"
+[ "$total" -ge 50 ] || fail "only $total samples of stack_edge"
+[ $((whole * 100)) -ge $((total * 95)) ] || fail "only $whole of $total stack_edge samples unwound to _start"
+pass "DWARF unwinding: call tree, threads, kernel + user, red zone in a page not present"

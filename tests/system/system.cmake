@@ -26,6 +26,7 @@ system_fixture(liblate.so late_lib.c -O2 -g -shared -fPIC)
 system_fixture(calltree_nofp calltree.c -O2 -g -fomit-frame-pointer)
 system_fixture(threads_nofp threads.c -O2 -g -fomit-frame-pointer -pthread)
 system_fixture(late_caller late_caller.c -O2 -g -fomit-frame-pointer)
+system_fixture(stack_edge stack_edge.S -nostdlib -static)
 # calltree_fp without any symbols, and its debug file alone, for debuginfod.
 add_custom_command(
   OUTPUT ${fixture_dir}/debuginfod/calltree_stripped ${fixture_dir}/debuginfod/calltree_fp.debug
