@@ -1055,17 +1055,12 @@ int symbolizer_track_mapping(struct symbolizer *s, pid_t pid, const struct sym_v
 	return symbolizer_track_process(s, pid);
 }
 
-int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t start_time,
-				    const struct sym_vma *leaf, uint64_t addr,
-				    struct sym_location *out)
+int symbolizer_locate(struct symbolizer *s, pid_t pid, uint64_t start_time,
+		      const struct sym_vma *leaf, uint64_t addr, struct sym_location *out)
 {
-	const struct elf_object *elf;
-	const struct elf_symbol *sym;
 	struct process *p;
 	enum mapping_found found;
 	struct mapping *m;
-	uint64_t vaddr;
-	int n;
 
 	if (!out)
 		return -EINVAL;
@@ -1100,14 +1095,21 @@ int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t st
 		out->mapping = &m->pub;
 	if (!m || (!m->obj && !m->pub.path[0])) /* anonymous: JIT code? */
 		return resolve_jit(s, p, addr, out);
-	if (!m->obj || !m->obj->elf)
-		return 0;
-	elf = m->obj->elf;
-	if (elf_object_file_to_vaddr(elf, addr - m->pub.start + m->pub.file_offset, &vaddr))
-		return 0;
-	sym = elf_object_lookup(elf, vaddr);
-	n = m->obj->dwarf ? dwarf_index_lookup(m->obj->dwarf, vaddr, out->frames, SYM_MAX_FRAMES)
-			  : 0;
+	if (m->obj && m->obj->elf &&
+	    !elf_object_file_to_vaddr(m->obj->elf, addr - m->pub.start + m->pub.file_offset,
+				      &out->vaddr))
+		out->object = m->obj;
+	return 0;
+}
+
+void symbolizer_resolve_object(struct sym_location *out)
+{
+	const struct object *o = out->object;
+	const struct elf_object *elf = o->elf;
+	const struct elf_symbol *sym = elf_object_lookup(elf, out->vaddr);
+	int n = o->dwarf ? dwarf_index_lookup(o->dwarf, out->vaddr, out->frames, SYM_MAX_FRAMES)
+			 : 0;
+
 	if (!n && sym)
 		n = 1;
 	if (n && sym) /* the out-of-line function: the ELF name, as without DWARF */
@@ -1117,7 +1119,17 @@ int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t st
 	if (!n)
 		memset(out->frames, 0, sizeof(out->frames[0]));
 	out->nframes = n;
-	return 0;
+}
+
+int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t start_time,
+				    const struct sym_vma *leaf, uint64_t addr,
+				    struct sym_location *out)
+{
+	int err = symbolizer_locate(s, pid, start_time, leaf, addr, out);
+
+	if (!err && out->object)
+		symbolizer_resolve_object(out);
+	return err;
 }
 
 static void load_kernel(struct symbolizer *s)

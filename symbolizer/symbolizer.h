@@ -139,9 +139,15 @@ struct sym_frame {
 
 #define SYM_MAX_FRAMES 8
 
+struct object; /* an object file of the symbolizer's cache: opaque here */
+
 /* The answer for one address. */
 struct sym_location {
 	const struct sym_mapping *mapping; /* NULL: in no known mapping */
+	/* Set by symbolizer_locate() when an object's symbols name the
+	 * address: which object, and the address in its ELF file. */
+	const struct object *object;
+	uint64_t vaddr;
 	int nframes;                       /* 0: no function found */
 	struct sym_frame frames[SYM_MAX_FRAMES]; /* innermost first; a deeper
 	                         inline chain keeps its innermost frames and
@@ -199,6 +205,18 @@ int symbolizer_track_mapping(struct symbolizer *s, pid_t pid, const struct sym_v
 int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t start_time,
 				    const struct sym_vma *leaf, uint64_t addr,
 				    struct sym_location *out);
+
+/* The first half of symbolizer_resolve_user_sampled(), for callers that
+ * name an object's address once for all the processes that map it: finds
+ * the mapping (out->mapping) and, when the address is in an object's code,
+ * sets out->object and out->vaddr and no frames; otherwise out is the whole
+ * answer (JIT code named from its perf map, or no function). */
+int symbolizer_locate(struct symbolizer *s, pid_t pid, uint64_t start_time,
+		      const struct sym_vma *leaf, uint64_t addr, struct sym_location *out);
+
+/* The second half: the frames of out->object at out->vaddr, the same for
+ * every process (out->mapping is left as it is). */
+void symbolizer_resolve_object(struct sym_location *out);
 
 /* Frees what is kept for pid: its mappings (pointers handed out for them
  * become invalid) and its JIT map; its objects stay cached while room.

@@ -18,6 +18,9 @@
  * at --interval 1s, a few more with restarts; past this something is wrong
  * (-EEXIST, the profile dropped). */
 #define NAME_TRIES 1000
+/* Trims that may skip the directory's scan, at most, between two scans:
+ * about 10 minutes at 10 s intervals (see output_dir_trim). */
+#define TRIMS_PER_SCAN 64
 
 struct output_dir {
 	char *path;
@@ -31,6 +34,10 @@ struct output_dir {
 		struct log_limit limit;
 	} dropped[CAUSES];
 	uint64_t dropped_since_written;
+	/* Retention's count at its last scan, plus what was written since: no
+	 * fewer than the directory holds, unless another writer adds to it. */
+	struct retention_kept kept;
+	unsigned trims_unscanned; /* TRIMS_PER_SCAN: none yet */
 };
 
 int output_dir_open(const char *path, unsigned file_mode, size_t max_files,
@@ -55,6 +62,7 @@ int output_dir_open(const char *path, unsigned file_mode, size_t max_files,
 	o->file_mode = file_mode;
 	o->max_files = max_files;
 	o->max_bytes = max_bytes;
+	o->trims_unscanned = TRIMS_PER_SCAN;
 	err = retention_remove_temps(o->fd, path); /* what a killed agent left */
 	if (err > 0)
 		log_info("output directory %s: removed %d temporary file%s left by an "
@@ -127,7 +135,8 @@ int output_dir_write(struct output_dir *o, const char *service, time_t start,
 	if (!err)
 		err = write_once(o, name, &id, gz, len);
 	while (is_full(err) &&
-	       (deleted = retention_apply(o->fd, o->path, o->max_files, o->max_bytes, len)) > 0) {
+	       (deleted = retention_apply(o->fd, o->path, o->max_files, o->max_bytes, len,
+					  &o->kept)) > 0) {
 		if ((n = log_limit(&o->room, (uint64_t)deleted)))
 			log_warn("output directory %s: %s: deleted %llu of the oldest profiles to "
 				 "make room for new ones (logged at most once a minute)", o->path,
@@ -139,6 +148,8 @@ int output_dir_write(struct output_dir *o, const char *service, time_t start,
 		log_dropped(o, name, err);
 		return err;
 	}
+	o->kept.files++;
+	o->kept.bytes += len;
 	if (o->dropped_since_written)
 		log_info("output directory %s: writing profiles again, after %llu dropped", o->path,
 			 (unsigned long long)o->dropped_since_written);
@@ -146,7 +157,17 @@ int output_dir_write(struct output_dir *o, const char *service, time_t start,
 	return 0;
 }
 
+/* A scan costs a stat per file, 120 files an interval with 120 services:
+ * it is skipped while what was counted plus what was written since is
+ * within the limits (nothing can be over), but not more than
+ * TRIMS_PER_SCAN times in a row, so files others add are counted too. */
 int output_dir_trim(struct output_dir *o)
 {
-	return retention_apply(o->fd, o->path, o->max_files, o->max_bytes, 0);
+	if (o->kept.files <= o->max_files && o->kept.bytes <= o->max_bytes &&
+	    o->trims_unscanned < TRIMS_PER_SCAN) {
+		o->trims_unscanned++;
+		return 0;
+	}
+	o->trims_unscanned = 0;
+	return retention_apply(o->fd, o->path, o->max_files, o->max_bytes, 0, &o->kept);
 }

@@ -172,7 +172,7 @@ nomem:
 }
 
 int retention_apply(int dir_fd, const char *dir, size_t max_files, uint64_t max_bytes,
-		    uint64_t free_bytes)
+		    uint64_t free_bytes, struct retention_kept *kept)
 {
 	struct profile_file *v = NULL;
 	uint64_t total = 0, freed = 0;
@@ -198,6 +198,8 @@ int retention_apply(int dir_fd, const char *dir, size_t max_files, uint64_t max_
 			freed += v[i].bytes;
 			deleted++;
 		}
+		if (kept)
+			*kept = (struct retention_kept){ n - (size_t)deleted, total };
 		for (i = 0; i < n; i++)
 			free(v[i].name);
 		free(v);

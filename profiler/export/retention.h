@@ -29,13 +29,20 @@
  * size. */
 int retention_name(char *out, size_t size, const char *service, time_t start, unsigned n);
 
+/* What retention counted in a directory, less what it deleted. */
+struct retention_kept {
+	size_t files;
+	uint64_t bytes;
+};
+
 /* Deletes the oldest profiles in the directory dir_fd (dir names it in
  * messages) until at most max_files remain, they hold at most max_bytes,
  * and the deleted ones held at least free_bytes (room for a new profile on
- * a full file system; 0 for none). Returns how many were deleted, or a
- * negative errno (directory unreadable, logged). */
+ * a full file system; 0 for none); what is left goes in *kept (unless
+ * NULL). Returns how many were deleted, or a negative errno (directory
+ * unreadable, logged; *kept untouched). */
 int retention_apply(int dir_fd, const char *dir, size_t max_files, uint64_t max_bytes,
-		    uint64_t free_bytes);
+		    uint64_t free_bytes, struct retention_kept *kept);
 
 /* Deletes the temporary files of profiles in dir_fd: regular files of the
  * agent's user named as atomic_file_open names them. How many, or a

@@ -103,21 +103,41 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 		c->stats.stacks_dropped++;
 }
 
-/* batch_resolve_fn over the symbolizer. */
-static int resolve(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
-		   uint64_t addr, struct sym_location *out)
+/* The batch's resolver over the symbolizer, in two halves for user
+ * addresses (each object's address named once for all its processes);
+ * resolve is left only the kernel's. */
+static int resolve_kernel(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
+			  uint64_t addr, struct sym_location *out)
 {
 	struct collector *c = ctx;
 
-	return pid == BATCH_KERNEL_PID
-		       ? symbolizer_resolve_kernel(c->sym, addr, out)
-		       : symbolizer_resolve_user_sampled(c->sym, pid, start_time, leaf, addr, out);
+	(void)pid;
+	(void)start_time;
+	(void)leaf;
+	return symbolizer_resolve_kernel(c->sym, addr, out);
+}
+
+static int locate(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
+		  uint64_t addr, struct sym_location *out)
+{
+	struct collector *c = ctx;
+
+	return symbolizer_locate(c->sym, pid, start_time, leaf, addr, out);
+}
+
+static void resolve_object(void *ctx, struct sym_location *loc)
+{
+	(void)ctx;
+	symbolizer_resolve_object(loc);
 }
 
 int collector_new(const struct collector_opts *opts, struct collector **out)
 {
 	struct symbolizer_opts sym_opts = { .sz = sizeof(sym_opts) };
-	struct interval_batch_opts batch_opts = { .sz = sizeof(batch_opts), .resolve = resolve };
+	struct interval_batch_opts batch_opts = {
+		.sz = sizeof(batch_opts), .resolve = resolve_kernel, .locate = locate,
+		.resolve_object = resolve_object,
+	};
 	struct collector *c;
 	int err;
 
@@ -219,7 +239,7 @@ int collector_drain(struct collector *c, struct sampler *s, unsigned buffer,
 	int err;
 
 	interval_batch_clear(c->batch);
-	err = sampler_for_each_sample(s, buffer, drain_counted, &d);
+	err = sampler_take_samples(s, buffer, drain_counted, &d);
 	if (!err)
 		err = stack_table_for_each(c->stacks[buffer & 1], drain_unwound, &d);
 	if (!err)

@@ -1,10 +1,11 @@
 /* interval_batch.c - see interval_batch.h.
  *
- * Every table is a growable array; three uthash indexes (the project's
+ * Every table is a growable array; four uthash indexes (the project's
  * one hash table) find what is already there: locations by their identity
  * (process, address, and the sampled file mapping when the address is in
  * it: the one thing besides the address the symbolizer's answer depends
- * on), mappings by pointer, services by name. The arrays move when they
+ * on), the lines of an object's address (resolved by the two-halves
+ * resolver) by object and address, mappings by pointer, services by name. The arrays move when they
  * grow, so each index entry is a node of its own: the key and the index.
  */
 #include "interval_batch.h"
@@ -36,6 +37,18 @@ struct location_node {
 	uint32_t idx;
 };
 
+/* The lines of an object's address: lines[first .. + n). */
+struct object_lines_key {
+	const struct object *object;
+	uint64_t vaddr;
+};
+
+struct object_lines_node {
+	UT_hash_handle hh;
+	struct object_lines_key key;
+	uint32_t first, n;
+};
+
 struct mapping_node {
 	UT_hash_handle hh;
 	const struct sym_mapping *mapping;
@@ -50,6 +63,7 @@ struct service_node {
 
 struct interval_batch_index {
 	struct location_node *locations;
+	struct object_lines_node *object_lines;
 	struct mapping_node *mappings;
 	struct service_node *services;
 	size_t samples_cap, stack_cap, locations_cap, lines_cap, mappings_cap, services_cap;
@@ -57,10 +71,11 @@ struct interval_batch_index {
 
 int interval_batch_new(const struct interval_batch_opts *opts, struct interval_batch **out)
 {
-	batch_resolve_fn resolve = OPT(opts, resolve, NULL);
+	batch_resolve_fn resolve = OPT(opts, resolve, NULL), locate = OPT(opts, locate, NULL);
+	batch_resolve_object_fn resolve_object = OPT(opts, resolve_object, NULL);
 	struct interval_batch *b;
 
-	if (!opts || !OPTS_VALID(opts) || !resolve || !out)
+	if (!opts || !OPTS_VALID(opts) || !resolve || !out || !locate != !resolve_object)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -72,6 +87,7 @@ int interval_batch_new(const struct interval_batch_opts *opts, struct interval_b
 	}
 	b->opts = (struct interval_batch_opts){
 		.sz = sizeof(b->opts), .resolve = resolve, .ctx = OPT(opts, ctx, NULL),
+		.locate = locate, .resolve_object = resolve_object,
 	};
 	*out = b;
 	return 0;
@@ -105,12 +121,15 @@ void interval_batch_clear(struct interval_batch *b)
 	free(b->mapping_ids);
 	free(b->location_built);
 	free(b->mapping_built);
-	void *locations = ix->locations, *mappings = ix->mappings, *services = ix->services;
+	void *locations = ix->locations, *object_lines = ix->object_lines,
+	     *mappings = ix->mappings, *services = ix->services;
 
 	HASH_CLEAR(hh, ix->locations);
+	HASH_CLEAR(hh, ix->object_lines);
 	HASH_CLEAR(hh, ix->mappings);
 	HASH_CLEAR(hh, ix->services);
 	free_nodes(locations);
+	free_nodes(object_lines);
 	free_nodes(mappings);
 	free_nodes(services);
 	*ix = (struct interval_batch_index){ 0 };
@@ -223,35 +242,80 @@ static int64_t find_location(const struct interval_batch *b, const struct locati
 	return n ? (int64_t)n->idx : -1;
 }
 
+/* Appends loc's frames to the lines: lines[*first .. + loc->nframes). */
+static int add_lines(struct interval_batch *b, const struct sym_location *loc, uint32_t *first)
+{
+	if (array_reserve(&b->lines, &b->index->lines_cap, b->nlines + (size_t)loc->nframes,
+			  sizeof(*b->lines)))
+		return -ENOMEM;
+	if (loc->nframes) /* b->lines may still be NULL */
+		memcpy(b->lines + b->nlines, loc->frames, (size_t)loc->nframes * sizeof(*loc->frames));
+	*first = (uint32_t)b->nlines;
+	b->nlines += (size_t)loc->nframes;
+	return 0;
+}
+
+/* The lines of loc->object at loc->vaddr, resolved the first time an
+ * address of the object is asked for (by any process): *first, *n. */
+static int object_lines(struct interval_batch *b, struct sym_location *loc, uint32_t *first,
+			uint32_t *n)
+{
+	struct object_lines_key key = { .object = loc->object, .vaddr = loc->vaddr };
+	struct object_lines_node *node;
+
+	HASH_FIND(hh, b->index->object_lines, &key, sizeof(key), node);
+	if (!node) {
+		b->opts.resolve_object(b->opts.ctx, loc);
+		node = malloc(sizeof(*node));
+		if (!node || add_lines(b, loc, &node->first)) {
+			free(node);
+			return -ENOMEM;
+		}
+		node->key = key;
+		node->n = (uint32_t)loc->nframes;
+		HASH_ADD(hh, b->index->object_lines, key, sizeof(key), node);
+		if (!node->hh.tbl) { /* out of memory inside uthash: not added */
+			free(node);
+			return -ENOMEM;
+		}
+	}
+	*first = node->first;
+	*n = node->n;
+	return 0;
+}
+
 /* Appends a location for key with what the resolver says of it. */
 static int64_t add_location(struct interval_batch *b, const struct location_key *key,
 			    const struct sym_vma *leaf)
 {
 	struct interval_batch_index *ix = b->index;
+	bool user = key->pid != BATCH_KERNEL_PID && b->opts.locate;
+	batch_resolve_fn resolve = user ? b->opts.locate : b->opts.resolve;
 	struct sym_location loc;
+	uint32_t first, n;
 	int64_t mapping;
+	int err;
 
-	if (b->opts.resolve(b->opts.ctx, key->pid, key->start_time, leaf, key->address, &loc)) {
+	if (resolve(b->opts.ctx, key->pid, key->start_time, leaf, key->address, &loc)) {
 		loc.mapping = NULL; /* keep the bare address: pprof still shows it */
+		loc.object = NULL;
 		loc.nframes = 0;
 	}
 	mapping = mapping_index(b, loc.mapping);
 	if (mapping < 0 ||
 	    array_reserve(&b->locations, &ix->locations_cap, b->nlocations + 1,
-		    sizeof(*b->locations)) ||
-	    array_reserve(&b->lines, &ix->lines_cap, b->nlines + (size_t)loc.nframes,
-			  sizeof(*b->lines)) ||
-	    index_location(b, key))
+			  sizeof(*b->locations)))
 		return -ENOMEM;
-	if (loc.nframes) /* b->lines may still be NULL */
-		memcpy(b->lines + b->nlines, loc.frames, (size_t)loc.nframes * sizeof(*loc.frames));
+	n = (uint32_t)loc.nframes;
+	err = user && loc.object ? object_lines(b, &loc, &first, &n) : add_lines(b, &loc, &first);
+	if (err || index_location(b, key))
+		return -ENOMEM;
 	b->locations[b->nlocations] = (struct batch_location){
 		.mapping = (uint32_t)mapping,
 		.address = key->address,
-		.first_line = (uint32_t)b->nlines,
-		.nlines = (uint32_t)loc.nframes,
+		.first_line = first,
+		.nlines = n,
 	};
-	b->nlines += (size_t)loc.nframes;
 	return (int64_t)b->nlocations++;
 }
 

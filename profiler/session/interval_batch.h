@@ -9,7 +9,9 @@
  * A location is resolved (through the resolver the batch is given: the
  * symbolizer, or a test's fake) once per process incarnation, address and
  * sampled file mapping, however many samples, services and upload parts
- * show it. Return addresses are moved back by one byte, so they name the
+ * show it; given a resolver in two halves, the costly one (functions and
+ * lines) runs once per object and address, however many processes map the
+ * object (each process's own location has its own address and mapping). Return addresses are moved back by one byte, so they name the
  * call instruction; a frame's pc is taken as it is when it is exact: the
  * leaf, and the frame a signal interrupted (the unwinder says which).
  *
@@ -40,10 +42,20 @@ typedef int (*batch_resolve_fn)(void *ctx, pid_t pid, uint64_t start_time,
 				const struct sym_vma *leaf, uint64_t addr,
 				struct sym_location *out);
 
+/* The second half of a resolver in two halves: the frames of
+ * loc->object at loc->vaddr, as a locate half found them (see
+ * symbolizer_locate() and symbolizer_resolve_object()). */
+typedef void (*batch_resolve_object_fn)(void *ctx, struct sym_location *loc);
+
 struct interval_batch_opts {
 	size_t sz;                /* sizeof(struct interval_batch_opts) */
 	batch_resolve_fn resolve;
 	void *ctx;
+	/* Optional, both or neither: user addresses resolved in two halves,
+	 * locate giving the mapping and, in an object's code, the object and
+	 * its address (then no frames); resolve keeps the kernel's. */
+	batch_resolve_fn locate;
+	batch_resolve_object_fn resolve_object;
 };
 
 /* One user frame as the unwinder (or the BPF frame-pointer walk) found it. */

@@ -491,9 +491,19 @@ static void clear_map(struct bpf_map *map, size_t key_size)
 	free(keys);
 }
 
+/* Whether map has no key: one syscall, where clearing an empty map
+ * would allocate its key list. */
+static bool map_empty(struct bpf_map *map, size_t key_size)
+{
+	uint8_t key[sizeof(struct sample_key)];
+
+	return key_size > sizeof(key) || bpf_map__get_next_key(map, NULL, key, key_size);
+}
+
 void sampler_clear(struct sampler *s, unsigned buffer)
 {
-	clear_map(counts_map(s, buffer), sizeof(struct sample_key));
+	if (!map_empty(counts_map(s, buffer), sizeof(struct sample_key)))
+		clear_map(counts_map(s, buffer), sizeof(struct sample_key));
 	clear_map(stacks_map(s, buffer), sizeof(__u32));
 }
 
@@ -511,9 +521,9 @@ size_t sampler_read_stack(struct sampler *s, unsigned buffer, int32_t id, uint64
 	return depth;
 }
 
-/* Reads up to max keys and counts of map, in batches of whole buckets;
- * returns how many, or a negative errno. */
-static long read_counts(struct bpf_map *map, struct sample_key *keys, uint64_t *counts,
+/* Takes (reads and deletes) up to max keys and counts of map, in batches
+ * of whole buckets; returns how many, or a negative errno. */
+static long take_counts(struct bpf_map *map, struct sample_key *keys, uint64_t *counts,
 			size_t max)
 {
 	__u32 token, n;
@@ -523,8 +533,8 @@ static long read_counts(struct bpf_map *map, struct sample_key *keys, uint64_t *
 
 	for (;;) {
 		n = (__u32)(max - total);
-		err = bpf_map_lookup_batch(bpf_map__fd(map), in, &token, keys + total,
-					   counts + total, &n, NULL);
+		err = bpf_map_lookup_and_delete_batch(bpf_map__fd(map), in, &token,
+						      keys + total, counts + total, &n, NULL);
 		if (err && err != -ENOENT)
 			return err;
 		total += n;
@@ -534,8 +544,7 @@ static long read_counts(struct bpf_map *map, struct sample_key *keys, uint64_t *
 	}
 }
 
-int sampler_for_each_sample(struct sampler *s, unsigned buffer, sampler_sample_cb cb,
-			    void *ctx)
+int sampler_take_samples(struct sampler *s, unsigned buffer, sampler_sample_cb cb, void *ctx)
 {
 	uint64_t kernel_ips[BPFPROF_MAX_STACK_DEPTH], user_ips[BPFPROF_MAX_STACK_DEPTH];
 	struct bpf_map *counts_of = counts_map(s, buffer);
@@ -543,7 +552,7 @@ int sampler_for_each_sample(struct sampler *s, unsigned buffer, sampler_sample_c
 	/* zeroed: valgrind cannot tell that the batch lookup writes them */
 	struct sample_key *keys = calloc(max, sizeof(*keys));
 	uint64_t *counts = calloc(max, sizeof(*counts));
-	long n = keys && counts ? read_counts(counts_of, keys, counts, max) : -ENOMEM;
+	long n = keys && counts ? take_counts(counts_of, keys, counts, max) : -ENOMEM;
 	int err = n < 0 ? (int)n : 0;
 
 	for (long i = 0; i < n && !err; i++) {

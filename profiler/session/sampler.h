@@ -4,9 +4,9 @@
  * CPU and a thread that empties the ring buffers as they fill. While it
  * runs, sampler_poll() reports processes seen for the first time (or after
  * exec) so the caller can snapshot their mappings while they are alive,
- * and, in DWARF mode, each sample's stack snapshot. At the end (of the recording, or of an interval),
- * sampler_for_each_sample() walks the aggregated
- * counts with their stacks resolved to instruction pointers.
+ * and, in DWARF mode, each sample's stack snapshot. At the end (of the
+ * recording, or of an interval), sampler_take_samples() takes the
+ * aggregated counts, with their stacks resolved to instruction pointers.
  */
 #ifndef BPFPROF_SAMPLER_H
 #define BPFPROF_SAMPLER_H
@@ -86,7 +86,8 @@ size_t sampler_read_stack(struct sampler *s, unsigned buffer, int32_t id, uint64
 /* Double buffering (see profile.bpf.c). Samples go to one of two buffers
  * (0 at the start). sampler_flip() sends new samples to the other buffer
  * and returns the one that was active, once no sample can still be going
- * into it; sampler_clear() empties a drained buffer. */
+ * into it; sampler_clear() empties a drained buffer (its stacks: its counts
+ * were taken, or are deleted now if not). */
 unsigned sampler_flip(struct sampler *s);
 void sampler_clear(struct sampler *s, unsigned buffer);
 
@@ -96,9 +97,9 @@ void sampler_stop(struct sampler *s);
 /* Sums the per-CPU counters of enum bpfprof_stat. */
 int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX]);
 
-/* Calls cb for every sample counted in buffer; stops at the first nonzero
- * return. */
-int sampler_for_each_sample(struct sampler *s, unsigned buffer,
-			    sampler_sample_cb cb, void *ctx);
+/* Takes every sample counted in buffer out of its counts map (read and
+ * deleted in one pass of batches) and calls cb for each; stops at the
+ * first nonzero return (the samples not yet given are gone too). */
+int sampler_take_samples(struct sampler *s, unsigned buffer, sampler_sample_cb cb, void *ctx);
 
 #endif

@@ -177,6 +177,39 @@ static void test_retention(void)
 	remove_tree(dir);
 }
 
+/* Retention scans the directory only when what it counted plus what was
+ * written since could be over a limit, or after 64 trims without a scan:
+ * a file planted meanwhile is counted then. */
+static void test_trim_scans(void)
+{
+	char dir[64];
+	struct output_dir *o;
+	int deleted = 0, trims = 0;
+
+	make_dir(dir, sizeof(dir));
+	CHECK(output_dir_open(dir, 0600, 2, 1 << 30, &o) == 0, "open %s", dir);
+	if (!o)
+		return;
+	CHECK(output_dir_trim(o) == 0, "an empty directory trimmed");
+	CHECK(!output_dir_write(o, "svc", 1700000000, "a", 1) &&
+		      !output_dir_write(o, "svc", 1700000010, "b", 1),
+	      "write two");
+	put(dir, "svc-20200101T000000Z.pb.gz", "planted");
+	CHECK(output_dir_trim(o) == 0 && exists(dir, "svc-20200101T000000Z.pb.gz"),
+	      "two written of two: the directory was scanned");
+	CHECK(!output_dir_write(o, "svc", 1700000020, "c", 1), "write a third");
+	CHECK(output_dir_trim(o) == 2 && !exists(dir, "svc-20200101T000000Z.pb.gz") &&
+		      count(dir, "svc-") == 2,
+	      "three written of two: the planted and the oldest not deleted");
+	put(dir, "svc-20200101T000001Z.pb.gz", "planted");
+	while (!deleted && trims++ < 100)
+		deleted = output_dir_trim(o);
+	CHECK(deleted == 1 && trims > 1 && trims <= 65 && !exists(dir, "svc-20200101T000001Z.pb.gz"),
+	      "the file planted while within the limits deleted at trim %d (%d)", trims, deleted);
+	output_dir_close(o);
+	remove_tree(dir);
+}
+
 static void test_leftovers(void)
 {
 	static const char *const temps[] = {
@@ -266,6 +299,7 @@ int main(void)
 	test_names();
 	test_same_second();
 	test_retention();
+	test_trim_scans();
 	test_leftovers();
 	test_ancestors();
 	return check_summary();

@@ -7,7 +7,8 @@
  * parts show it, return addresses moved back by one but not the leaf and
  * not a pc after a signal frame, kernel frames on top of user frames, the
  * "[truncated]" root, parts that add up to the whole, the main mapping
- * first, and the opts convention (shorter and longer structs).
+ * first, an object's address named once for every process that maps it,
+ * and the opts convention (shorter and longer structs).
  */
 #include "check.h"
 #include "pprof_decode.h"
@@ -256,6 +257,85 @@ static void test_parts_truncated_main(void)
 	interval_batch_free(b);
 }
 
+/* A resolver in two halves (as the collector's over the symbolizer): pid
+ * 70 maps the object "app" at 0x1000, pid 71 at 0x9000 (another base, as
+ * ASLR gives): locate says the object and the address in it, naming
+ * counts its calls. */
+static const int fake_app_object; /* its address is the object's identity */
+
+static int fake_locate(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
+		       uint64_t addr, struct sym_location *out)
+{
+	struct fake *f = ctx;
+	uint64_t base = pid == 71 ? 0x9000 : 0x1000;
+
+	(void)start_time;
+	(void)leaf;
+	memset(out, 0, sizeof(*out));
+	out->mapping = pid == 71 ? &f->lib : &f->app; /* each process its own mapping */
+	out->object = (const struct object *)&fake_app_object;
+	out->vaddr = addr - base;
+	return 0;
+}
+
+static void fake_resolve_object(void *ctx, struct sym_location *loc)
+{
+	struct fake *f = ctx;
+	unsigned i = f->calls++ % 64;
+
+	f->asked[i] = loc->vaddr;
+	snprintf(f->names[i], sizeof(f->names[i]), "obj_%" PRIx64, loc->vaddr);
+	loc->nframes = 1;
+	loc->frames[0].function = f->names[i];
+}
+
+/* Two processes map one object at different bases: each has its own
+ * locations (addresses, mappings), the object's address is named once. */
+static void test_object_named_once(void)
+{
+	struct fake f;
+	struct interval_batch_opts opts = {
+		.sz = sizeof(opts), .resolve = fake_resolve, .ctx = &f, .locate = fake_locate,
+		.resolve_object = fake_resolve_object,
+	};
+	struct interval_batch_opts half = { .sz = sizeof(half), .resolve = fake_resolve,
+					    .locate = fake_locate };
+	struct interval_batch *b = new_batch(&f), *two = NULL;
+	const uint64_t kernel[] = { 0xffffffff81000100 };
+	const struct batch_frame u70[] = { { 0x1100, true }, { 0x1201, false } };
+	const struct batch_frame u71[] = { { 0x9100, true }, { 0x9201, false } };
+	struct sample_key a = key_of(70, "app"), c = key_of(71, "app");
+	struct profile_totals t;
+	char stack[256];
+	Profile *p;
+
+	CHECK(interval_batch_new(&half, &two) == -EINVAL && !two, "locate without its half");
+	interval_batch_free(b); /* new_batch() set f up; this batch has both halves */
+	CHECK(!interval_batch_new(&opts, &two) && two, "a batch with two halves");
+	if (!two)
+		return;
+	CHECK(!interval_batch_add(two, &a, 2, "svc-a", kernel, 1, u70, 2, false), "add 70");
+	CHECK(!interval_batch_add(two, &c, 3, "svc-c", kernel, 1, u71, 2, false), "add 71");
+	/* the kernel's one address through resolve; the object's two once */
+	CHECK(f.calls == 3, "%u resolutions, want 3", f.calls);
+	CHECK(two->nlocations == 5, "%zu locations, want 5 (one kernel, two per process)",
+	      two->nlocations);
+	CHECK(!interval_batch_seal(two), "seal");
+	p = build(two, PROFILE_ALL_SERVICES, 0, 1, NULL, &t);
+	for (size_t i = 0; p && i < p->n_sample; i++) {
+		const Location *leaf = loc_by_id(p, p->sample[i]->location_id[1]);
+
+		stack_of(p, p->sample[i], stack, sizeof(stack));
+		CHECK(!strcmp(stack, "k_ffffffff81000100;obj_100;obj_200"), "stack %s", stack);
+		CHECK(leaf && leaf->address == (p->sample[i]->value[0] == 2 ? 0x1100 : 0x9100),
+		      "sample of %" PRId64 ": its process's own address", p->sample[i]->value[0]);
+	}
+	CHECK(p && p->n_sample == 2 && p->n_mapping == 3, "%zu samples, %zu mappings",
+	      p ? p->n_sample : 0, p ? p->n_mapping : 0);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	interval_batch_free(two);
+}
+
 /* Bad arguments; a cleared batch is empty and usable again. */
 static void test_errors_and_clear(void)
 {
@@ -363,6 +443,7 @@ int main(void)
 	test_buckets_and_resolved_once();
 	test_signal_frame();
 	test_parts_truncated_main();
+	test_object_named_once();
 	test_errors_and_clear();
 	test_opts_sizes();
 	return check_summary();

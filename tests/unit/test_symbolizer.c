@@ -1036,6 +1036,20 @@ static void test_live_pie_exited(void)
 		      l2.nframes == 1 && l1.frames[0].function == l2.frames[0].function &&
 		      l1.mapping != l2.mapping && l1.mapping->build_id == l2.mapping->build_id,
 	      "the library object is shared between processes");
+	/* ... so locating gives both the same object and address in it, and
+	 * naming that once names both. */
+	CHECK(symbolizer_locate(s, a.pid, 0, NULL, addr_a, &l1) == 0 &&
+		      symbolizer_locate(s, b.pid, 0, NULL, addr_b, &l2) == 0 && l1.object &&
+		      l1.object == l2.object && l1.vaddr == l2.vaddr && l1.nframes == 0 &&
+		      l1.mapping != l2.mapping,
+	      "located: one object, one address in it, each process's own mapping");
+	if (l1.object) {
+		symbolizer_resolve_object(&l1);
+		CHECK(l1.nframes == 1 && !strcmp(l1.frames[0].function, "symfix_lib_work"),
+		      "the object's address names %s",
+		      l1.nframes ? l1.frames[0].function : "nothing");
+	}
+	CHECK(symbolizer_resolve_user(s, a.pid, addr_a, &l1) == 0, "resolve again");
 
 	/* A refresh keeps unchanged mappings (same pointers). */
 	CHECK(symbolizer_track_process(s, a.pid) == 0, "re-track %d", (int)a.pid);
