@@ -785,12 +785,18 @@ static struct process *find_incarnation(struct symbolizer *s, pid_t pid, uint64_
 	return NULL;
 }
 
-/* Whether addr is in one of p's mappings. */
-static bool mapped(const struct process *p, uint64_t addr)
+/* p's mapping holding addr, or NULL. */
+static struct mapping *mapping_covering(const struct process *p, uint64_t addr)
 {
 	size_t i = bisect(p->maps, p->nmaps, addr);
 
-	return i < p->nmaps && addr < p->maps[i]->pub.limit;
+	return i < p->nmaps && addr < p->maps[i]->pub.limit ? p->maps[i] : NULL;
+}
+
+/* Whether addr is in one of p's mappings. */
+static bool mapped(const struct process *p, uint64_t addr)
+{
+	return mapping_covering(p, addr) != NULL;
 }
 
 /* p, the incarnation of its pid started at start_time, with its maps read
@@ -1020,6 +1026,15 @@ static bool sampled_file(const struct mapping *m, const struct sym_vma *v)
 	       same_device(m, v);
 }
 
+/* Whether m (NULL: none) may name addr of a sample whose pc was in leaf:
+ * addr is outside the leaf's vma, or m maps that file (or one on another
+ * device: see struct sym_vma). */
+static bool names_sample(const struct mapping *m, const struct sym_vma *leaf, uint64_t addr)
+{
+	return !leaf || !leaf->ino || addr < leaf->start || addr >= leaf->end ||
+	       (m && (sampled_file(m, leaf) || !same_device(m, leaf)));
+}
+
 enum mapping_found { MAPPING_CURRENT, MAPPING_RETIRED, MAPPING_STALE };
 
 /* The mapping of p at addr to name it with (see struct sym_vma): the
@@ -1028,12 +1043,10 @@ enum mapping_found { MAPPING_CURRENT, MAPPING_RETIRED, MAPPING_STALE };
 static enum mapping_found mapping_for(const struct process *p, uint64_t addr,
 				      const struct sym_vma *leaf, struct mapping **out)
 {
-	size_t i = bisect(p->maps, p->nmaps, addr);
-	struct mapping *m = i < p->nmaps && addr < p->maps[i]->pub.limit ? p->maps[i] : NULL;
+	struct mapping *m = mapping_covering(p, addr);
 
 	*out = m;
-	if (!leaf || !leaf->ino || addr < leaf->start || addr >= leaf->end ||
-	    (m && (sampled_file(m, leaf) || !same_device(m, leaf))))
+	if (names_sample(m, leaf, addr))
 		return MAPPING_CURRENT;
 	for (struct mapping *r = p->retired; r; r = r->retired) {
 		if (addr >= r->pub.start && addr < r->pub.limit && sampled_file(r, leaf)) {
@@ -1055,11 +1068,21 @@ int symbolizer_track_mapping(struct symbolizer *s, pid_t pid, const struct sym_v
 	return symbolizer_track_process(s, pid);
 }
 
+/* The ELF address of addr in m's object; false when m has none. */
+static bool object_vaddr(const struct mapping *m, uint64_t addr, uint64_t *vaddr)
+{
+	return m->obj && m->obj->elf &&
+	       !elf_object_file_to_vaddr(m->obj->elf, addr - m->pub.start + m->pub.file_offset,
+					 vaddr);
+}
+
 int symbolizer_locate(struct symbolizer *s, pid_t pid, uint64_t start_time,
-		      const struct sym_vma *leaf, uint64_t addr, struct sym_location *out)
+		      const struct sym_vma *leaf, const struct sym_mapping *mapping,
+		      uint64_t addr, struct sym_location *out)
 {
 	struct process *p;
 	enum mapping_found found;
+	const struct mapping *given = (const struct mapping *)mapping; /* pub comes first */
 	struct mapping *m;
 
 	if (!out)
@@ -1067,6 +1090,14 @@ int symbolizer_locate(struct symbolizer *s, pid_t pid, uint64_t start_time,
 	memset(out, 0, sizeof(*out));
 	if (!s)
 		return -EINVAL;
+	/* The unwinder's mapping names the address as it is, but for JIT code
+	 * (the process's perf map) and a sample whose leaf file it is not. */
+	if (given && (given->obj || given->pub.path[0]) && names_sample(given, leaf, addr)) {
+		out->mapping = mapping;
+		if (object_vaddr(given, addr, &out->vaddr))
+			out->object = given->obj;
+		return 0;
+	}
 	p = find_process(s, pid);
 	if (!p) {
 		int err = symbolizer_track_process(s, pid);
@@ -1095,9 +1126,7 @@ int symbolizer_locate(struct symbolizer *s, pid_t pid, uint64_t start_time,
 		out->mapping = &m->pub;
 	if (!m || (!m->obj && !m->pub.path[0])) /* anonymous: JIT code? */
 		return resolve_jit(s, p, addr, out);
-	if (m->obj && m->obj->elf &&
-	    !elf_object_file_to_vaddr(m->obj->elf, addr - m->pub.start + m->pub.file_offset,
-				      &out->vaddr))
+	if (object_vaddr(m, addr, &out->vaddr))
 		out->object = m->obj;
 	return 0;
 }
@@ -1125,7 +1154,7 @@ int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t st
 				    const struct sym_vma *leaf, uint64_t addr,
 				    struct sym_location *out)
 {
-	int err = symbolizer_locate(s, pid, start_time, leaf, addr, out);
+	int err = symbolizer_locate(s, pid, start_time, leaf, NULL, addr, out);
 
 	if (!err && out->object)
 		symbolizer_resolve_object(out);
@@ -1300,29 +1329,35 @@ int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *ou
 
 /* ---- unwinding -------------------------------------------------------- */
 
-/* The mapping of p holding pc, when it has an object, and its load bias. */
-static const struct mapping *mapping_at(const struct process *p, uint64_t pc,
-					uint64_t *bias)
+/* m (NULL: none) when it has an object, with the load bias of pc in it. */
+static const struct mapping *with_object(const struct mapping *m, uint64_t pc, uint64_t *bias)
 {
-	size_t i = bisect(p->maps, p->nmaps, pc);
-	const struct mapping *m;
 	uint64_t vaddr;
 
-	if (i == p->nmaps || pc >= p->maps[i]->pub.limit)
-		return NULL;
-	m = p->maps[i];
-	if (!m->obj || !m->obj->elf ||
-	    elf_object_file_to_vaddr(m->obj->elf, pc - m->pub.start + m->pub.file_offset, &vaddr))
+	if (!m || !object_vaddr(m, pc, &vaddr))
 		return NULL;
 	*bias = pc - vaddr;
 	return m;
 }
 
+/* One walk's view of a process: the unwinder asks find_cfi() once per
+ * frame, in order, for the pc it symbolizes (the call site of a return
+ * address), and the mapping found is noted for the caller. */
+struct cfi_walk {
+	const struct process *p;
+	const struct sym_mapping **maps; /* maps[i] for pcs[i]; NULL: not wanted */
+	int n, max;
+};
+
 /* unwind_find_fn over a process's mappings. */
 static const struct cfi_table *find_cfi(void *ctx, uint64_t pc, uint64_t *bias)
 {
-	const struct mapping *m = mapping_at(ctx, pc, bias);
+	struct cfi_walk *w = ctx;
+	const struct mapping *m = mapping_covering(w->p, pc);
 
+	if (w->maps && w->n < w->max)
+		w->maps[w->n++] = m ? &m->pub : NULL;
+	m = with_object(m, pc, bias);
 	return m ? m->obj->cfi : NULL;
 }
 
@@ -1370,7 +1405,7 @@ static int lu_open(void *ctx)
 static const struct ulw_object *lu_find(void *ctx, uint64_t pc, uint64_t *bias)
 {
 	struct lu_walk *w = ctx;
-	const struct mapping *m = mapping_at(w->p, pc, bias);
+	const struct mapping *m = with_object(mapping_covering(w->p, pc), pc, bias);
 	const struct object *o;
 	struct ulw_file_id id;
 
@@ -1413,15 +1448,17 @@ static int lu_complete(struct symbolizer *s, const struct process *p,
 	return m;
 }
 
-/* One walk of snap over p's mappings; libunwind completes it where our
- * CFI has a rule we do not follow. */
+/* One walk of snap over p's mappings, each frame's mapping in maps (NULL:
+ * not wanted); libunwind completes it where our CFI has a rule we do not
+ * follow. */
 static int walk(struct symbolizer *s, const struct process *p,
-		const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact, int max,
-		enum unwind_status *status)
+		const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact,
+		const struct sym_mapping **maps, int max, enum unwind_status *status)
 {
 	struct unwind_regs regs = { .rip = snap->ip, .rsp = snap->sp, .rbp = snap->bp };
 	struct unwind_stack stack = { .base = snap->base, .data = snap->data, .len = snap->len };
-	int n = unwind_snapshot(&regs, &stack, find_cfi, (void *)p, pcs, exact, max, status);
+	struct cfi_walk w = { .p = p, .maps = maps, .max = max };
+	int n = unwind_snapshot(&regs, &stack, find_cfi, &w, pcs, exact, max, status);
 	int m;
 
 	/* Only there: where no CFI covers a pc (JIT code) libunwind knows no
@@ -1430,6 +1467,11 @@ static int walk(struct symbolizer *s, const struct process *p,
 	    (m = lu_complete(s, p, &regs, &stack, pcs, exact, max, n))) {
 		n = m;
 		*status = UNWIND_END;
+		for (int i = 0; maps && i < n; i++) { /* its frames, looked up here */
+			const struct mapping *at = mapping_covering(p, exact[i] ? pcs[i] : pcs[i] - 1);
+
+			maps[i] = at ? &at->pub : NULL;
+		}
 	}
 	return n;
 }
@@ -1445,14 +1487,15 @@ static bool left_maps(const struct process *p, const uint64_t *pcs, int n)
 
 int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 		      const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact,
-		      size_t max, size_t *depth, enum sym_unwind_result *result)
+		      const struct sym_mapping **maps, size_t max, size_t *depth,
+		      enum sym_unwind_result *result)
 {
 	enum unwind_status status;
 	struct process *p, *q;
 	uint64_t changes;
 	int n;
 
-	if (!s || !snap || !pcs || !depth || !result || max > INT_MAX)
+	if (!s || !snap || !pcs || !depth || !result || max > INT_MAX || (maps && !exact))
 		return -EINVAL;
 	*depth = 0;
 	p = find_incarnation(s, pid, snap->start_time);
@@ -1460,7 +1503,7 @@ int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 		p = covering(s, p, snap->start_time, snap->ip);
 	if (!p || p->err)
 		return -ESRCH;
-	n = walk(s, p, snap, pcs, exact, (int)max, &status);
+	n = walk(s, p, snap, pcs, exact, maps, (int)max, &status);
 	/* A caller in code mapped since the maps were read: again, with the
 	 * maps read again (a frame of a library ld.so had not mapped yet when
 	 * the process was first sampled; one dlopened since). */
@@ -1468,7 +1511,7 @@ int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 	if (status != UNWIND_END && left_maps(p, pcs, n) &&
 	    (q = refreshed(s, p, snap->start_time)) && !q->err &&
 	    (q != p || q->maps_changes != changes)) {
-		n = walk(s, q, snap, pcs, exact, (int)max, &status);
+		n = walk(s, q, snap, pcs, exact, maps, (int)max, &status);
 	}
 	*depth = n > 0 ? (size_t)n : 0;
 	switch (status) {

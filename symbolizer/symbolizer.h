@@ -210,9 +210,12 @@ int symbolizer_resolve_user_sampled(struct symbolizer *s, pid_t pid, uint64_t st
  * name an object's address once for all the processes that map it: finds
  * the mapping (out->mapping) and, when the address is in an object's code,
  * sets out->object and out->vaddr and no frames; otherwise out is the whole
- * answer (JIT code named from its perf map, or no function). */
+ * answer (JIT code named from its perf map, or no function). mapping: the
+ * one symbolizer_unwind() found the address in (NULL: look it up); taken
+ * as it is but for anonymous code and a leaf's file it is not. */
 int symbolizer_locate(struct symbolizer *s, pid_t pid, uint64_t start_time,
-		      const struct sym_vma *leaf, uint64_t addr, struct sym_location *out);
+		      const struct sym_vma *leaf, const struct sym_mapping *mapping,
+		      uint64_t addr, struct sym_location *out);
 
 /* The second half: the frames of out->object at out->vaddr, the same for
  * every process (out->mapping is left as it is). */
@@ -253,7 +256,12 @@ enum sym_unwind_result {
  * addresses, innermost first; *depth of them (<= max). exact (NULL: not
  * wanted) gets for each pc whether it is not a return address: ip, and
  * the pc a signal interrupted (the caller of a signal frame), which must
- * not be moved back into a call instruction. Where our unwinder
+ * not be moved back into a call instruction. maps (NULL: not wanted;
+ * needs exact) gets each pc's mapping (that of the call site for a return
+ * address; NULL: in none), as found for its CFI: symbolizer_locate()
+ * names the pc with it without looking the process up again, while the
+ * mappings live (until the generation after the next
+ * symbolizer_forget_exited(), or the process is forgotten). Where our unwinder
  * meets a CFI rule it does not follow (a CFA from another register, as in
  * ld.so's _dl_runtime_resolve), libunwind unwinds the snapshot again, and
  * its stack is taken when it is complete and starts with ours (counted in
@@ -261,7 +269,8 @@ enum sym_unwind_result {
  * -ESRCH when pid is not tracked. */
 int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 		      const struct sym_stack_snapshot *snap, uint64_t *pcs, bool *exact,
-		      size_t max, size_t *depth, enum sym_unwind_result *result);
+		      const struct sym_mapping **maps, size_t max, size_t *depth,
+		      enum sym_unwind_result *result);
 
 /* Resolve a kernel address through /proc/kallsyms (loaded on first use).
  * Every kernel address gets the one "[kernel.kallsyms]" mapping; nframes is

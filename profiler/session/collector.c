@@ -68,6 +68,7 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	};
 	uint64_t pcs[STACK_TABLE_MAX_DEPTH];
 	bool exact[STACK_TABLE_MAX_DEPTH];
+	const struct sym_mapping *maps[STACK_TABLE_MAX_DEPTH];
 	enum sym_unwind_result result;
 	size_t depth = 0;
 	uint64_t t0;
@@ -80,11 +81,11 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	 * announcement precedes its snapshots); one whose announcement was
 	 * lost (ring full) is tracked now. */
 	t0 = (uint64_t)monotonic_ns();
-	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, STACK_TABLE_MAX_DEPTH,
-			      &depth, &result) == -ESRCH) {
+	if (symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, maps,
+			      STACK_TABLE_MAX_DEPTH, &depth, &result) == -ESRCH) {
 		on_new_pid((pid_t)e->tgid, c);
-		symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, STACK_TABLE_MAX_DEPTH,
-				  &depth, &result);
+		symbolizer_unwind(c->sym, (pid_t)e->tgid, &snap, pcs, exact, maps,
+				  STACK_TABLE_MAX_DEPTH, &depth, &result);
 	}
 	c->stats.unwind_ns += (uint64_t)monotonic_ns() - t0;
 	c->stats.frames += depth;
@@ -92,13 +93,14 @@ static void on_snapshot(const struct stack_event *e, size_t len, void *ctx)
 	if (depth == 0) { /* not even the ip: keep the sample, with its pc */
 		pcs[0] = e->ip;
 		exact[0] = true;
+		maps[0] = NULL;
 		depth = 1;
 		result = SYM_UNWIND_STOPPED;
 	}
 	c->stats.snapshots++;
 	c->stats.truncated += result == SYM_UNWIND_TRUNCATED;
 	c->stats.unwind_stopped += result == SYM_UNWIND_STOPPED;
-	if (stack_table_add(c->stacks[e->buffer & 1], &key, pcs, exact, (uint32_t)depth,
+	if (stack_table_add(c->stacks[e->buffer & 1], &key, pcs, exact, maps, (uint32_t)depth,
 			    result == SYM_UNWIND_TRUNCATED))
 		c->stats.stacks_dropped++;
 }
@@ -118,11 +120,11 @@ static int resolve_kernel(void *ctx, pid_t pid, uint64_t start_time, const struc
 }
 
 static int locate(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
-		  uint64_t addr, struct sym_location *out)
+		  const struct sym_mapping *mapping, uint64_t addr, struct sym_location *out)
 {
 	struct collector *c = ctx;
 
-	return symbolizer_locate(c->sym, pid, start_time, leaf, addr, out);
+	return symbolizer_locate(c->sym, pid, start_time, leaf, mapping, addr, out);
 }
 
 static void resolve_object(void *ctx, struct sym_location *loc)
@@ -212,7 +214,7 @@ static int drain_counted(const struct sampler_sample *s, void *ctx)
 	struct batch_frame user[BPFPROF_MAX_STACK_DEPTH];
 
 	for (size_t i = 0; i < s->user_depth; i++)
-		user[i] = (struct batch_frame){ s->user_ips[i], i == 0 };
+		user[i] = (struct batch_frame){ .pc = s->user_ips[i], .exact = i == 0 };
 	return interval_batch_add(d->c->batch, s->key, s->count, service_of(d, s->key),
 				  s->kernel_ips, s->kernel_depth, user, s->user_depth,
 				  s->truncated);
@@ -227,7 +229,11 @@ static int drain_unwound(const struct unwound_stack *u, void *ctx)
 	struct batch_frame user[STACK_TABLE_MAX_DEPTH];
 
 	for (uint32_t i = 0; i < u->depth; i++)
-		user[i] = (struct batch_frame){ u->pcs[i], u->exact[i / 64] >> (i % 64) & 1 };
+		user[i] = (struct batch_frame){
+			.pc = u->frames[i].pc,
+			.exact = u->exact[i / 64] >> (i % 64) & 1,
+			.mapping = u->frames[i].mapping,
+		};
 	return interval_batch_add(d->c->batch, &u->key, u->count, service_of(d, &u->key),
 				  kernel_ips, nkernel, user, u->depth, u->truncated);
 }

@@ -28,6 +28,7 @@ struct location_key {
 	uint64_t address;
 	uint64_t leaf_ino, leaf_base; /* 0: the address is outside the leaf's vma */
 	uint32_t leaf_dev_major, leaf_dev_minor;
+	const struct sym_mapping *mapping; /* the unwinder's, or NULL */
 };
 
 /* The index nodes; each starts with its handle (see free_nodes). */
@@ -71,7 +72,8 @@ struct interval_batch_index {
 
 int interval_batch_new(const struct interval_batch_opts *opts, struct interval_batch **out)
 {
-	batch_resolve_fn resolve = OPT(opts, resolve, NULL), locate = OPT(opts, locate, NULL);
+	batch_resolve_fn resolve = OPT(opts, resolve, NULL);
+	batch_locate_fn locate = OPT(opts, locate, NULL);
 	batch_resolve_object_fn resolve_object = OPT(opts, resolve_object, NULL);
 	struct interval_batch *b;
 
@@ -290,13 +292,15 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 {
 	struct interval_batch_index *ix = b->index;
 	bool user = key->pid != BATCH_KERNEL_PID && b->opts.locate;
-	batch_resolve_fn resolve = user ? b->opts.locate : b->opts.resolve;
 	struct sym_location loc;
 	uint32_t first, n;
 	int64_t mapping;
 	int err;
 
-	if (resolve(b->opts.ctx, key->pid, key->start_time, leaf, key->address, &loc)) {
+	if (user ? b->opts.locate(b->opts.ctx, key->pid, key->start_time, leaf, key->mapping,
+				  key->address, &loc)
+		 : b->opts.resolve(b->opts.ctx, key->pid, key->start_time, leaf, key->address,
+				   &loc)) {
 		loc.mapping = NULL; /* keep the bare address: pprof still shows it */
 		loc.object = NULL;
 		loc.nframes = 0;
@@ -321,11 +325,17 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 
 /* The index of the location of addr (resolved when new), or -ENOMEM. */
 static int64_t location_index(struct interval_batch *b, pid_t pid, uint64_t start_time,
-			      const struct sym_vma *leaf, uint64_t addr)
+			      const struct sym_vma *leaf, const struct sym_mapping *mapping,
+			      uint64_t addr)
 {
-	struct location_key key = { .pid = pid, .start_time = start_time, .address = addr };
+	struct location_key key;
 	int64_t i;
 
+	memset(&key, 0, sizeof(key)); /* the key is its bytes: padding too */
+	key.pid = pid;
+	key.start_time = start_time;
+	key.address = addr;
+	key.mapping = mapping;
 	if (leaf && leaf->ino && addr >= leaf->start && addr < leaf->end) {
 		key.leaf_ino = leaf->ino;
 		key.leaf_base = leaf->base;
@@ -378,10 +388,11 @@ int interval_batch_add(struct interval_batch *b, const struct sample_key *key, u
 	int err = svc < 0 ? -ENOMEM : 0;
 
 	for (size_t i = 0; i < nkernel && !err; i++)
-		err = push_location(b, location_index(b, BATCH_KERNEL_PID, 0, NULL,
+		err = push_location(b, location_index(b, BATCH_KERNEL_PID, 0, NULL, NULL,
 						      i == 0 ? kernel_ips[i] : kernel_ips[i] - 1));
 	for (size_t i = 0; i < nuser && !err; i++)
 		err = push_location(b, location_index(b, (pid_t)key->tgid, key->start_time, &leaf,
+						      user[i].mapping,
 						      user[i].exact ? user[i].pc : user[i].pc - 1));
 	if (!err && truncated)
 		err = push_location(b, truncated_index(b));

@@ -11,9 +11,12 @@
  * sampled file mapping, however many samples, services and upload parts
  * show it; given a resolver in two halves, the costly one (functions and
  * lines) runs once per object and address, however many processes map the
- * object (each process's own location has its own address and mapping). Return addresses are moved back by one byte, so they name the
- * call instruction; a frame's pc is taken as it is when it is exact: the
- * leaf, and the frame a signal interrupted (the unwinder says which).
+ * object (each process's own location has its own address and mapping),
+ * and a frame the unwinder found in a mapping is located with it, not
+ * looked up again. Return addresses are moved back by one byte, so they
+ * name the call instruction; a frame's pc is taken as it is when it is
+ * exact: the leaf, and the frame a signal interrupted (the unwinder says
+ * which).
  *
  * When every sample is in, interval_batch_seal() puts each service's
  * samples in a bucket, and the profile builder (profile_build.h) reads one
@@ -42,6 +45,12 @@ typedef int (*batch_resolve_fn)(void *ctx, pid_t pid, uint64_t start_time,
 				const struct sym_vma *leaf, uint64_t addr,
 				struct sym_location *out);
 
+/* The first half of a resolver in two halves: batch_resolve_fn's, for a
+ * user address the unwinder found in mapping (NULL: not known). */
+typedef int (*batch_locate_fn)(void *ctx, pid_t pid, uint64_t start_time,
+			       const struct sym_vma *leaf, const struct sym_mapping *mapping,
+			       uint64_t addr, struct sym_location *out);
+
 /* The second half of a resolver in two halves: the frames of
  * loc->object at loc->vaddr, as a locate half found them (see
  * symbolizer_locate() and symbolizer_resolve_object()). */
@@ -54,7 +63,7 @@ struct interval_batch_opts {
 	/* Optional, both or neither: user addresses resolved in two halves,
 	 * locate giving the mapping and, in an object's code, the object and
 	 * its address (then no frames); resolve keeps the kernel's. */
-	batch_resolve_fn locate;
+	batch_locate_fn locate;
 	batch_resolve_object_fn resolve_object;
 };
 
@@ -62,6 +71,8 @@ struct interval_batch_opts {
 struct batch_frame {
 	uint64_t pc;
 	bool exact; /* not a return address: the leaf, or after a signal frame */
+	const struct sym_mapping *mapping; /* the unwinder's (symbolizer_unwind);
+	                                      NULL: to be looked up */
 };
 
 /* A distinct location: a pprof Location. */

@@ -14,7 +14,7 @@
 
 #include "grow.h"
 
-/* An entry; s.pcs[] ends it (s is the last member). */
+/* An entry; s.frames[] ends it (s is the last member). */
 struct node {
 	UT_hash_handle hh;
 	struct unwound_stack s;
@@ -31,7 +31,8 @@ struct stack_table {
 /* The bytes of s's identity (see stack_table.h). */
 static size_t ident_len(uint32_t depth)
 {
-	return offsetof(struct unwound_stack, pcs) - IDENT_OFF + depth * sizeof(uint64_t);
+	return offsetof(struct unwound_stack, frames) - IDENT_OFF +
+	       depth * sizeof(struct unwound_frame);
 }
 
 int stack_table_new(size_t max_entries, struct stack_table **out)
@@ -62,13 +63,14 @@ void stack_table_free(struct stack_table *t)
 	free(t);
 }
 
-int stack_table_add(struct stack_table *t, const struct sample_key *key,
-		    const uint64_t *pcs, const bool *exact, uint32_t depth, bool truncated)
+int stack_table_add(struct stack_table *t, const struct sample_key *key, const uint64_t *pcs,
+		    const bool *exact, const struct sym_mapping *const *maps, uint32_t depth,
+		    bool truncated)
 {
 	union {
 		struct unwound_stack s;
 		unsigned char room[sizeof(struct unwound_stack) +
-				   STACK_TABLE_MAX_DEPTH * sizeof(uint64_t)];
+				   STACK_TABLE_MAX_DEPTH * sizeof(struct unwound_frame)];
 	} probe;
 	struct node *n;
 	unsigned hash; /* once, for the lookup and the add after it */
@@ -77,13 +79,14 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 	if (depth > STACK_TABLE_MAX_DEPTH)
 		depth = STACK_TABLE_MAX_DEPTH;
 	len = ident_len(depth);
-	memset(&probe, 0, offsetof(struct unwound_stack, pcs)); /* padding too */
+	memset(&probe, 0, offsetof(struct unwound_stack, frames)); /* padding too */
 	memcpy(&probe.s.key, key, sizeof(*key));
 	probe.s.depth = depth;
 	probe.s.truncated = truncated;
 	for (uint32_t k = 0; k < depth; k++)
 		probe.s.exact[k / 64] |= (uint64_t)exact[k] << (k % 64);
-	memcpy(probe.s.pcs, pcs, depth * sizeof(*pcs));
+	for (uint32_t k = 0; k < depth; k++)
+		probe.s.frames[k] = (struct unwound_frame){ pcs[k], maps[k] };
 
 	HASH_VALUE(&probe.s.key, len, hash);
 	HASH_FIND_BYHASHVALUE(hh, t->index, &probe.s.key, len, hash, n);
@@ -95,7 +98,7 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key,
 		return -ENOSPC;
 	if (array_reserve(&t->entries, &t->cap, t->n + 1, sizeof(*t->entries)))
 		return -ENOMEM;
-	n = malloc(sizeof(*n) + depth * sizeof(*pcs));
+	n = malloc(sizeof(*n) + depth * sizeof(n->s.frames[0]));
 	if (!n)
 		return -ENOMEM;
 	memcpy(&n->s, &probe.s, IDENT_OFF + len);

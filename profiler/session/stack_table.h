@@ -3,8 +3,9 @@
  * In DWARF mode the BPF side sends every sample's registers and stack
  * snapshot; user space unwinds each one and counts the result here, keyed
  * by the sample's whole identity (process, thread, names, kernel stack id)
- * plus its user pcs (and which of them are exact: not return addresses),
- * so identical stacks are drained once, however many samples they have.
+ * plus its user frames (each pc with the mapping the unwinder found it in,
+ * and which pcs are exact: not return addresses), so identical stacks are
+ * drained once, however many samples they have.
  * The table is capped; the caller counts the samples that find it full.
  */
 #ifndef BPFPROF_STACK_TABLE_H
@@ -15,31 +16,39 @@
 #include <stdint.h>
 
 #include "profile.h"
+#include "symbolizer.h"
 
 #define STACK_TABLE_MAX_DEPTH BPFPROF_MAX_STACK_DEPTH
 #define STACK_TABLE_EXACT_WORDS ((STACK_TABLE_MAX_DEPTH + 63) / 64)
 
 struct stack_table;
 
-/* One distinct unwound stack and its count; pcs innermost first. */
+/* A frame as the unwinder found it. */
+struct unwound_frame {
+	uint64_t pc;
+	const struct sym_mapping *mapping; /* of pc's call site; NULL: none */
+};
+
+/* One distinct unwound stack and its count; frames innermost first. */
 struct unwound_stack {
 	uint64_t count;
-	/* The identity, key to pcs[depth - 1]: compared as bytes (padding 0). */
+	/* The identity, key to frames[depth - 1]: compared as bytes (padding 0). */
 	struct sample_key key; /* user_stack_id unused */
 	uint32_t depth;
 	bool truncated;        /* the stack goes on past the snapshot */
-	uint64_t exact[STACK_TABLE_EXACT_WORDS]; /* bit i: pcs[i] is exact */
-	uint64_t pcs[];
+	uint64_t exact[STACK_TABLE_EXACT_WORDS]; /* bit i: frames[i].pc is exact */
+	struct unwound_frame frames[];
 };
 
 int stack_table_new(size_t max_entries, struct stack_table **out);
 void stack_table_free(struct stack_table *t);
 
 /* Counts one sample; exact[i]: pcs[i] is not a return address (the leaf,
- * or after a signal frame). Returns 0, or -ENOSPC when the table is full,
- * or -ENOMEM. */
-int stack_table_add(struct stack_table *t, const struct sample_key *key,
-		    const uint64_t *pcs, const bool *exact, uint32_t depth, bool truncated);
+ * or after a signal frame); maps[i] its mapping (symbolizer_unwind()).
+ * Returns 0, or -ENOSPC when the table is full, or -ENOMEM. */
+int stack_table_add(struct stack_table *t, const struct sample_key *key, const uint64_t *pcs,
+		    const bool *exact, const struct sym_mapping *const *maps, uint32_t depth,
+		    bool truncated);
 
 /* Forgets every stack. */
 void stack_table_clear(struct stack_table *t);

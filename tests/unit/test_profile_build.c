@@ -128,7 +128,7 @@ static void test_buckets_and_resolved_once(void)
 	struct fake f;
 	struct interval_batch *b = new_batch(&f);
 	const uint64_t kernel[] = { 0xffffffff81000100, 0xffffffff81000200 };
-	const struct batch_frame user[] = { { 0x1100, true }, { 0x1200, false } };
+	const struct batch_frame user[] = { { 0x1100, true, NULL }, { 0x1200, false, NULL } };
 	struct sample_key web = key_of(10, "web"), db = key_of(20, "db"), web2 = key_of(10, "web");
 	struct profile_totals t;
 	char stack[256];
@@ -180,10 +180,10 @@ static void test_signal_frame(void)
 	struct fake f;
 	struct interval_batch *b = new_batch(&f);
 	const struct batch_frame user[] = {
-		{ 0x100500, true },  /* the signal handler's leaf */
-		{ 0x100600, false }, /* __restore_rt: a return address */
-		{ 0x1300, true },    /* interrupted by the signal */
-		{ 0x1400, false },   /* its caller */
+		{ 0x100500, true, NULL },  /* the signal handler's leaf */
+		{ 0x100600, false, NULL }, /* __restore_rt: a return address */
+		{ 0x1300, true, NULL },    /* interrupted by the signal */
+		{ 0x1400, false, NULL },   /* its caller */
 	};
 	struct sample_key k = key_of(30, "sig");
 	struct profile_totals t;
@@ -225,7 +225,8 @@ static void test_parts_truncated_main(void)
 	if (!b)
 		return;
 	for (uint32_t i = 0; i < 9; i++) {
-		struct batch_frame user[] = { { 0x100000 + 16 * i, true }, { 0x1500, false } };
+		struct batch_frame user[] = { { 0x100000 + 16 * i, true, NULL },
+					      { 0x1500, false, NULL } };
 		struct sample_key k = key_of(40 + i, "w");
 
 		CHECK(!interval_batch_add(b, &k, i + 1, "one", NULL, 0, user, 2, i == 4), "add %u",
@@ -264,7 +265,7 @@ static void test_parts_truncated_main(void)
 static const int fake_app_object; /* its address is the object's identity */
 
 static int fake_locate(void *ctx, pid_t pid, uint64_t start_time, const struct sym_vma *leaf,
-		       uint64_t addr, struct sym_location *out)
+		       const struct sym_mapping *mapping, uint64_t addr, struct sym_location *out)
 {
 	struct fake *f = ctx;
 	uint64_t base = pid == 71 ? 0x9000 : 0x1000;
@@ -272,7 +273,8 @@ static int fake_locate(void *ctx, pid_t pid, uint64_t start_time, const struct s
 	(void)start_time;
 	(void)leaf;
 	memset(out, 0, sizeof(*out));
-	out->mapping = pid == 71 ? &f->lib : &f->app; /* each process its own mapping */
+	/* each process its own mapping; the unwinder's when it gave one */
+	out->mapping = mapping ? mapping : pid == 71 ? &f->lib : &f->app;
 	out->object = (const struct object *)&fake_app_object;
 	out->vaddr = addr - base;
 	return 0;
@@ -302,8 +304,9 @@ static void test_object_named_once(void)
 					    .locate = fake_locate };
 	struct interval_batch *b = new_batch(&f), *two = NULL;
 	const uint64_t kernel[] = { 0xffffffff81000100 };
-	const struct batch_frame u70[] = { { 0x1100, true }, { 0x1201, false } };
-	const struct batch_frame u71[] = { { 0x9100, true }, { 0x9201, false } };
+	const struct batch_frame u70[] = { { 0x1100, true, NULL }, { 0x1201, false, NULL } };
+	const struct batch_frame u71[] = { { 0x9100, true, NULL }, { 0x9201, false, NULL } };
+	const struct batch_frame u70_remapped[] = { { 0x1100, true, &f.kernel } };
 	struct sample_key a = key_of(70, "app"), c = key_of(71, "app");
 	struct profile_totals t;
 	char stack[256];
@@ -320,17 +323,28 @@ static void test_object_named_once(void)
 	CHECK(f.calls == 3, "%u resolutions, want 3", f.calls);
 	CHECK(two->nlocations == 5, "%zu locations, want 5 (one kernel, two per process)",
 	      two->nlocations);
+	/* the unwinder's mapping goes to locate, and a frame found in another
+	 * mapping at the same address (remapped) is another location */
+	CHECK(!interval_batch_add(two, &a, 1, "svc-a", NULL, 0, u70_remapped, 1, false),
+	      "add 70 remapped");
+	CHECK(two->nlocations == 6 && f.calls == 3 &&
+		      two->mappings[two->locations[5].mapping - 1] == &f.kernel,
+	      "%zu locations, %u resolutions: the unwinder's mapping not used", two->nlocations,
+	      f.calls);
 	CHECK(!interval_batch_seal(two), "seal");
 	p = build(two, PROFILE_ALL_SERVICES, 0, 1, NULL, &t);
 	for (size_t i = 0; p && i < p->n_sample; i++) {
-		const Location *leaf = loc_by_id(p, p->sample[i]->location_id[1]);
+		const Location *leaf;
 
+		if (p->sample[i]->value[0] == 1) /* the remapped one */
+			continue;
+		leaf = loc_by_id(p, p->sample[i]->location_id[1]);
 		stack_of(p, p->sample[i], stack, sizeof(stack));
 		CHECK(!strcmp(stack, "k_ffffffff81000100;obj_100;obj_200"), "stack %s", stack);
 		CHECK(leaf && leaf->address == (p->sample[i]->value[0] == 2 ? 0x1100 : 0x9100),
 		      "sample of %" PRId64 ": its process's own address", p->sample[i]->value[0]);
 	}
-	CHECK(p && p->n_sample == 2 && p->n_mapping == 3, "%zu samples, %zu mappings",
+	CHECK(p && p->n_sample == 3 && p->n_mapping == 3, "%zu samples, %zu mappings",
 	      p ? p->n_sample : 0, p ? p->n_mapping : 0);
 	perftools__profiles__profile__free_unpacked(p, NULL);
 	interval_batch_free(two);
@@ -344,7 +358,7 @@ static void test_errors_and_clear(void)
 	struct interval_batch_opts bad = { .sz = sizeof(bad) };
 	struct interval_batch *none = NULL;
 	struct profile_totals t;
-	const struct batch_frame user[] = { { 0x1100, true } };
+	const struct batch_frame user[] = { { 0x1100, true, NULL } };
 	struct sample_key k = key_of(50, "x");
 	uint8_t *gz = NULL;
 	size_t len = 0;
@@ -376,7 +390,7 @@ static void test_opts_sizes(void)
 {
 	struct fake f;
 	struct interval_batch *b = new_batch(&f);
-	const struct batch_frame user[] = { { 0x1100, true } };
+	const struct batch_frame user[] = { { 0x1100, true, NULL } };
 	struct sample_key k1 = key_of(60, "a"), k2 = key_of(61, "b");
 	struct {
 		struct profile_build_opts o;

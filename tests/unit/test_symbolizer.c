@@ -1038,8 +1038,8 @@ static void test_live_pie_exited(void)
 	      "the library object is shared between processes");
 	/* ... so locating gives both the same object and address in it, and
 	 * naming that once names both. */
-	CHECK(symbolizer_locate(s, a.pid, 0, NULL, addr_a, &l1) == 0 &&
-		      symbolizer_locate(s, b.pid, 0, NULL, addr_b, &l2) == 0 && l1.object &&
+	CHECK(symbolizer_locate(s, a.pid, 0, NULL, NULL, addr_a, &l1) == 0 &&
+		      symbolizer_locate(s, b.pid, 0, NULL, NULL, addr_b, &l2) == 0 && l1.object &&
 		      l1.object == l2.object && l1.vaddr == l2.vaddr && l1.nframes == 0 &&
 		      l1.mapping != l2.mapping,
 	      "located: one object, one address in it, each process's own mapping");
@@ -1048,6 +1048,14 @@ static void test_live_pie_exited(void)
 		CHECK(l1.nframes == 1 && !strcmp(l1.frames[0].function, "symfix_lib_work"),
 		      "the object's address names %s",
 		      l1.nframes ? l1.frames[0].function : "nothing");
+	}
+	/* the unwinder's mapping, given, is taken as it is: the same place */
+	if (l2.mapping) {
+		const struct sym_mapping *m = l2.mapping;
+
+		CHECK(symbolizer_locate(s, b.pid, 0, NULL, m, addr_b, &l2) == 0 &&
+			      l2.mapping == m && l2.object == l1.object && l2.vaddr == l1.vaddr,
+		      "located with the unwinder's mapping: another place");
 	}
 	CHECK(symbolizer_resolve_user(s, a.pid, addr_a, &l1) == 0, "resolve again");
 

@@ -828,6 +828,8 @@ static void symbolize_unwind(const struct proc *p, const char *proc_dir,
 		.ip = p->regs.rip, .sp = p->regs.rsp, .bp = p->regs.rbp,
 		.base = p->stack.base, .data = p->stack.data, .len = p->stack.len,
 	};
+	const struct sym_mapping *maps[MAX_FRAMES];
+	bool exact[MAX_FRAMES];
 	struct symbolizer *s;
 	int iters = 2000, rc;
 	double t0;
@@ -840,11 +842,21 @@ static void symbolize_unwind(const struct proc *p, const char *proc_dir,
 		return;
 	rc = symbolizer_track_process(s, 4243);
 	CHECK(rc == 0, "track the fake 4243: %d", rc);
-	rc = symbolizer_unwind(s, 4243, &snap, pcs, NULL, MAX_FRAMES, depth, result);
+	rc = symbolizer_unwind(s, 4243, &snap, pcs, exact, maps, MAX_FRAMES, depth, result);
 	CHECK(rc == 0, "symbolizer_unwind: %d", rc);
+	/* each frame comes with the mapping of the pc it is named at */
+	for (size_t i = 0; i < *depth; i++) {
+		uint64_t at = exact[i] ? pcs[i] : pcs[i] - 1;
+
+		CHECK(maps[i] && maps[i]->start <= at && at < maps[i]->limit,
+		      "frame %zu (%#" PRIx64 ") has no mapping, or another one", i, pcs[i]);
+	}
+	CHECK(symbolizer_unwind(s, 4243, &snap, pcs, NULL, maps, MAX_FRAMES, depth, result) ==
+		      -EINVAL,
+	      "mappings without exactness accepted");
 	t0 = now();
 	for (int i = 0; i < iters; i++)
-		symbolizer_unwind(s, 4243, &snap, pcs, NULL, MAX_FRAMES, depth, result);
+		symbolizer_unwind(s, 4243, &snap, pcs, NULL, NULL, MAX_FRAMES, depth, result);
 	*us = (now() - t0) * 1e6 / iters;
 	symbolizer_get_stats(s, stats);
 	symbolizer_free(s);
