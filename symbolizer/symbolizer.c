@@ -131,6 +131,7 @@ struct process {
 	uint64_t miss_wait_ms;   /* before a miss may read them again (0: min) */
 	uint64_t maps_changes;   /* reads that opened or retired a mapping */
 	uint64_t ended_gen;      /* of an older one: generation it was replaced */
+	struct process *next_ended; /* in symbolizer.ended, once it exited */
 	int err;                 /* nonzero: never tracked; returned by resolve */
 	struct mapping **maps;   /* sorted by start */
 	size_t nmaps;
@@ -159,6 +160,10 @@ struct symbolizer {
 	struct object_cache *objects;
 	struct debug_finder *debug;
 	struct process *procs;   /* uthash table, by pid */
+	struct process *ended;   /* exited, out of procs: freed at the next
+	                            symbolizer_forget_exited(), so that what was
+	                            handed out of them (mappings a stack table
+	                            keeps) outlives one more interval */
 
 	uint64_t generation;     /* symbolizer_forget_exited() calls */
 	dev_t root_dev;          /* our "/" */
@@ -272,6 +277,16 @@ static void free_process(struct symbolizer *s, struct process *p)
 	}
 }
 
+static void free_ended(struct symbolizer *s)
+{
+	while (s->ended) {
+		struct process *p = s->ended;
+
+		s->ended = p->next_ended;
+		free_process(s, p);
+	}
+}
+
 void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
@@ -282,6 +297,7 @@ void symbolizer_free(struct symbolizer *s)
 		HASH_DELETE(hh, s->procs, p);
 		free_process(s, p);
 	}
+	free_ended(s);
 	mountinfo_free(&s->mounts.table);
 	object_cache_free(s->objects);
 	debug_finder_free(s->debug);
@@ -1288,9 +1304,12 @@ int symbolizer_forget_exited(struct symbolizer *s)
 	if (!s)
 		return -EINVAL;
 	s->generation++;
+	free_ended(s); /* those of the call before */
 	HASH_ITER(hh, s->procs, p, next) {
 		if (exited(s, p)) {
-			symbolizer_forget_process(s, p->pid);
+			HASH_DELETE(hh, s->procs, p);
+			p->next_ended = s->ended;
+			s->ended = p;
 			forgotten++;
 		} else {
 			free_old_retired(s, p);

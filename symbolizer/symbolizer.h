@@ -228,7 +228,9 @@ int symbolizer_forget_process(struct symbolizer *s, pid_t pid);
 
 /* Forgets every tracked process that has exited; returns how many. Call
  * it once the addresses of those processes are no longer needed (after a
- * profile is written). */
+ * profile is written). Their state is freed at the next call: mappings
+ * symbolizer_unwind() gave out for them (a stack table of the interval
+ * under way keeps them) stay valid until then. */
 int symbolizer_forget_exited(struct symbolizer *s);
 
 /* Sizes and counters of the caches. out->sz must be set. */
@@ -260,8 +262,8 @@ enum sym_unwind_result {
  * needs exact) gets each pc's mapping (that of the call site for a return
  * address; NULL: in none), as found for its CFI: symbolizer_locate()
  * names the pc with it without looking the process up again, while the
- * mappings live (until the generation after the next
- * symbolizer_forget_exited(), or the process is forgotten). Where our unwinder
+ * mappings live: until the second symbolizer_forget_exited() after this
+ * call (or symbolizer_forget_process()). Where our unwinder
  * meets a CFI rule it does not follow (a CFA from another register, as in
  * ld.so's _dl_runtime_resolve), libunwind unwinds the snapshot again, and
  * its stack is taken when it is complete and starts with ours (counted in

@@ -2112,15 +2112,18 @@ static struct symbolizer_stats stats_of(const struct symbolizer *s)
 	return st;
 }
 
-/* Forgetting processes frees their state; objects nobody uses stay cached
+/* Forgetting processes frees their state (an exited one's at the next
+ * forget_exited: its mappings outlive one more interval); objects nobody uses stay cached
  * under the cap (a later process of the same binary is a hit) and are
  * evicted, least recently used first, when the cap is exceeded. */
 static void test_cache_cap_and_forget(void)
 {
 	struct symbolizer_opts opts = { .sz = sizeof(opts) };
 	struct symbolizer_stats st, before;
+	struct sym_location l1, l2;
 	struct symbolizer *s;
 	struct child a, b;
+	struct tmaps ta;
 
 	/* Default cap: objects outlive the processes that used them. */
 	if (symbolizer_new(&opts, &s) || !spawn(SYMFIX_PIE, &a))
@@ -2133,9 +2136,23 @@ static void test_cache_cap_and_forget(void)
 	      (unsigned long long)before.objects, (unsigned long long)before.cache_bytes,
 	      (unsigned long long)before.cache_cap_bytes);
 	CHECK(symbolizer_forget_exited(s) == 0, "nothing exited yet");
+	tmaps_read_pid(a.pid, &ta);
+	CHECK(symbolizer_locate(s, a.pid, 0, NULL, NULL, runtime_of(&ta, SYMFIX_LIB, "symfix_lib_work"),
+				&l1) == 0 && l1.mapping,
+	      "locate in %d", (int)a.pid);
+	free(ta.v);
 	finish(&a);
 	CHECK(symbolizer_forget_exited(s) == 1, "the exited process is forgotten");
 	CHECK(symbolizer_forget_process(s, a.pid) == -ESRCH, "forgotten already");
+	/* what was handed out of it stays valid until the next call (ASan
+	 * tells a use after free): a stack table of the interval under way */
+	if (l1.mapping) {
+		const struct sym_mapping *m = l1.mapping;
+
+		CHECK(symbolizer_locate(s, a.pid, 0, NULL, m, m->start, &l2) == 0 &&
+			      l2.mapping == m && l2.object == l1.object && m->path[0],
+		      "the exited process's mapping is gone already");
+	}
 	st = stats_of(s);
 	CHECK(st.processes == 0 && st.objects == before.objects && st.evictions == 0,
 	      "objects stay cached: %llu of %llu", (unsigned long long)st.objects,
