@@ -4,6 +4,7 @@
 # unit.test_pprof         round trip through the builder and protobuf-c's own
 #                         decoder, bad input.
 # unit.test_pprof_log     messages go to pprof_set_print()'s callback.
+# unit.test_pprof_read    the reader: our profiles back, hostile bytes refused.
 # unit.pprof_write_for_go the same program, also leaving its profile in the
 #                         build tree (fixture for the next test).
 # unit.pprof_go_tool      the real consumer: `go tool pprof -raw` must read
@@ -15,6 +16,8 @@ bpfprof_unit_test(test_pprof
   LIBS bpfprof_proto PkgConfig::ZLIB)
 bpfprof_unit_test(test_pprof_log SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_pprof_log.c
   LIBS bpfprof_proto)
+bpfprof_unit_test(test_pprof_read SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_pprof_read.c
+  LIBS bpfprof_proto PkgConfig::ZLIB)
 
 find_program(GO go)
 if(NOT GO)
