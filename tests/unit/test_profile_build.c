@@ -46,12 +46,9 @@ static int fake_resolve(void *ctx, pid_t pid, uint64_t start_time, const struct 
 	return 0;
 }
 
-static struct interval_batch *new_batch(struct fake *f)
+/* The fake's three mappings, and no call yet. */
+static void fake_init(struct fake *f)
 {
-	struct interval_batch_opts opts = { .sz = sizeof(opts), .resolve = fake_resolve, .ctx = f };
-	struct interval_batch *b = NULL;
-	int err = interval_batch_new(&opts, &b);
-
 	*f = (struct fake){
 		.kernel = { .start = 0xffffffff81000000, .limit = 0xffffffff82000000,
 			    .path = "[kernel.kallsyms]", .build_id = "", .has_functions = 1 },
@@ -60,6 +57,15 @@ static struct interval_batch *new_batch(struct fake *f)
 		.lib = { .start = 0x100000, .limit = 0x200000, .path = "/lib/libc.so.6",
 			 .build_id = "cd", .has_functions = 1 },
 	};
+}
+
+static struct interval_batch *new_batch(struct fake *f)
+{
+	struct interval_batch_opts opts = { .sz = sizeof(opts), .resolve = fake_resolve, .ctx = f };
+	struct interval_batch *b = NULL;
+	int err = interval_batch_new(&opts, &b);
+
+	fake_init(f);
 	CHECK(err == 0 && b, "interval_batch_new: %d", err);
 	return b;
 }
@@ -302,7 +308,7 @@ static void test_object_named_once(void)
 	};
 	struct interval_batch_opts half = { .sz = sizeof(half), .resolve = fake_resolve,
 					    .locate = fake_locate };
-	struct interval_batch *b = new_batch(&f), *two = NULL;
+	struct interval_batch *two = NULL;
 	const uint64_t kernel[] = { 0xffffffff81000100 };
 	const struct batch_frame u70[] = { { 0x1100, true, NULL }, { 0x1201, false, NULL } };
 	const struct batch_frame u71[] = { { 0x9100, true, NULL }, { 0x9201, false, NULL } };
@@ -312,8 +318,8 @@ static void test_object_named_once(void)
 	char stack[256];
 	Profile *p;
 
+	fake_init(&f);
 	CHECK(interval_batch_new(&half, &two) == -EINVAL && !two, "locate without its half");
-	interval_batch_free(b); /* new_batch() set f up; this batch has both halves */
 	CHECK(!interval_batch_new(&opts, &two) && two, "a batch with two halves");
 	if (!two)
 		return;
