@@ -16,6 +16,8 @@ static const struct {
 	{ "record", record_main,
 	  "profile the machine, some pids, or a command; write one profile" },
 	{ "agent", agent_main, "profile continuously: one profile per service per interval" },
+	{ "report", report_main, "the top functions of profiles (text, json, folded stacks)" },
+	{ "flamegraph", flamegraph_main, "a flame graph of profiles, as a self-contained HTML page" },
 };
 
 static void usage(FILE *f)

@@ -54,3 +54,29 @@ int args_duration(const char *arg, double max_s, double *seconds)
 	}
 	return -EINVAL;
 }
+
+int args_file_mode(const char *arg, unsigned *mode)
+{
+	const unsigned long widest = 0644;
+	char *end;
+	unsigned long m;
+
+	errno = 0;
+	m = strtoul(arg, &end, 8);
+	if (errno || *end || end == arg || arg[0] == '-' || (m & ~widest) ||
+	    (m & ARGS_DEFAULT_FILE_MODE) != ARGS_DEFAULT_FILE_MODE)
+		return -EINVAL;
+	*mode = (unsigned)m;
+	return 0;
+}
+
+int args_log_format(const char *arg)
+{
+	if (!strcmp(arg, "json"))
+		log_set_format(LOG_FORMAT_JSON);
+	else if (!strcmp(arg, "text"))
+		log_set_format(LOG_FORMAT_TEXT);
+	else
+		return -EINVAL;
+	return 0;
+}

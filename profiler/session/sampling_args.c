@@ -13,8 +13,6 @@
 #define DEFAULT_CACHE_MB 256
 #define MAX_CACHE_MB (1024 * 1024)
 #define DEFAULT_SNAPSHOT_KB 16
-#define DEFAULT_FILE_MODE 0600
-#define WIDEST_FILE_MODE 0644
 #define MIN_MAP_ENTRIES 16
 #define MAX_KEYS (1 << 22)
 #define MAX_STACKS (1 << 20)
@@ -26,7 +24,7 @@ void sampling_args_init(struct sampling_args *a)
 		.unwind = UNWIND_AUTO,
 		.snapshot_kb = DEFAULT_SNAPSHOT_KB,
 		.cache_mb = DEFAULT_CACHE_MB,
-		.file_mode = DEFAULT_FILE_MODE,
+		.file_mode = ARGS_DEFAULT_FILE_MODE,
 	};
 }
 
@@ -67,19 +65,10 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 			return usage_error(cmd, "invalid cache size '%s' (1 to 1048576 MB)", arg);
 		a->cache_mb = (size_t)v;
 		return 0;
-	case 'W': {
-		char *end;
-		unsigned long m;
-
-		errno = 0;
-		m = strtoul(arg, &end, 8);
-		if (errno || *end || end == arg || arg[0] == '-' || (m & ~WIDEST_FILE_MODE) ||
-		    (m & DEFAULT_FILE_MODE) != DEFAULT_FILE_MODE)
-			return usage_error(cmd, "invalid file mode '%s' (octal, from 0600 to 0644: "
-					   "group and others may read at most)", arg);
-		a->file_mode = (unsigned)m;
+	case 'W':
+		if (args_file_mode(arg, &a->file_mode))
+			return usage_error(cmd, ARGS_FILE_MODE_ERROR, arg);
 		return 0;
-	}
 	case 'K':
 		if (args_number(arg, MIN_MAP_ENTRIES, MAX_KEYS, &v))
 			return usage_error(cmd, "invalid key count '%s' (16 to 4194304)", arg);
@@ -94,11 +83,7 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 		log_set_verbose(true);
 		return 0;
 	case 'G':
-		if (!strcmp(arg, "json"))
-			log_set_format(LOG_FORMAT_JSON);
-		else if (!strcmp(arg, "text"))
-			log_set_format(LOG_FORMAT_TEXT);
-		else
+		if (args_log_format(arg))
 			return usage_error(cmd, "invalid log format '%s' (text or json)", arg);
 		return 0;
 	case ':':
@@ -147,7 +132,7 @@ void sampling_args_usage(FILE *f)
 "                        one is not changed\n"
 "  -v, --verbose         debug logging, including libbpf's\n",
 		DEFAULT_FREQ_HZ, MAX_FREQ_HZ, DEFAULT_CACHE_MB, BPFPROF_MAX_COUNTS,
-		BPFPROF_MAX_STACKS, COLLECTOR_DEFAULT_MAX_STACKS, DEFAULT_FILE_MODE);
+		BPFPROF_MAX_STACKS, COLLECTOR_DEFAULT_MAX_STACKS, ARGS_DEFAULT_FILE_MODE);
 }
 
 void sampling_args_apply(const struct sampling_args *a, struct sampler_opts *sopts,
