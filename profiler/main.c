@@ -18,6 +18,7 @@ static const struct {
 	{ "agent", agent_main, "profile continuously: one profile per service per interval" },
 	{ "report", report_main, "the top functions of profiles (text, json, folded stacks)" },
 	{ "flamegraph", flamegraph_main, "a flame graph of profiles, as a self-contained HTML page" },
+	{ "diff", diff_main, "what changed between profiles; exit 1 on a regression (for CI)" },
 };
 
 static void usage(FILE *f)

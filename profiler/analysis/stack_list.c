@@ -49,6 +49,19 @@ int stack_list_add(struct stack_list *l, const uint32_t *frames, uint32_t depth,
 	return 0;
 }
 
+int stack_list_merge(struct stack_list *dst, const struct stack_list *src)
+{
+	for (size_t i = 0; i < src->nstacks; i++) {
+		const struct stack *s = &src->stacks[i];
+		int ret = stack_list_add(dst, &src->frames[s->first], s->depth, s->value);
+
+		if (ret)
+			return ret;
+	}
+	dst->nprofiles += src->nprofiles;
+	return 0;
+}
+
 void stack_list_free(struct stack_list *l)
 {
 	free(l->frames);

@@ -35,6 +35,10 @@ struct stack_list {
  * (the total would not fit in int64) or -ENOMEM. */
 int stack_list_add(struct stack_list *l, const uint32_t *frames, uint32_t depth, int64_t value);
 
+/* Adds every stack of src (frames of the same table) to dst, and its
+ * profile count: 0, -EOVERFLOW or -ENOMEM. */
+int stack_list_merge(struct stack_list *dst, const struct stack_list *src);
+
 void stack_list_free(struct stack_list *l);
 
 #endif

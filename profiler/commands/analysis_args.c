@@ -221,8 +221,9 @@ void analysis_inputs_title(char *buf, size_t size, char *const *paths, int n)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? " " : "", paths[i]);
 }
 
-int analysis_write_output(const char *path, unsigned mode, int (*write)(FILE *out, void *ctx),
-			  void *ctx, const char *cmd)
+int analysis_write_flamegraph(const char *path, unsigned mode, const struct frame_table *frames,
+			      const struct call_tree *tree, const struct flamegraph_opts *opts,
+			      const char *cmd)
 {
 	struct atomic_file *f = NULL;
 	char *buf = NULL;
@@ -240,7 +241,7 @@ int analysis_write_output(const char *path, unsigned mode, int (*write)(FILE *ou
 		log_error("%s: %s", cmd, strerror(errno));
 		return 1;
 	}
-	ret = write(mem, ctx);
+	ret = flamegraph_write(mem, frames, tree, opts);
 	if (fclose(mem) && !ret)
 		ret = -ENOMEM;
 	if (!ret)
@@ -250,7 +251,7 @@ int analysis_write_output(const char *path, unsigned mode, int (*write)(FILE *ou
 	free(buf);
 	if (ret) {
 		log_error("%s: cannot write %s: %s", cmd, path, strerror(-ret));
-		return ret == -EINVAL ? 2 : 1;
+		return 1;
 	}
 	return 0;
 }

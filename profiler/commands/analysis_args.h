@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "call_tree.h"
+#include "flamegraph.h"
 #include "frame_table.h"
 #include "profile_load.h"
 #include "stack_list.h"
@@ -76,10 +78,11 @@ void analysis_input_free(struct analysis_input *in);
 /* "a.pb.gz b.pb.gz ..." of the inputs, for a page's title. */
 void analysis_inputs_title(char *buf, size_t size, char *const *paths, int n);
 
-/* Writes what write(out, ctx) writes to path ('-': standard output) with
- * mode, atomically (export/atomic_file.h). 0, 1 after logging why the
- * file could not be written, or 2 (write said -EINVAL, logged). */
-int analysis_write_output(const char *path, unsigned mode, int (*write)(FILE *out, void *ctx),
-			  void *ctx, const char *cmd);
+/* Writes the flame graph page of tree (analysis/flamegraph.h) to path
+ * ('-': standard output) with mode, atomically (export/atomic_file.h): 0,
+ * or 1 after logging why it could not be written. */
+int analysis_write_flamegraph(const char *path, unsigned mode, const struct frame_table *frames,
+			      const struct call_tree *tree, const struct flamegraph_opts *opts,
+			      const char *cmd);
 
 #endif

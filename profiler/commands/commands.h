@@ -13,5 +13,6 @@ int record_main(int argc, char **argv);
 int agent_main(int argc, char **argv);
 int report_main(int argc, char **argv);
 int flamegraph_main(int argc, char **argv);
+int diff_main(int argc, char **argv);
 
 #endif

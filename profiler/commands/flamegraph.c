@@ -44,19 +44,6 @@ static void usage(FILE *f)
 "  bpfprof flamegraph --service api --from -1h /var/lib/bpfprof/profiles -o api.html\n");
 }
 
-struct page {
-	const struct frame_table *frames;
-	const struct call_tree *tree;
-	const struct flamegraph_opts *opts;
-};
-
-static int write_page(FILE *out, void *ctx)
-{
-	const struct page *p = ctx;
-
-	return flamegraph_write(out, p->frames, p->tree, p->opts);
-}
-
 int flamegraph_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -111,15 +98,13 @@ int flamegraph_main(int argc, char **argv)
 		err = 1;
 	}
 	if (!err) {
-		struct page p = { &in.frames, &tree, &fo };
-
 		if (!fo.title) {
 			analysis_inputs_title(title, sizeof(title), argv + optind, argc - optind);
 			fo.title = title;
 		}
 		fo.type = in.loader.type;
 		fo.unit = in.loader.unit;
-		err = analysis_write_output(output, mode, write_page, &p, "flamegraph");
+		err = analysis_write_flamegraph(output, mode, &in.frames, &tree, &fo, "flamegraph");
 	}
 	call_tree_free(&tree);
 	analysis_input_free(&in);

@@ -61,7 +61,7 @@ check() { # check CMD FILE WHAT: exit 2 and one line naming FILE
   grep -q "$(basename "$file")" "$WORK/err" || fail "$cmd $what: the line does not name the file: $(cat "$WORK/err")"
   echo "$cmd $what: $(cat "$WORK/err")"
 }
-for cmd in report "flamegraph -o $WORK/fg.html"; do
+for cmd in report "flamegraph -o $WORK/fg.html" "diff $WORK/good.pb.gz"; do
   check "$cmd" "$WORK/truncated.pb.gz" "truncated gzip"
   check "$cmd" "$WORK/random.pb.gz" "random bytes"
   check "$cmd" "$WORK/empty.pb.gz" "empty file"

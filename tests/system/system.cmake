@@ -27,6 +27,8 @@ system_fixture(calltree_nofp calltree.c -O2 -g -fomit-frame-pointer)
 system_fixture(threads_nofp threads.c -O2 -g -fomit-frame-pointer -pthread)
 system_fixture(late_caller late_caller.c -O2 -g -fomit-frame-pointer)
 system_fixture(stack_edge stack_edge.S -nostdlib -static)
+# A benchmark whose leaf shares the diff gate sets (analysis_diff_gate.sh).
+system_fixture(diff_work diff_work.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -pthread)
 # calltree_fp without any symbols, and its debug file alone, for debuginfod.
 add_custom_command(
   OUTPUT ${fixture_dir}/debuginfod/calltree_stripped ${fixture_dir}/debuginfod/calltree_fp.debug
