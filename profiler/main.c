@@ -27,15 +27,16 @@ static void usage(FILE *f)
 "Usage: bpfprof COMMAND [OPTIONS]\n"
 "\n"
 "A CPU profiler for Linux: BPF samples the stacks of every CPU, bpfprof\n"
-"symbolizes them and writes gzipped pprof profiles.\n"
+"symbolizes them and writes gzipped pprof profiles; report, flamegraph and\n"
+"diff read any pprof profile back (top functions, flame graphs, CI gates).\n"
 "\n"
 "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 "\n"
 "Options:\n"
-"  -h, --help     show this help ('bpfprof record --help' for its options)\n"
+"  -h, --help     show this help ('bpfprof COMMAND --help' for its options)\n"
 "  -V, --version  print the version\n");
 }
 

@@ -413,38 +413,45 @@ static bool service_selected(const struct profile_loader *ld, const char *name)
 		!strcmp(service, ld->opts.service));
 }
 
-/* One open file (fd, closed here): read, decoded, selected, added. 1
- * (added), 0 (not selected) or a negative errno. */
-static int add_file(struct profile_loader *ld, int fd, const char *shown, struct stack_list *into,
-		    char *err, size_t err_size)
+int profile_loader_add_bytes(struct profile_loader *ld, const char *name, const void *buf,
+			     size_t len, struct stack_list *into, char *err, size_t err_size)
 {
 	const struct profile_load_opts *o = &ld->opts;
 	struct pprof_model *m = NULL;
-	uint8_t *buf;
-	size_t len, type = 0;
+	size_t type = 0;
 	char why[512];
-	int ret;
+	int ret = pprof_read(buf, len, inflate_cap(o, len), why, sizeof(why), &m);
 
-	ret = read_profile_fd(fd, shown, o->max_file_bytes, &buf, &len, err, err_size);
 	if (ret)
-		return ret;
-	ret = pprof_read(buf, len, inflate_cap(o, len), why, sizeof(why), &m);
-	free(buf);
-	if (ret)
-		return fail(err, err_size, ret, "%s: %s", shown, why);
+		return fail(err, err_size, ret, "%s: %s", name, why);
 	if ((o->from_ns && m->time_nanos < o->from_ns) ||
 	    (o->until_ns && m->time_nanos >= o->until_ns)) {
 		pprof_model_free(m);
 		return 0;
 	}
-	ret = pick_type(ld, shown, m, &type, err, err_size);
+	ret = pick_type(ld, name, m, &type, err, err_size);
 	if (!ret)
-		ret = add_samples(ld, shown, m, type, into, err, err_size);
+		ret = add_samples(ld, name, m, type, into, err, err_size);
 	pprof_model_free(m);
 	if (ret)
 		return ret;
 	into->nprofiles++;
 	return 1;
+}
+
+/* One open file (fd, closed here): read, then added as its bytes. */
+static int add_file(struct profile_loader *ld, int fd, const char *shown, struct stack_list *into,
+		    char *err, size_t err_size)
+{
+	uint8_t *buf;
+	size_t len;
+	int ret = read_profile_fd(fd, shown, ld->opts.max_file_bytes, &buf, &len, err, err_size);
+
+	if (ret)
+		return ret;
+	ret = profile_loader_add_bytes(ld, shown, buf, len, into, err, err_size);
+	free(buf);
+	return ret;
 }
 
 static int by_name(const void *a, const void *b)

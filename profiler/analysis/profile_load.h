@@ -73,6 +73,11 @@ int profile_loader_init(struct profile_loader *ld, const struct profile_load_opt
 int profile_loader_add(struct profile_loader *ld, const char *path, struct stack_list *into,
 		       char *err, size_t err_size);
 
+/* Adds the profile buf[0 .. len) (a file's bytes, shown as name in
+ * errors) as profile_loader_add adds a file: 1, 0 or a negative errno. */
+int profile_loader_add_bytes(struct profile_loader *ld, const char *name, const void *buf,
+			     size_t len, struct stack_list *into, char *err, size_t err_size);
+
 void profile_loader_free(struct profile_loader *ld);
 
 /* The service of an agent file name (SERVICE-YYYYmmddTHHMMSSZ.pb.gz or

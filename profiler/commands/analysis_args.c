@@ -205,6 +205,20 @@ int analysis_args_load(struct analysis_args *a, char *const *paths, int n,
 	return analysis_args_add(in, paths, n, &in->list);
 }
 
+int analysis_load_bytes(const char *name, const void *buf, size_t len, struct analysis_input *in)
+{
+	struct profile_load_opts o = { .sz = sizeof(o) };
+	char err[1024];
+
+	*in = (struct analysis_input){ 0 };
+	if (profile_loader_init(&in->loader, &o, &in->frames) ||
+	    profile_loader_add_bytes(&in->loader, name, buf, len, &in->list, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return 2;
+	}
+	return 0;
+}
+
 void analysis_input_free(struct analysis_input *in)
 {
 	stack_list_free(&in->list);

@@ -73,6 +73,10 @@ int analysis_args_load(struct analysis_args *a, char *const *paths, int n,
 int analysis_args_add(struct analysis_input *in, char *const *paths, int n,
 		      struct stack_list *list);
 
+/* Reads one profile's bytes (record's, just built; name shown in errors)
+ * into in, every sample selected: 0, or 2 after logging one line. */
+int analysis_load_bytes(const char *name, const void *buf, size_t len, struct analysis_input *in);
+
 void analysis_input_free(struct analysis_input *in);
 
 /* "a.pb.gz b.pb.gz ..." of the inputs, for a page's title. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analysis_args.h"
 #include "args.h"
 #include "log.h"
 #include "recording.h"
@@ -35,7 +36,9 @@ static void usage(FILE *f)
 "  -o, --output FILE     where to write the profile (default\n"
 "                        bpfprof-YYYYmmdd-HHMMSS.pb.gz in the current\n"
 "                        directory; '-' for standard output), created mode\n"
-"                        0600 unless --file-mode says otherwise\n");
+"                        0600 unless --file-mode says otherwise\n"
+"  --flamegraph FILE     also write the profile's flame graph, a self-contained\n"
+"                        HTML page (as `bpfprof flamegraph`), same mode\n");
 	sampling_args_usage(f);
 	fprintf(f,
 "  -h, --help            show this help\n"
@@ -45,6 +48,7 @@ static void usage(FILE *f)
 "Examples:\n"
 "  bpfprof record -d 10 -o machine.pb.gz && go tool pprof -top machine.pb.gz\n"
 "  bpfprof record -o build.pb.gz -- make -j2\n"
+"  bpfprof record -d 10 --flamegraph flame.html   # then open flame.html\n"
 "  bpfprof record -p 1234 -d 30\n");
 }
 
@@ -79,7 +83,34 @@ static int parse_pids(const char *list, struct recording_args *a)
 	return err;
 }
 
-/* Returns 0, or the exit status for a usage error (-1 after --help). */
+static const char *flamegraph_path; /* --flamegraph */
+
+/* record's on_written: the flame graph of the profile just written. */
+static int write_flamegraph(const uint8_t *profile, size_t len, void *ctx)
+{
+	const struct recording_args *a = ctx;
+	struct analysis_input in;
+	struct call_tree tree = { 0 };
+	int err = analysis_load_bytes(a->output, profile, len, &in);
+
+	if (!err && call_tree_build(&tree, &in.list)) {
+		log_error("flame graph: %s", strerror(ENOMEM));
+		err = 1;
+	}
+	if (!err) {
+		struct flamegraph_opts fo = { .sz = sizeof(fo), .title = a->output,
+					      .type = in.loader.type, .unit = in.loader.unit };
+
+		err = analysis_write_flamegraph(flamegraph_path, a->sampling.file_mode, &in.frames,
+						&tree, &fo, "record");
+		if (!err)
+			log_info("wrote the flame graph %s", flamegraph_path);
+	}
+	call_tree_free(&tree);
+	analysis_input_free(&in);
+	return err;
+}
+
 /* Returns 0, or the exit status for a usage error (-1 after --help). The
  * default output's name is written into default_output. */
 static int parse_args(int argc, char **argv, struct recording_args *a, char *default_output,
@@ -89,6 +120,7 @@ static int parse_args(int argc, char **argv, struct recording_args *a, char *def
 		{ "duration", required_argument, NULL, 'd' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "flamegraph", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		SAMPLING_LONGOPTS,
 		{ 0 },
@@ -115,6 +147,13 @@ static int parse_args(int argc, char **argv, struct recording_args *a, char *def
 			if (!*optarg)
 				return usage_error("record", "empty output path%s", "");
 			a->output = optarg;
+			break;
+		case 'g':
+			if (!*optarg)
+				return usage_error("record", "empty --flamegraph path%s", "");
+			a->on_written = write_flamegraph;
+			a->on_written_ctx = a;
+			flamegraph_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -144,9 +144,10 @@ static int write_profile(struct sampler *s, struct collector *col, struct atomic
 	} else {
 		atomic_file_discard(out);
 	}
-	free(gz);
-	if (err)
+	if (err) {
+		free(gz);
 		return err;
+	}
 	sampler_read_stats(s, stats);
 	collector_get_stats(col, &cstats);
 	if (cstats.snapshots)
@@ -167,7 +168,10 @@ static int write_profile(struct sampler *s, struct collector *col, struct atomic
 		(unsigned long long)stats[STAT_KERNEL_STACK_LOST],
 		(unsigned long long)stats[STAT_USER_STACK_LOST],
 		strcmp(a->output, "-") ? a->output : "to standard output");
-	return 0;
+	if (a->on_written && a->on_written(gz, len, a->on_written_ctx))
+		err = -EIO; /* logged by the callback */
+	free(gz);
+	return err;
 }
 
 int recording_run(const struct recording_args *a)

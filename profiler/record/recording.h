@@ -12,6 +12,7 @@
 #define BPFPROF_RECORDING_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "sampling_args.h"
@@ -25,6 +26,10 @@ struct recording_args {
 	size_t npids;
 	const char *output; /* "-": standard output */
 	char **command; /* NULL-terminated, or NULL */
+	/* Called with the profile's bytes once it is written (record
+	 * --flamegraph): 0, or the exit status to end with (logged). */
+	int (*on_written)(const uint8_t *profile, size_t len, void *ctx);
+	void *on_written_ctx;
 };
 
 /* Runs the session; returns the process exit status (the command's, with

@@ -8,6 +8,8 @@
 #    called; 5 runs of the program with leaf_a at 25% (a 5-point change)
 #    against 5 unchanged ones: a regression, leaf_a first.
 # Runs are recorded interleaved, so a drift of the machine falls on both.
+# One run also writes its flame graph (record --flamegraph): the page's
+# tree has what the profile has.
 source "$(dirname "$0")/lib.sh"
 require_bpf
 prog=$FIXTURES/diff_work
@@ -22,6 +24,25 @@ for i in $(seq 0 11); do
   [ "$i" -lt 5 ] && record "$WORK/c$i.pb.gz" 25
   [ "$i" = 5 ] && record "$WORK/big.pb.gz" 40
 done
+"$BPFPROF" record -F 999 -o "$WORK/fg.pb.gz" --flamegraph "$WORK/fg.html" -- "$prog" 20 1 \
+  > /dev/null 2> "$WORK/rec.err" || fail "record --flamegraph: $(cat "$WORK/rec.err")"
+grep -q "wrote the flame graph $WORK/fg.html" "$WORK/rec.err" || fail "record --flamegraph said: $(cat "$WORK/rec.err")"
+[ "$(stat -c %a "$WORK/fg.html")" = 600 ] || fail "the page is not 0600"
+"$BPFPROF" report --format json --sort cum -n 0 "$WORK/fg.pb.gz" > "$WORK/fg.json" || fail "report fg"
+python3 - "$WORK/fg.html" "$WORK/fg.json" << 'PY' || fail "record --flamegraph's page does not match its profile"
+import json, re, sys
+page = open(sys.argv[1]).read()
+data = json.loads(re.search(r"const DATA = (\{.*?\});\n", page, re.S).group(1))
+report = json.load(open(sys.argv[2]))
+n = data["nodes"]
+assert n["value"][0] == report["total"], (n["value"][0], report["total"])
+width = {}
+for i, v in enumerate(n["value"]):
+    width.setdefault(data["names"][n["name"][i]], []).append(v)
+cum = {f["name"]: f["cum"] for f in report["functions"]}
+# leaf_a is never its own caller: its frames add up to its cum
+assert sum(width["leaf_a"]) == cum["leaf_a"] > 0, (width["leaf_a"], cum["leaf_a"])
+PY
 "$BPFPROF" report --sort cum --top 12 "$WORK/u0.pb.gz" > "$WORK/u0.top" || fail "report u0"
 grep -q ' leaf_a$' "$WORK/u0.top" || fail "no leaf_a in the profile: $(cat "$WORK/u0.top")"
 echo "an unchanged run:"; cat "$WORK/u0.top"
@@ -61,4 +82,4 @@ cat "$WORK/out"
 [ $rc = 1 ] || fail "a 5-point change over 5 runs a side: exit $rc, want 1"
 first=$(awk '/function$/ { t = 1; next } t { print $(NF - 1); exit }' "$WORK/out")
 [ "$first" = leaf_a ] || fail "5-point change: first is '$first', not leaf_a"
-pass "the gate: 20% -> 40% called, unchanged not (1 run; 20 draws of 5 runs), +5 points over 5 runs called"
+pass "record --flamegraph; the gate: 20% -> 40% called, unchanged not (1 run; 20 draws of 5 runs), +5 points over 5 runs called"
