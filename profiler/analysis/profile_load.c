@@ -445,7 +445,12 @@ static int add_file(struct profile_loader *ld, int fd, const char *shown, struct
 {
 	uint8_t *buf;
 	size_t len;
-	int ret = read_profile_fd(fd, shown, ld->opts.max_file_bytes, &buf, &len, err, err_size);
+	int ret;
+
+	if (ld->opts.progress)
+		ld->opts.progress(shown, ld->read, ld->opts.progress_ctx);
+	ld->read++;
+	ret = read_profile_fd(fd, shown, ld->opts.max_file_bytes, &buf, &len, err, err_size);
 
 	if (ret)
 		return ret;

@@ -49,6 +49,10 @@ struct profile_load_opts {
 	size_t max_file_bytes;   /* 0: PROFILE_LOAD_MAX_FILE_BYTES */
 	size_t max_inflated_bytes; /* 0: 100 times the file, at least 64 MiB,
 				    * at most PPROF_READ_MAX_BYTES */
+	/* Called before each file is read (name as shown in errors; files
+	 * read so far), for a progress line; NULL: none. */
+	void (*progress)(const char *name, size_t done, void *ctx);
+	void *progress_ctx;
 };
 
 /* One analysis's reading state: its options, the frame table every list
@@ -60,6 +64,7 @@ struct profile_loader {
 	int64_t period;            /* the first file's, for "N samples" */
 	char period_unit[128];
 	size_t skipped; /* directory entries that are not regular files */
+	size_t read;    /* files read */
 	uint8_t *matches; /* per frame id: FRAME_MATCH_* bits */
 	size_t matches_cap;
 };

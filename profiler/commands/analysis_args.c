@@ -153,19 +153,52 @@ void analysis_args_usage(FILE *f)
 "  --log-format FORMAT   text (default) or json, for error lines\n");
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The progress line of a long read (a terminal only; from 100 ms on, at
+ * most 10 a second). */
+static void show_progress(const char *name, size_t done, void *ctx)
+{
+	int64_t *last_ms = ctx, now = monotonic_ms();
+
+	if (now - *last_ms < 100)
+		return;
+	*last_ms = now;
+	fprintf(stderr, "\r\033[Kbpfprof: reading %s (%zu profile%s read)", name, done,
+		done == 1 ? "" : "s");
+}
+
 int analysis_args_add(struct analysis_input *in, char *const *paths, int n,
 		      struct stack_list *list)
 {
 	struct profile_loader *loader = &in->loader;
+	int64_t last_ms = monotonic_ms();
 	char err[1024];
+	bool progress = log_progress_wanted();
 
+	if (progress) {
+		loader->opts.progress = show_progress;
+		loader->opts.progress_ctx = &last_ms;
+	}
 	for (int i = 0; i < n; i++) {
 		int ret = profile_loader_add(loader, paths[i], list, err, sizeof(err));
 
 		if (ret < 0) {
+			if (progress)
+				fputs("\r\033[K", stderr);
 			log_error("%s", err);
 			return 2;
 		}
+	}
+	if (progress) {
+		fputs("\r\033[K", stderr);
+		loader->opts.progress = NULL;
 	}
 	if (loader->skipped)
 		log_warn("skipped %zu entr%s of the directories that %s not regular files",
