@@ -7,7 +7,8 @@ set(analysis_tests
   analysis_report
   analysis_hostile
   flamegraph_browser
-  analysis_diff)
+  analysis_diff
+  report_go)
 foreach(t ${analysis_tests})
   add_test(NAME system.${t}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)
