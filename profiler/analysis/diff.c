@@ -104,7 +104,12 @@ static int by_change(const void *pa, const void *pb, void *ctx)
 		return ca > cb ? -1 : 1;
 	if (a->d_cum != b->d_cum) /* of equal size, growth first */
 		return a->d_cum > b->d_cum ? -1 : 1;
-	return strcmp(t->frames[a->frame].name, t->frames[b->frame].name);
+	const struct frame *fa = &t->frames[a->frame], *fb = &t->frames[b->frame];
+	int c = strcmp(fa->name, fb->name);
+
+	if (!c && !(c = strcmp(fa->file, fb->file)))
+		c = (fa->line > fb->line) - (fa->line < fb->line);
+	return c;
 }
 
 static enum diff_verdict row_verdict(const struct diff_row *r, const struct diff_opts *o,

@@ -20,10 +20,11 @@ int function_totals_compute(const struct stack_list *l, size_t nframes,
 	}
 	for (size_t i = 0; i < l->nstacks; i++) {
 		const struct stack *s = &l->stacks[i];
-		const uint32_t *f = &l->frames[s->first];
+		const uint32_t *f;
 
 		if (!s->depth)
 			continue;
+		f = &l->frames[s->first];
 		out->flat[f[s->depth - 1]] += s->value;
 		for (uint32_t d = 0; d < s->depth; d++) {
 			if (seen[f[d]] == i + 1)

@@ -75,7 +75,7 @@ int agent_file_service(const char *name, char *out, size_t out_size)
 	else
 		return -EINVAL;
 	/* ...Z or ...Z-N: find the stamp that ends at 'Z'. */
-	for (const char *z = end - 1; z >= name + slen; z--) {
+	for (const char *z = end - 1; z - name >= (ptrdiff_t)slen; z--) {
 		size_t i;
 
 		if (*z != 'Z')
@@ -306,9 +306,13 @@ static bool tags_match(const struct profile_load_opts *o, const struct pprof_mod
 static int pick_type(struct profile_loader *ld, const char *name, const struct pprof_model *m,
 		     size_t *out, char *err, size_t err_size)
 {
-	const char *want = ld->type[0] ? ld->type : ld->opts.sample_type;
+	const char *want = ld->typed ? ld->type : ld->opts.sample_type;
 	size_t t = m->default_type;
 
+	if (!m->ntypes) { /* then no samples either (pprof_read): nothing to settle */
+		*out = 0;
+		return 0;
+	}
 	if (want) {
 		for (t = 0; t < m->ntypes && strcmp(m->types[t].type, want); t++)
 			;
@@ -322,7 +326,8 @@ static int pick_type(struct profile_loader *ld, const char *name, const struct p
 				    name, want, have);
 		}
 	}
-	if (!ld->type[0]) {
+	if (!ld->typed) {
+		ld->typed = true;
 		snprintf(ld->type, sizeof(ld->type), "%s", m->types[t].type);
 		snprintf(ld->unit, sizeof(ld->unit), "%s", m->types[t].unit);
 		ld->period = m->period;

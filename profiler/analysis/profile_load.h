@@ -60,7 +60,8 @@ struct profile_load_opts {
 struct profile_loader {
 	struct profile_load_opts opts;
 	struct frame_table *frames;
-	char type[128], unit[128]; /* "" until the first file */
+	bool typed;                /* type and unit settled (by the first file) */
+	char type[128], unit[128]; /* "" until then (or a type without a name) */
 	int64_t period;            /* the first file's, for "N samples" */
 	char period_unit[128];
 	size_t skipped; /* directory entries that are not regular files */

@@ -18,8 +18,10 @@ static bool stack_equal(const void *ctx, uint32_t id)
 	const struct lookup *k = ctx;
 	const struct stack *s = &k->l->stacks[id];
 
+	/* No frames: both arrays may be NULL, which memcmp must not see. */
 	return s->depth == k->depth &&
-	       !memcmp(&k->l->frames[s->first], k->frames, k->depth * sizeof(*k->frames));
+	       (!k->depth ||
+		!memcmp(&k->l->frames[s->first], k->frames, k->depth * sizeof(*k->frames)));
 }
 
 int stack_list_add(struct stack_list *l, const uint32_t *frames, uint32_t depth, int64_t value)
@@ -42,7 +44,8 @@ int stack_list_add(struct stack_list *l, const uint32_t *frames, uint32_t depth,
 	    array_reserve(&l->frames, &l->frames_cap, l->nframes + depth, sizeof(*l->frames)) ||
 	    id_index_add(&l->index, h, (uint32_t)l->nstacks))
 		return -ENOMEM;
-	memcpy(&l->frames[l->nframes], frames, depth * sizeof(*frames));
+	if (depth) /* frames and l->frames may be NULL when there are none */
+		memcpy(&l->frames[l->nframes], frames, depth * sizeof(*frames));
 	l->stacks[l->nstacks++] = (struct stack){ l->nframes, depth, value };
 	l->nframes += depth;
 	l->total = total;
@@ -53,7 +56,8 @@ int stack_list_merge(struct stack_list *dst, const struct stack_list *src)
 {
 	for (size_t i = 0; i < src->nstacks; i++) {
 		const struct stack *s = &src->stacks[i];
-		int ret = stack_list_add(dst, &src->frames[s->first], s->depth, s->value);
+		int ret = stack_list_add(dst, s->depth ? &src->frames[s->first] : NULL, s->depth,
+					 s->value);
 
 		if (ret)
 			return ret;

@@ -35,14 +35,33 @@ void format_value(char *buf, size_t size, int64_t v, const char *unit)
 	snprintf(buf, size, "%" PRId64, v);
 }
 
-/* The length of the valid UTF-8 sequence at p (a lead byte >= 0x80), or 0. */
+/* The length of the valid UTF-8 sequence at p (a lead byte >= 0x80), or 0:
+ * no overlong form, no surrogate, nothing past U+10FFFF (the second byte's
+ * range depends on the lead byte), continuation bytes after. */
 static size_t utf8_length(const unsigned char *p)
 {
-	size_t n = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
 
-	if (*p >= 0xf5)
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
 		return 0;
-	for (size_t i = 1; i < n; i++)
+	if (*p == 0xe0)
+		lo = 0xa0;
+	else if (*p == 0xed)
+		hi = 0x9f;
+	else if (*p == 0xf0)
+		lo = 0x90;
+	else if (*p == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 	return n;

@@ -206,7 +206,8 @@ int analysis_args_add(struct analysis_input *in, char *const *paths, int n,
 			 loader->skipped == 1 ? "is" : "are");
 	loader->skipped = 0;
 	if (list->nprofiles && !list->total) {
-		log_error("no samples of type %s in %s%s%s", loader->type, paths[0], n > 1 ? " ..." : "",
+		log_error("no samples%s%s in %s%s%s", loader->typed ? " of type " : "", loader->type,
+			  paths[0], n > 1 ? " ..." : "",
 			  loader->opts.focus || loader->opts.ignore || loader->opts.ntags
 				  ? " that --focus, --ignore and --tag keep" : "");
 		return 2;

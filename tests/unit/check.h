@@ -8,6 +8,7 @@
 #define BPFPROF_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_passed, check_failed;
 
@@ -28,6 +29,28 @@ static inline int check_summary(void)
 {
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed ? 1 : 0;
+}
+
+/* A new directory $TMPDIR/NAME.XXXXXX (TMPDIR unset: /tmp) in dir; exits
+ * when it cannot be made. */
+static inline void check_temp_dir(char *dir, size_t size, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, size, "%s/%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp", name);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+static inline void check_remove_tree(const char *dir)
+{
+	char cmd[4096 + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
 }
 
 #endif

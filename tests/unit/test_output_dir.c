@@ -33,24 +33,6 @@
 #define STAMP "20231114T221320Z"
 #define NOBODY 65534
 
-static void make_dir(char *dir, size_t size)
-{
-	snprintf(dir, size, "/tmp/test_output_dir.XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(1);
-	}
-}
-
-static void remove_tree(const char *dir)
-{
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", dir);
-}
-
 static void put(const char *dir, const char *name, const char *text)
 {
 	char path[PATH_MAX];
@@ -121,7 +103,7 @@ static void test_same_second(void)
 	char top[64], dir[96];
 	struct output_dir *o;
 
-	make_dir(top, sizeof(top));
+	check_temp_dir(top, sizeof(top), "test_output_dir");
 	snprintf(dir, sizeof(dir), "%s/out", top);
 	CHECK(output_dir_open(dir, 0600, 100, 1 << 30, &o) == 0, "open %s", dir);
 	if (!o)
@@ -140,7 +122,7 @@ static void test_same_second(void)
 	CHECK(count(dir, "\\.") == 0, "%d temporary files left", count(dir, "\\."));
 	CHECK(output_dir_trim(o) == 0, "4 profiles within retention");
 	output_dir_close(o);
-	remove_tree(top);
+	check_remove_tree(top);
 }
 
 static void test_retention(void)
@@ -159,7 +141,7 @@ static void test_retention(void)
 	char dir[64];
 	struct output_dir *o;
 
-	make_dir(dir, sizeof(dir));
+	check_temp_dir(dir, sizeof(dir), "test_output_dir");
 	for (size_t i = 0; i < sizeof(older) / sizeof(*older); i++)
 		put(dir, older[i], "x");
 	for (size_t i = 0; i < sizeof(kept) / sizeof(*kept); i++)
@@ -174,7 +156,7 @@ static void test_retention(void)
 	for (size_t i = 0; i < sizeof(kept) / sizeof(*kept); i++)
 		CHECK(exists(dir, kept[i]), "%s deleted", kept[i]);
 	output_dir_close(o);
-	remove_tree(dir);
+	check_remove_tree(dir);
 }
 
 /* Retention scans the directory only when what it counted plus what was
@@ -186,7 +168,7 @@ static void test_trim_scans(void)
 	struct output_dir *o;
 	int deleted = 0, trims = 0;
 
-	make_dir(dir, sizeof(dir));
+	check_temp_dir(dir, sizeof(dir), "test_output_dir");
 	CHECK(output_dir_open(dir, 0600, 2, 1 << 30, &o) == 0, "open %s", dir);
 	if (!o)
 		return;
@@ -207,7 +189,7 @@ static void test_trim_scans(void)
 	CHECK(deleted == 1 && trims > 1 && trims <= 65 && !exists(dir, "svc-20200101T000001Z.pb.gz"),
 	      "the file planted while within the limits deleted at trim %d (%d)", trims, deleted);
 	output_dir_close(o);
-	remove_tree(dir);
+	check_remove_tree(dir);
 }
 
 static void test_leftovers(void)
@@ -223,7 +205,7 @@ static void test_leftovers(void)
 	char dir[64], path[PATH_MAX];
 	struct output_dir *o;
 
-	make_dir(dir, sizeof(dir));
+	check_temp_dir(dir, sizeof(dir), "test_output_dir");
 	for (size_t i = 0; i < sizeof(temps) / sizeof(*temps); i++)
 		put(dir, temps[i], "partial");
 	for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++)
@@ -245,7 +227,7 @@ static void test_leftovers(void)
 	      "a link named as a temporary file deleted");
 	CHECK(geteuid() || exists(dir, ".svc-20200101T000000Z.pb.gz.NoB123"),
 	      "another user's file deleted");
-	remove_tree(dir);
+	check_remove_tree(dir);
 }
 
 /* output_dir_open(path) returns want; with an error, path is not created. */
@@ -263,7 +245,7 @@ static void test_ancestors(void)
 {
 	char top[64], a[96], out[128], link[96], cwd[PATH_MAX];
 
-	make_dir(top, sizeof(top));
+	check_temp_dir(top, sizeof(top), "test_output_dir");
 	CHECK(chmod(top, 0755) == 0, "chmod");
 	snprintf(a, sizeof(a), "%s/a", top);
 	snprintf(out, sizeof(out), "%s/sub/out", a);
@@ -291,7 +273,7 @@ static void test_ancestors(void)
 	CHECK(chmod(a, 0755) == 0, "chmod");
 	snprintf(out, sizeof(out), "%s/sub/out2", link);
 	expect_open(out, 0, "behind a link, an ancestor of ours");
-	remove_tree(top);
+	check_remove_tree(top);
 }
 
 int main(void)
