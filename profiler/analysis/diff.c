@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "function_totals.h"
-#include "text_out.h"
 #include "welch.h"
 
 const char *const diff_verdict_names[] = {

@@ -70,13 +70,20 @@ int args_file_mode(const char *arg, unsigned *mode)
 	return 0;
 }
 
-int args_log_format(const char *arg)
+int args_log_format(const char *cmd, const char *arg)
 {
 	if (!strcmp(arg, "json"))
 		log_set_format(LOG_FORMAT_JSON);
 	else if (!strcmp(arg, "text"))
 		log_set_format(LOG_FORMAT_TEXT);
 	else
-		return -EINVAL;
+		return usage_error(cmd, "invalid log format '%s' (text or json)", arg);
 	return 0;
+}
+
+int args_unhandled(const char *cmd, int opt, const char *text)
+{
+	if (opt == ':')
+		return usage_error(cmd, "option '%s' needs a value", text);
+	return usage_error(cmd, "unknown option '%s'", text);
 }

@@ -20,9 +20,13 @@ int args_number(const char *arg, long min, long max, long *out);
  * than 0 and at most max_s, into *seconds: 0, or -EINVAL. */
 int args_duration(const char *arg, double max_s, double *seconds);
 
-/* --log-format FORMAT: text or json, set for the rest of the run: 0, or
- * -EINVAL. */
-int args_log_format(const char *arg);
+/* --log-format FORMAT: text or json, set for the rest of the run: 0, or 2
+ * after a usage error naming cmd. */
+int args_log_format(const char *cmd, const char *arg);
+
+/* What getopt_long returned that no parser took: ':' (an option without
+ * its value) or an unknown option, text as typed: the usage error (2). */
+int args_unhandled(const char *cmd, int opt, const char *text);
 
 /* What a --file-mode may be: profiles and pages name every user's
  * processes, binaries and functions, so 0600 unless widened to 0640 or

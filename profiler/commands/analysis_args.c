@@ -118,13 +118,9 @@ int analysis_args_parse(struct analysis_args *a, int opt, const char *arg, const
 					   "Unix seconds, or -1h for an hour ago)", arg);
 		return 0;
 	case 0x108:
-		if (args_log_format(arg))
-			return usage_error(cmd, "invalid log format '%s' (text or json)", arg);
-		return 0;
-	case ':':
-		return usage_error(cmd, "option '%s' needs a value", text);
+		return args_log_format(cmd, arg);
 	default:
-		return usage_error(cmd, "unknown option '%s'", text);
+		return args_unhandled(cmd, opt, text);
 	}
 }
 

@@ -83,13 +83,9 @@ int sampling_args_parse(struct sampling_args *a, int opt, const char *arg,
 		log_set_verbose(true);
 		return 0;
 	case 'G':
-		if (args_log_format(arg))
-			return usage_error(cmd, "invalid log format '%s' (text or json)", arg);
-		return 0;
-	case ':':
-		return usage_error(cmd, "option '%s' needs a value", text);
+		return args_log_format(cmd, arg);
 	default:
-		return usage_error(cmd, "unknown option '%s'", text);
+		return args_unhandled(cmd, opt, text);
 	}
 }
 

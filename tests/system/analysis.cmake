@@ -10,17 +10,7 @@ set(analysis_tests
   analysis_diff
   report_go)
 foreach(t ${analysis_tests})
-  add_test(NAME system.${t}
-    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)
-  set_tests_properties(system.${t} PROPERTIES
-    LABELS system
-    TIMEOUT 300
-    SKIP_RETURN_CODE 77
-    ENVIRONMENT "BPFPROF=$<TARGET_FILE:bpfprof>;FOLDED_TO_PPROF=$<TARGET_FILE:folded_to_pprof>;FIXTURES=${fixture_dir}")
+  system_test(${t} TIMEOUT 300 ENV FOLDED_TO_PPROF=$<TARGET_FILE:folded_to_pprof>)
 endforeach()
 # The gate on recorded runs: BPF, and timing-sensitive like the others.
-add_test(NAME system.analysis_diff_gate
-  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/analysis_diff_gate.sh)
-set_tests_properties(system.analysis_diff_gate PROPERTIES
-  LABELS system RUN_SERIAL TRUE TIMEOUT 400 SKIP_RETURN_CODE 77
-  ENVIRONMENT "BPFPROF=$<TARGET_FILE:bpfprof>;FIXTURES=${fixture_dir}")
+system_test(analysis_diff_gate TIMEOUT 400 SERIAL)

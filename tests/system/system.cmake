@@ -79,13 +79,20 @@ set(system_tests
   record_tiny_maps
   record_late_dlopen
   agent_soak)
-foreach(t ${system_tests})
-  add_test(NAME system.${t}
-    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${t}.sh)
-  set_tests_properties(system.${t} PROPERTIES
+# system_test(NAME TIMEOUT SECONDS [SERIAL] [ENV VAR=VALUE...]): the test
+# system.NAME runs tests/system/NAME.sh with BPFPROF and FIXTURES set (and
+# ENV); 77 is a skip. SERIAL: timing-sensitive, one at a time on 2 cores.
+function(system_test name)
+  cmake_parse_arguments(T "SERIAL" "TIMEOUT" "ENV" ${ARGN})
+  add_test(NAME system.${name}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/system/${name}.sh)
+  set_tests_properties(system.${name} PROPERTIES
     LABELS system
-    RUN_SERIAL TRUE            # timing-sensitive: one at a time on 2 cores
-    TIMEOUT 180
+    RUN_SERIAL ${T_SERIAL}
+    TIMEOUT ${T_TIMEOUT}
     SKIP_RETURN_CODE 77
-    ENVIRONMENT "BPFPROF=$<TARGET_FILE:bpfprof>;FIXTURES=${fixture_dir}")
+    ENVIRONMENT "BPFPROF=$<TARGET_FILE:bpfprof>;FIXTURES=${fixture_dir};${T_ENV}")
+endfunction()
+foreach(t ${system_tests})
+  system_test(${t} TIMEOUT 180 SERIAL)
 endforeach()
