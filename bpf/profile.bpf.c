@@ -131,10 +131,15 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
-/* Returns whether tgid was announced now. */
-static __always_inline bool announce_pid(__u32 tgid)
+#include "python_walk.bpf.h"
+
+/* Returns whether key's process was announced now. */
+static __always_inline bool announce_pid(const struct sample_key *key)
 {
-	struct process_event ev = { .kind = EVENT_PROCESS, .tgid = tgid };
+	struct process_event ev = {
+		.kind = EVENT_PROCESS, .tgid = key->tgid, .start_time = key->start_time,
+	};
+	__u32 tgid = key->tgid;
 	__u8 one = 1;
 
 	if (bpf_map_lookup_elem(&seen_pids, &tgid))
@@ -164,7 +169,9 @@ static __always_inline void announce_file(const struct sample_key *key, __u64 fi
 		.ino = key->leaf.ino,
 		.base = key->leaf.base,
 	};
-	struct process_event ev = { .kind = EVENT_PROCESS, .tgid = key->tgid };
+	struct process_event ev = {
+		.kind = EVENT_PROCESS, .tgid = key->tgid, .start_time = key->start_time,
+	};
 	__u8 one = 1;
 
 	if (!f.ino || bpf_map_lookup_elem(&seen_files, &f))
@@ -346,9 +353,12 @@ static __always_inline __u64 stack_base(__u64 sp)
 	return base;
 }
 
-/* Sends the sample with its user registers and stack snapshot. */
+/* Sends the sample with its user registers and stack snapshot, and its
+ * Python frames when py is its process's interpreter. */
 static __always_inline bool send_snapshot(const struct user_regs *regs,
-					  const struct sample_key *key, __u32 buffer)
+					  const struct sample_key *key, __u32 buffer,
+					  const struct bpfprof_python_proc *py,
+					  struct task_struct *task)
 {
 	struct stack_event *e;
 
@@ -369,10 +379,38 @@ static __always_inline bool send_snapshot(const struct user_regs *regs,
 	e->buffer = buffer;
 	__builtin_memcpy(e->comm, key->comm, sizeof(e->comm));
 	__builtin_memcpy(e->thread_name, key->thread_name, sizeof(e->thread_name));
+	if (py)
+		python_walk(py, task, &e->python);
+	else
+		e->python.depth = 0;
 	e->stack_base = stack_base(e->sp);
 	copy_stack(e);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	stat_inc(STAT_SNAPSHOTS);
+	return true;
+}
+
+/* With frame pointers: sends a sample with Python frames to be counted in
+ * user space (its stacks are in the stack map). False when the thread has
+ * none (or the ring is full): the sample is counted here. */
+static __always_inline bool send_python(const struct sample_key *key, __u32 buffer,
+					const struct bpfprof_python_proc *py,
+					struct task_struct *task)
+{
+	struct python_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(STAT_PY_LOST);
+		return false;
+	}
+	if (!python_walk(py, task, &e->python)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return false;
+	}
+	e->kind = EVENT_PYTHON;
+	e->buffer = buffer;
+	e->key = *key;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return true;
 }
 
@@ -384,6 +422,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	struct user_regs regs;
 	struct sample_key key = {};
+	const struct bpfprof_python_proc *py;
 	__u64 file = 0;
 	__u32 buffer = active_buffer & 1;
 	void *stack_map = buffer ? (void *)&stacks_alt : (void *)&stacks;
@@ -419,22 +458,28 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	}
 	read_user_regs(ctx, task, &regs);
 	file = find_leaf_vma(task, &key, regs.ip);
+	py = python_proc(tgid, key.start_time);
 	if (unwind_mode != UNWIND_FP) {
 		/* before the snapshot: the ring keeps the order */
-		announce_file(&key, file, announce_pid(tgid));
-		if (send_snapshot(&regs, &key, buffer) || unwind_mode == UNWIND_DWARF)
+		announce_file(&key, file, announce_pid(&key));
+		if (send_snapshot(&regs, &key, buffer, py, task) || unwind_mode == UNWIND_DWARF)
 			return 0;
 	}
 	key.user_stack_id = bpf_get_stackid(ctx, stack_map, BPF_F_USER_STACK);
 	if (key.user_stack_id < 0)
 		stat_inc(STAT_USER_STACK_LOST);
+	if (py) {
+		announce_file(&key, file, announce_pid(&key));
+		if (send_python(&key, buffer, py, task))
+			return 0;
+	}
 
 count:
 	/* A process or a file mapping is new only if its sample is a new key;
 	 * the common case (a key seen before) pays no lookup in seen_pids. */
 	if (count_sample(buffer ? (void *)&counts_alt : (void *)&counts, &key) &&
 	    key.user_stack_id != -ENOENT)
-		announce_file(&key, file, announce_pid(tgid));
+		announce_file(&key, file, announce_pid(&key));
 	return 0;
 }
 
@@ -457,6 +502,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	__u32 tgid = p->tgid;
 
 	bpf_map_delete_elem(&seen_pids, &tgid);
+	bpf_map_delete_elem(&python_procs, &tgid); /* a new image */
 	return 0;
 }
 
@@ -475,6 +521,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	bpf_map_delete_elem(&seen_pids, &tgid);
 	bpf_map_delete_elem(&pids, &tgid);
+	bpf_map_delete_elem(&python_procs, &tgid);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ struct bpfprof_vma {
 enum bpfprof_event_kind {
 	EVENT_PROCESS = 1,  /* struct process_event */
 	EVENT_SNAPSHOT = 2, /* struct stack_event */
+	EVENT_PYTHON = 3,   /* struct python_event */
 };
 
 /* A process sampled for the first time (vma.ino 0), or running code in a
@@ -57,6 +58,7 @@ enum bpfprof_event_kind {
 struct process_event {
 	__u32 kind; /* EVENT_PROCESS */
 	__u32 tgid;
+	__u64 start_time; /* as in sample_key */
 	struct bpfprof_vma vma;
 };
 
@@ -83,6 +85,70 @@ enum bpfprof_unwind {
 	UNWIND_AUTO = 2,  /* DWARF; frame pointers when no snapshot can be sent */
 };
 
+/* Interpreter frames: CPython 3.11+. User space finds a process's
+ * interpreter (interpreter/python_detect.c) and puts what the walk needs
+ * in `python_procs`: where _PyRuntime is and the offsets of its version
+ * (interpreter/python_layout.c), data rather than constants compiled in.
+ * The walk (bpf/python_walk.bpf.h) records, youngest first, each frame's
+ * code object and the byte offset of its instruction; user space reads
+ * the code objects and merges the frames into the native stack. */
+#define BPFPROF_PY_MAX_FRAMES 64
+#define BPFPROF_PY_MAX_THREADS 64 /* thread states searched for the sampled one */
+
+/* How the eval loop's entry is marked in a frame. */
+enum bpfprof_py_entry {
+	PY_ENTRY_FLAG = 1,  /* 3.11: a bool, set on the oldest frame of a run */
+	PY_ENTRY_SHIM = 2,  /* 3.12+: owner byte BPFPROF_PY_OWNER_SHIM on a shim
+	                       frame older than the run */
+};
+
+/* Offsets in bytes (see interpreter/python_layout.c for their sources). */
+struct bpfprof_python_offsets {
+	__u16 interp_head;    /* _PyRuntime.interpreters.head */
+	__u16 tss_key;        /* _PyRuntime: the int key of the thread-state TSS */
+	__u16 threads_head;   /* PyInterpreterState.threads.head */
+	__u16 ts_next;        /* PyThreadState.next */
+	__u16 ts_thread_id;   /* PyThreadState.thread_id: pthread_self() */
+	__u16 ts_frame;       /* PyThreadState.cframe (3.11, 3.12) / current_frame */
+	__u16 cframe_frame;   /* _PyCFrame.current_frame; 0xffff: no cframe (3.13+) */
+	/* the frame's pointers are below 64, its marker in 64..79 (the walk
+	 * masks them so: python_walk.bpf.h) */
+	__u16 frame_code;     /* _PyInterpreterFrame.f_code / f_executable */
+	__u16 frame_previous;
+	__u16 frame_instr;    /* prev_instr (3.11, 3.12) / instr_ptr */
+	__u16 frame_entry;    /* is_entry (3.11) / owner */
+	__u16 entry_kind;     /* enum bpfprof_py_entry */
+	__u16 code_adaptive;  /* PyCodeObject.co_code_adaptive: the bytecode */
+	__u16 pad[3];
+};
+
+#define BPFPROF_PY_NO_CFRAME 0xffff
+
+/* One Python process: the value of python_procs, keyed by its tgid. */
+struct bpfprof_python_proc {
+	__u64 start_time;     /* of the process, as in sample_key: which one */
+	__u64 runtime;        /* address of _PyRuntime */
+	__u64 tsd_base;       /* glibc: offset of specific_1stblock[0].data from the
+	                         thread pointer; 0: search the thread list only */
+	struct bpfprof_python_offsets off;
+};
+
+#define BPFPROF_PY_OWNER_SHIM 3 /* owner of a shim frame (3.12+) */
+
+struct bpfprof_py_frame {
+	__u64 code;           /* the code object (f_code / f_executable) */
+	__s32 offset;         /* of the instruction in the bytecode, bytes (< 0:
+	                         not started; unchecked) */
+	__u32 marker;         /* the byte at frame_entry: is_entry / owner */
+};
+
+/* A thread's Python frames at the sample, youngest first. */
+struct bpfprof_py_stack {
+	__u32 depth;
+	__u32 truncated;      /* the chain went on past BPFPROF_PY_MAX_FRAMES */
+	struct bpfprof_py_frame frames[BPFPROF_PY_MAX_FRAMES];
+};
+
 #define BPFPROF_SNAPSHOT_MAX (16 * 1024) /* largest stack snapshot */
 #define BPFPROF_RED_ZONE 128             /* x86-64: live data below sp */
 #define BPFPROF_EVENTS_RB (8 * 1024 * 1024) /* default; user space sizes it */
@@ -104,7 +170,18 @@ struct stack_event {
 	char comm[BPFPROF_COMM_LEN];
 	char thread_name[BPFPROF_COMM_LEN];
 	struct bpfprof_vma leaf; /* as in sample_key */
+	struct bpfprof_py_stack python; /* depth 0: none */
 	__u8 stack[BPFPROF_SNAPSHOT_MAX];
+};
+
+/* With frame pointers, a sample of a Python thread with Python frames:
+ * its stacks are in the stack map (key.kernel_stack_id, user_stack_id of
+ * `buffer`), counted in user space with the Python frames merged in. */
+struct python_event {
+	__u32 kind;            /* EVENT_PYTHON */
+	__u32 buffer;          /* active_buffer when taken */
+	struct sample_key key;
+	struct bpfprof_py_stack python;
 };
 
 /* Counters in the per-CPU stats array; user space sums them over CPUs. */
@@ -117,6 +194,11 @@ enum bpfprof_stat {
 	STAT_SNAPSHOTS,          /* samples sent with a stack snapshot */
 	STAT_SNAPSHOT_LOST,      /* events ring full: sample dropped (dwarf)
 	                            or taken with frame pointers (auto) */
+	STAT_PY_SAMPLES,         /* samples with Python frames */
+	STAT_PY_TRUNCATED,       /* ... whose frame chain went on past the cap */
+	STAT_PY_NO_THREAD,       /* Python process, no thread state found */
+	STAT_PY_READ_FAILED,     /* a frame could not be read: walk cut short */
+	STAT_PY_LOST,            /* events ring full: counted without them */
 	STAT_MAX,
 };
 

@@ -18,9 +18,10 @@
  *    so adding an entry allocates nothing of its own.
  *  - Locations are looked up by (mapping_id, address) before their lines are
  *    even looked at, so the common case - a frame seen before - costs one
- *    hash lookup. The exception is the pseudo address 0 without a mapping:
- *    such locations are deduplicated by their lines as well, so different
- *    synthetic frames (e.g. a process name frame) stay different.
+ *    hash lookup. The exception is the pseudo address 0: such locations
+ *    (synthetic frames, e.g. a process name frame, without a mapping;
+ *    interpreter frames, in their runtime's mapping) are deduplicated by
+ *    their lines and mapping, so different ones stay different.
  *  - Validation happens before anything is added; on a failure halfway
  *    (out of memory) a table may keep a harmless unused entry, but never a
  *    half-added record.
@@ -450,11 +451,11 @@ static int64_t add_function(struct pprof_builder *b, const struct pprof_line *l)
 
 /* ---- locations ---- */
 
-/* Locations at address 0 without a mapping are synthetic frames: they are
+/* Locations at address 0 are synthetic or interpreter frames: they are
  * told apart by their lines (see the design note at the top). */
 static bool is_pseudo(const struct loc_rec *l)
 {
-	return l->mapping_id == 0 && l->address == 0;
+	return l->address == 0;
 }
 
 #define LOC_KEY_LEN offsetof(struct loc_rec, line_off)
@@ -515,11 +516,15 @@ int64_t pprof_add_location(struct pprof_builder *b, uint64_t mapping_id,
 	if (is_pseudo(&rec)) {
 		k = ix_key(&b->lines[b->nlines], nlines * sizeof(*b->lines));
 		id = ix_find(b->pseudo_index, &k);
-		if (id >= 0)
+		if (id >= 0 && b->locations[id].mapping_id == mapping_id)
 			return id + 1;
+		/* the same lines in another mapping: a location of its own,
+		 * not indexed (the index keeps the first) */
+		bool index = id < 0;
+
 		id = reserve(&b->locations, &b->locations_cap, b->nlocations + 1,
 			     sizeof(rec));
-		if (!id)
+		if (!id && index)
 			id = ix_add(b, &b->pseudo_index, &k, b->nlocations);
 		if (!id) {
 			b->locations[b->nlocations] = rec;

@@ -1547,3 +1547,32 @@ int symbolizer_unwind(struct symbolizer *s, pid_t pid,
 	}
 	return 0;
 }
+
+int symbolizer_open_mapping(struct symbolizer *s, pid_t pid, const struct proc_maps_entry *e)
+{
+	char dir[PATH_MAX];
+	enum mount_refusal why;
+	int dirfd, fd;
+
+	if (snprintf(dir, sizeof(dir), "%s/%d", s->proc_dir, (int)pid) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	fd = open_mapped_file(s, dirfd, pid, e, &why);
+	close(dirfd);
+	return fd;
+}
+
+bool symbolizer_charge(struct symbolizer *s, size_t bytes)
+{
+	if (!object_cache_room(s->objects))
+		return false;
+	object_cache_charge(s->objects, bytes);
+	return true;
+}
+
+void symbolizer_uncharge(struct symbolizer *s, size_t bytes)
+{
+	object_cache_uncharge(s->objects, bytes);
+}

@@ -233,6 +233,19 @@ int symbolizer_forget_process(struct symbolizer *s, pid_t pid);
  * under way keeps them) stay valid until then. */
 int symbolizer_forget_exited(struct symbolizer *s);
 
+/* For the readers of interpreter state (interpreter/): opens the file of
+ * pid's mapping e (a line of its /proc/PID/maps, proc_maps.h) as objects
+ * are opened (map_files, the inode checked, never a file a user's FUSE
+ * daemon serves): a read-only descriptor the caller closes, or -errno. */
+struct proc_maps_entry;
+int symbolizer_open_mapping(struct symbolizer *s, pid_t pid, const struct proc_maps_entry *e);
+
+/* Memory held for processes elsewhere (interpreter code objects), counted
+ * against the cache's cap like JIT maps: charge returns false, charging
+ * nothing, when the cap is reached even after evicting unused objects. */
+bool symbolizer_charge(struct symbolizer *s, size_t bytes);
+void symbolizer_uncharge(struct symbolizer *s, size_t bytes);
+
 /* Sizes and counters of the caches. out->sz must be set. */
 int symbolizer_get_stats(const struct symbolizer *s, struct symbolizer_stats *out);
 

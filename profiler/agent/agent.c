@@ -406,6 +406,7 @@ int agent_run(const struct agent_args *a)
 			 metrics_server_port(ag.metrics));
 	err = sampler_open(&opts, &ag.sampler);
 	if (!err) {
+		collector_use_sampler(ag.collector, ag.sampler);
 		log_info("profiling every %.0f s into %s%s%s", a->interval_s,
 			 a->output_dir ? a->output_dir : "", a->output_dir && a->ingest.url ? " and " : "",
 			 url_shown);

@@ -184,6 +184,9 @@ static struct frame line_frame(const struct pprof_model *m, const struct pprof_m
 	f.name = fn->name[0] ? fn->name : fn->system_name[0] ? fn->system_name : "<unknown>";
 	f.file = fn->file;
 	f.line = line->line;
+	/* An interpreter's frames are in its pseudo-mapping ("[python]"). */
+	if (f.kind == FRAME_NATIVE && mfile && !strcmp(mfile, "[python]"))
+		f.kind = FRAME_INTERPRETER;
 	/* Code in no file (anonymous executable memory) with a name: a JIT's,
 	 * named by its perf map. */
 	if (f.kind == FRAME_NATIVE && map &&

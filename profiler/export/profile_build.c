@@ -12,7 +12,8 @@ struct build_ctx {
 	struct interval_batch *b;
 	unsigned sample_labels; /* PROFILE_LABEL_* */
 	struct pprof_builder *builder;
-	uint64_t location_ids[2 * BPFPROF_MAX_STACK_DEPTH + 1]; /* + [truncated] */
+	/* kernel, user, [truncated] */
+	uint64_t location_ids[BPFPROF_MAX_STACK_DEPTH + BATCH_MAX_USER_FRAMES + 1];
 	uint32_t *tgids; /* one per sample, for counting processes */
 	size_t ntgids;
 	struct profile_totals *totals;

@@ -159,6 +159,18 @@ static int write_profile(struct sampler *s, struct collector *col, struct atomic
 			cstats.frames ? cstats.unwind_ns / 1000.0 / cstats.frames : 0.0,
 			(unsigned long long)cstats.truncated,
 			(unsigned long long)cstats.unwind_stopped);
+	if (stats[STAT_PY_SAMPLES] || stats[STAT_PY_NO_THREAD])
+		log_info("%llu samples with Python frames (%.1f each; %llu cut at %d), %llu "
+			 "Python threads without a thread state, %llu walks cut by a read, "
+			 "%llu code objects read (%llu failed)",
+			 (unsigned long long)stats[STAT_PY_SAMPLES],
+			 stats[STAT_PY_SAMPLES] ? (double)cstats.python_frames / stats[STAT_PY_SAMPLES]
+						: 0.0,
+			 (unsigned long long)stats[STAT_PY_TRUNCATED], BPFPROF_PY_MAX_FRAMES,
+			 (unsigned long long)stats[STAT_PY_NO_THREAD],
+			 (unsigned long long)stats[STAT_PY_READ_FAILED],
+			 (unsigned long long)cstats.python.code_objects,
+			 (unsigned long long)cstats.python.code_failed);
 	log_info("%llu samples, %llu processes, %llu dropped "
 		 "(%llu kernel and %llu user stacks lost), wrote %s",
 		(unsigned long long)totals.samples, (unsigned long long)totals.processes,
@@ -210,6 +222,8 @@ int recording_run(const struct recording_args *a)
 	}
 	signals_install();
 	err = sampler_open(&opts, &s);
+	if (!err)
+		collector_use_sampler(col, s);
 	if (err) {
 		if (a->command)
 			command_abort(&cmd);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "interval_batch.h"
+#include "python_tracker.h"
 #include "sampler.h"
 #include "symbolizer.h"
 
@@ -45,7 +46,10 @@ struct collector_stats {
 	uint64_t snapshot_bytes;    /* stack bytes copied, over all snapshots */
 	uint64_t frames;            /* frames unwound, over all snapshots */
 	uint64_t unwind_ns;         /* time spent in symbolizer_unwind() */
+	uint64_t python_frames;     /* Python frames merged into stacks */
+	uint64_t python_truncated;  /* stacks whose Python frames were cut short */
 	struct symbolizer_stats symbols; /* the symbolizer's caches */
+	struct python_tracker_stats python; /* Python processes, code objects */
 };
 
 int collector_new(const struct collector_opts *opts, struct collector **out);
@@ -53,6 +57,10 @@ void collector_free(struct collector *c);
 
 /* The handlers to pass to sampler_poll(). */
 const struct sampler_handlers *collector_handlers(struct collector *c);
+
+/* The sampler the collector's handlers serve, once it is open: told of
+ * the Python processes found, read for the stacks of their samples. */
+void collector_use_sampler(struct collector *c, struct sampler *s);
 
 /* The service of a sample (at most BATCH_SERVICE_MAX - 1 bytes are kept). */
 typedef const char *(*collector_service_fn)(const struct sample_key *key, void *ctx);

@@ -29,6 +29,8 @@ struct location_key {
 	uint64_t leaf_ino, leaf_base; /* 0: the address is outside the leaf's vma */
 	uint32_t leaf_dev_major, leaf_dev_minor;
 	const struct sym_mapping *mapping; /* the unwinder's, or NULL */
+	const struct interp_function *interp; /* an interpreter frame's
+	                                         function (address: its line) */
 };
 
 /* The index nodes; each starts with its handle (see free_nodes). */
@@ -291,13 +293,21 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 			    const struct sym_vma *leaf)
 {
 	struct interval_batch_index *ix = b->index;
-	bool user = key->pid != BATCH_KERNEL_PID && b->opts.locate;
+	bool user = key->pid != BATCH_KERNEL_PID && b->opts.locate && !key->interp;
 	struct sym_location loc;
 	uint32_t first, n;
 	int64_t mapping;
 	int err;
 
-	if (user ? b->opts.locate(b->opts.ctx, key->pid, key->start_time, leaf, key->mapping,
+	if (key->interp) { /* named already: one line */
+		loc = (struct sym_location){ .mapping = key->interp->mapping, .nframes = 1 };
+		loc.frames[0] = (struct sym_frame){
+			.function = key->interp->name,
+			.file = key->interp->file,
+			.line = (int)key->address,
+			.start_line = key->interp->first_line,
+		};
+	} else if (user ? b->opts.locate(b->opts.ctx, key->pid, key->start_time, leaf, key->mapping,
 				  key->address, &loc)
 		 : b->opts.resolve(b->opts.ctx, key->pid, key->start_time, leaf, key->address,
 				   &loc)) {
@@ -316,7 +326,7 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 		return -ENOMEM;
 	b->locations[b->nlocations] = (struct batch_location){
 		.mapping = (uint32_t)mapping,
-		.address = key->address,
+		.address = key->interp ? 0 : key->address, /* pprof: by its lines */
 		.first_line = first,
 		.nlines = n,
 	};
@@ -326,7 +336,7 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 /* The index of the location of addr (resolved when new), or -ENOMEM. */
 static int64_t location_index(struct interval_batch *b, pid_t pid, uint64_t start_time,
 			      const struct sym_vma *leaf, const struct sym_mapping *mapping,
-			      uint64_t addr)
+			      const struct interp_function *interp, uint64_t addr)
 {
 	struct location_key key;
 	int64_t i;
@@ -336,7 +346,8 @@ static int64_t location_index(struct interval_batch *b, pid_t pid, uint64_t star
 	key.start_time = start_time;
 	key.address = addr;
 	key.mapping = mapping;
-	if (leaf && leaf->ino && addr >= leaf->start && addr < leaf->end) {
+	key.interp = interp;
+	if (!interp && leaf && leaf->ino && addr >= leaf->start && addr < leaf->end) {
 		key.leaf_ino = leaf->ino;
 		key.leaf_base = leaf->base;
 		key.leaf_dev_major = leaf->dev_major;
@@ -388,12 +399,13 @@ int interval_batch_add(struct interval_batch *b, const struct sample_key *key, u
 	int err = svc < 0 ? -ENOMEM : 0;
 
 	for (size_t i = 0; i < nkernel && !err; i++)
-		err = push_location(b, location_index(b, BATCH_KERNEL_PID, 0, NULL, NULL,
+		err = push_location(b, location_index(b, BATCH_KERNEL_PID, 0, NULL, NULL, NULL,
 						      i == 0 ? kernel_ips[i] : kernel_ips[i] - 1));
 	for (size_t i = 0; i < nuser && !err; i++)
 		err = push_location(b, location_index(b, (pid_t)key->tgid, key->start_time, &leaf,
-						      user[i].mapping,
-						      user[i].exact ? user[i].pc : user[i].pc - 1));
+						      user[i].mapping, user[i].interp,
+						      user[i].exact || user[i].interp ? user[i].pc
+										      : user[i].pc - 1));
 	if (!err && truncated)
 		err = push_location(b, truncated_index(b));
 	if (!err)

@@ -33,7 +33,11 @@
 #include <sys/types.h>
 
 #include "profile.h"
+#include "stack_merge.h"
 #include "symbolizer.h"
+
+/* The most user frames of a sample: native ones and interpreter frames. */
+#define BATCH_MAX_USER_FRAMES (BPFPROF_MAX_STACK_DEPTH + BPFPROF_PY_MAX_FRAMES)
 
 #define BATCH_KERNEL_PID ((pid_t)-1) /* the resolver's pid for kernel frames */
 #define BATCH_SERVICE_MAX 64         /* bytes of a service name, with the NUL */
@@ -67,12 +71,14 @@ struct interval_batch_opts {
 	batch_resolve_object_fn resolve_object;
 };
 
-/* One user frame as the unwinder (or the BPF frame-pointer walk) found it. */
+/* One user frame as the unwinder (or the BPF frame-pointer walk) found it,
+ * or an interpreter frame merged in (interpreter/stack_merge.h). */
 struct batch_frame {
-	uint64_t pc;
+	uint64_t pc;  /* an interpreter frame's: its line */
 	bool exact; /* not a return address: the leaf, or after a signal frame */
 	const struct sym_mapping *mapping; /* the unwinder's (symbolizer_unwind);
 	                                      NULL: to be looked up */
+	const struct interp_function *interp; /* NULL: a native frame */
 };
 
 /* A distinct location: a pprof Location. */

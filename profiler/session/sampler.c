@@ -44,7 +44,7 @@
 #define SAMPLER_QUEUE_BYTES ((size_t)64 << 20)
 #define FLUSH_WAIT_MS 2000 /* the reader answers within a period */
 
-enum record_type { RECORD_PROCESS, RECORD_SNAPSHOT, RECORD_FLUSHED };
+enum record_type { RECORD_PROCESS, RECORD_SNAPSHOT, RECORD_PYTHON, RECORD_FLUSHED };
 
 struct sampler {
 	struct profile_bpf *skel;
@@ -119,6 +119,8 @@ static int queue_event(void *ctx, void *data, size_t len)
 		record_queue_push(s->queue, RECORD_PROCESS, data, sizeof(struct process_event));
 	else if (kind == EVENT_SNAPSHOT && len >= offsetof(struct stack_event, stack))
 		record_queue_push(s->queue, RECORD_SNAPSHOT, data, len);
+	else if (kind == EVENT_PYTHON && len >= sizeof(struct python_event))
+		record_queue_push(s->queue, RECORD_PYTHON, data, sizeof(struct python_event));
 	return 0;
 }
 
@@ -357,6 +359,19 @@ int sampler_add_pid(struct sampler *s, pid_t pid)
 	return err;
 }
 
+int sampler_set_python(struct sampler *s, pid_t pid, const struct bpfprof_python_proc *proc)
+{
+	__u32 key = (__u32)pid;
+	int err;
+
+	if (proc)
+		err = bpf_map__update_elem(s->skel->maps.python_procs, &key, sizeof(key), proc,
+					   sizeof(*proc), BPF_ANY);
+	else
+		err = bpf_map__delete_elem(s->skel->maps.python_procs, &key, sizeof(key), 0);
+	return err == -ENOENT && !proc ? 0 : err;
+}
+
 /* Hands one record to its handler; returns whether it was the mark. */
 static bool deliver(const struct queued_record *r, const struct sampler_handlers *h)
 {
@@ -366,13 +381,17 @@ static bool deliver(const struct queued_record *r, const struct sampler_handlers
 	case RECORD_PROCESS:
 		memcpy(&ev, r->data, sizeof(ev));
 		if (!ev.vma.ino && h->on_new_pid)
-			h->on_new_pid((pid_t)ev.tgid, h->ctx);
+			h->on_new_pid((pid_t)ev.tgid, ev.start_time, h->ctx);
 		else if (ev.vma.ino && h->on_new_file)
-			h->on_new_file((pid_t)ev.tgid, &ev.vma, h->ctx);
+			h->on_new_file((pid_t)ev.tgid, ev.start_time, &ev.vma, h->ctx);
 		return false;
 	case RECORD_SNAPSHOT:
 		if (h->on_snapshot)
 			h->on_snapshot((const struct stack_event *)r->data, r->len, h->ctx);
+		return false;
+	case RECORD_PYTHON:
+		if (h->on_python)
+			h->on_python((const struct python_event *)r->data, h->ctx);
 		return false;
 	default:
 		return true;
@@ -425,6 +444,7 @@ int sampler_read_stats(struct sampler *s, uint64_t stats[STAT_MAX])
 	/* lost as surely as those the ring refused */
 	stats[STAT_SNAPSHOT_LOST] += record_queue_dropped(s->queue, RECORD_SNAPSHOT);
 	stats[STAT_NEW_PID_LOST] += record_queue_dropped(s->queue, RECORD_PROCESS);
+	stats[STAT_PY_LOST] += record_queue_dropped(s->queue, RECORD_PYTHON);
 	free(percpu);
 	return err;
 }

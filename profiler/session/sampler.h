@@ -44,15 +44,22 @@ struct sampler_sample {
 	bool truncated; /* the user stack goes on past what was captured */
 };
 
-typedef void (*sampler_pid_cb)(pid_t pid, void *ctx);
-typedef void (*sampler_file_cb)(pid_t pid, const struct bpfprof_vma *vma, void *ctx);
+/* start_time: of the process, ns since boot, as in struct sample_key. */
+typedef void (*sampler_pid_cb)(pid_t pid, uint64_t start_time, void *ctx);
+typedef void (*sampler_file_cb)(pid_t pid, uint64_t start_time, const struct bpfprof_vma *vma,
+				void *ctx);
 typedef void (*sampler_snapshot_cb)(const struct stack_event *e, size_t len, void *ctx);
+typedef void (*sampler_python_cb)(const struct python_event *e, void *ctx);
 typedef int (*sampler_sample_cb)(const struct sampler_sample *s, void *ctx);
 
 /* Loads and attaches the program. Returns 0 or a negative errno after
  * logging a line that names the cause and the fix. */
 int sampler_open(const struct sampler_opts *opts, struct sampler **out);
 void sampler_close(struct sampler *s);
+
+/* Tells the BPF side where process pid's Python interpreter is, so its
+ * samples carry Python frames (NULL: no longer). 0 or a negative errno. */
+int sampler_set_python(struct sampler *s, pid_t pid, const struct bpfprof_python_proc *proc);
 
 /* Adds a process to the filter (only with opts->pids set). */
 int sampler_add_pid(struct sampler *s, pid_t pid);
@@ -67,6 +74,8 @@ struct sampler_handlers {
 	sampler_file_cb on_new_file;         /* a process running code in a file
 	                                        mapping for the first time */
 	sampler_snapshot_cb on_snapshot;     /* DWARF mode: a sample to unwind */
+	sampler_python_cb on_python;         /* frame pointers: a sample with
+	                                        Python frames, to count */
 	void *ctx;
 };
 

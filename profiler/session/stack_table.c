@@ -64,8 +64,8 @@ void stack_table_free(struct stack_table *t)
 }
 
 int stack_table_add(struct stack_table *t, const struct sample_key *key, const uint64_t *pcs,
-		    const bool *exact, const struct sym_mapping *const *maps, uint32_t depth,
-		    bool truncated)
+		    const bool *exact, const struct sym_mapping *const *maps,
+		    const struct interp_function *const *interp, uint32_t depth, bool truncated)
 {
 	union {
 		struct unwound_stack s;
@@ -86,7 +86,8 @@ int stack_table_add(struct stack_table *t, const struct sample_key *key, const u
 	for (uint32_t k = 0; k < depth; k++)
 		probe.s.exact[k / 64] |= (uint64_t)exact[k] << (k % 64);
 	for (uint32_t k = 0; k < depth; k++)
-		probe.s.frames[k] = (struct unwound_frame){ pcs[k], maps[k] };
+		probe.s.frames[k] = (struct unwound_frame){ pcs[k], maps[k],
+							    interp ? interp[k] : NULL };
 
 	HASH_VALUE(&probe.s.key, len, hash);
 	HASH_FIND_BYHASHVALUE(hh, t->index, &probe.s.key, len, hash, n);

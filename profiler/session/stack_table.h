@@ -16,17 +16,20 @@
 #include <stdint.h>
 
 #include "profile.h"
+#include "stack_merge.h"
 #include "symbolizer.h"
 
-#define STACK_TABLE_MAX_DEPTH BPFPROF_MAX_STACK_DEPTH
+/* native frames, and the Python frames merged into them */
+#define STACK_TABLE_MAX_DEPTH (BPFPROF_MAX_STACK_DEPTH + BPFPROF_PY_MAX_FRAMES)
 #define STACK_TABLE_EXACT_WORDS ((STACK_TABLE_MAX_DEPTH + 63) / 64)
 
 struct stack_table;
 
 /* A frame as the unwinder found it. */
 struct unwound_frame {
-	uint64_t pc;
+	uint64_t pc;                       /* an interpreter frame's: its line */
 	const struct sym_mapping *mapping; /* of pc's call site; NULL: none */
+	const struct interp_function *interp; /* NULL: a native frame */
 };
 
 /* One distinct unwound stack and its count; frames innermost first. */
@@ -44,11 +47,13 @@ int stack_table_new(size_t max_entries, struct stack_table **out);
 void stack_table_free(struct stack_table *t);
 
 /* Counts one sample; exact[i]: pcs[i] is not a return address (the leaf,
- * or after a signal frame); maps[i] its mapping (symbolizer_unwind()).
- * Returns 0, or -ENOSPC when the table is full, or -ENOMEM. */
+ * or after a signal frame); maps[i] its mapping (symbolizer_unwind());
+ * interp[i] (interp NULL: none) the function of an interpreter frame,
+ * whose pcs[i] is its line. Returns 0, or -ENOSPC when the table is full,
+ * or -ENOMEM. */
 int stack_table_add(struct stack_table *t, const struct sample_key *key, const uint64_t *pcs,
-		    const bool *exact, const struct sym_mapping *const *maps, uint32_t depth,
-		    bool truncated);
+		    const bool *exact, const struct sym_mapping *const *maps,
+		    const struct interp_function *const *interp, uint32_t depth, bool truncated);
 
 /* Forgets every stack. */
 void stack_table_clear(struct stack_table *t);

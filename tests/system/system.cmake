@@ -54,6 +54,8 @@ set(system_tests
   record_go
   record_dwarf_unwind
   record_python
+  python_frames
+  python_agent
   record_valgrind
   agent_files
   agent_pyroscope

@@ -1,7 +1,7 @@
-# Unit tests of CPython support (symbolizer/python_*.c). Included by
+# Unit tests of CPython support (interpreter/python_*.c). Included by
 # tests/CMakeLists.txt.
 #
-# unit.test_python_lines.VERSION  symbolizer/python_lines.c against
+# unit.test_python_lines.VERSION  interpreter/python_lines.c against
 #     co_lines() of thousands of real code objects, the vectors written by
 #     python_lines_vectors.py with each CPython 3.11+ this machine has
 #     (Debian's, and pyenv's when installed), then hand-made tables.
@@ -11,7 +11,7 @@ add_executable(test_python_lines ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_python_li
 target_compile_options(test_python_lines PRIVATE ${BPFPROF_WARNINGS})
 target_include_directories(test_python_lines PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit
   ${PROJECT_SOURCE_DIR}/symbolizer)
-target_link_libraries(test_python_lines PRIVATE bpfprof_symbolizer)
+target_link_libraries(test_python_lines PRIVATE bpfprof_interpreter)
 foreach(py /usr/bin/python3.11 $ENV{HOME}/.pyenv/versions/3.11.7/bin/python3
     $ENV{HOME}/.pyenv/versions/3.12.1/bin/python3 $ENV{HOME}/.pyenv/versions/3.13.0/bin/python3)
   if(NOT EXISTS ${py})

@@ -134,7 +134,7 @@ static void test_buckets_and_resolved_once(void)
 	struct fake f;
 	struct interval_batch *b = new_batch(&f);
 	const uint64_t kernel[] = { 0xffffffff81000100, 0xffffffff81000200 };
-	const struct batch_frame user[] = { { 0x1100, true, NULL }, { 0x1200, false, NULL } };
+	const struct batch_frame user[] = { { 0x1100, true, NULL, NULL }, { 0x1200, false, NULL, NULL } };
 	struct sample_key web = key_of(10, "web"), db = key_of(20, "db"), web2 = key_of(10, "web");
 	struct profile_totals t;
 	char stack[256];
@@ -186,10 +186,10 @@ static void test_signal_frame(void)
 	struct fake f;
 	struct interval_batch *b = new_batch(&f);
 	const struct batch_frame user[] = {
-		{ 0x100500, true, NULL },  /* the signal handler's leaf */
-		{ 0x100600, false, NULL }, /* __restore_rt: a return address */
-		{ 0x1300, true, NULL },    /* interrupted by the signal */
-		{ 0x1400, false, NULL },   /* its caller */
+		{ 0x100500, true, NULL, NULL },  /* the signal handler's leaf */
+		{ 0x100600, false, NULL, NULL }, /* __restore_rt: a return address */
+		{ 0x1300, true, NULL, NULL },    /* interrupted by the signal */
+		{ 0x1400, false, NULL, NULL },   /* its caller */
 	};
 	struct sample_key k = key_of(30, "sig");
 	struct profile_totals t;
@@ -231,8 +231,8 @@ static void test_parts_truncated_main(void)
 	if (!b)
 		return;
 	for (uint32_t i = 0; i < 9; i++) {
-		struct batch_frame user[] = { { 0x100000 + 16 * i, true, NULL },
-					      { 0x1500, false, NULL } };
+		struct batch_frame user[] = { { 0x100000 + 16 * i, true, NULL, NULL },
+					      { 0x1500, false, NULL, NULL } };
 		struct sample_key k = key_of(40 + i, "w");
 
 		CHECK(!interval_batch_add(b, &k, i + 1, "one", NULL, 0, user, 2, i == 4), "add %u",
@@ -310,9 +310,9 @@ static void test_object_named_once(void)
 					    .locate = fake_locate };
 	struct interval_batch *two = NULL;
 	const uint64_t kernel[] = { 0xffffffff81000100 };
-	const struct batch_frame u70[] = { { 0x1100, true, NULL }, { 0x1201, false, NULL } };
-	const struct batch_frame u71[] = { { 0x9100, true, NULL }, { 0x9201, false, NULL } };
-	const struct batch_frame u70_remapped[] = { { 0x1100, true, &f.kernel } };
+	const struct batch_frame u70[] = { { 0x1100, true, NULL, NULL }, { 0x1201, false, NULL, NULL } };
+	const struct batch_frame u71[] = { { 0x9100, true, NULL, NULL }, { 0x9201, false, NULL, NULL } };
+	const struct batch_frame u70_remapped[] = { { 0x1100, true, &f.kernel, NULL } };
 	struct sample_key a = key_of(70, "app"), c = key_of(71, "app");
 	struct profile_totals t;
 	char stack[256];
@@ -364,7 +364,7 @@ static void test_errors_and_clear(void)
 	struct interval_batch_opts bad = { .sz = sizeof(bad) };
 	struct interval_batch *none = NULL;
 	struct profile_totals t;
-	const struct batch_frame user[] = { { 0x1100, true, NULL } };
+	const struct batch_frame user[] = { { 0x1100, true, NULL, NULL } };
 	struct sample_key k = key_of(50, "x");
 	uint8_t *gz = NULL;
 	size_t len = 0;
@@ -396,7 +396,7 @@ static void test_opts_sizes(void)
 {
 	struct fake f;
 	struct interval_batch *b = new_batch(&f);
-	const struct batch_frame user[] = { { 0x1100, true, NULL } };
+	const struct batch_frame user[] = { { 0x1100, true, NULL, NULL } };
 	struct sample_key k1 = key_of(60, "a"), k2 = key_of(61, "b");
 	struct {
 		struct profile_build_opts o;

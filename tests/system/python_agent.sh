@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The agent with Python processes, uploading to a strict fake of
+# Pyroscope's /ingest: a long-running Debian python3.11 (py_driver ->
+# py_leaf_a, py_leaf_b) arrives with its Python frames and lines, 2/3 and
+# 1/3 (+-6 points) of its samples; three short-lived ones (0.6 s each,
+# started while the agent runs, their functions renamed py_short_*) are
+# resolved too: >= 80% of their samples under py_short_driver.
+source "$(dirname "$0")/lib.sh"
+require_bpf
+[ -x /usr/bin/python3.11 ] || skip_or_fail "Debian's python3.11 is missing: run scripts/setup"
+fixtures=$(dirname "$0")/fixtures
+leaves=$WORK/py_leaves.py short=$WORK/py_short.py
+cp "$fixtures/py_leaves.py" "$leaves" || fail "copy the fixture"
+sed 's/py_leaf_/py_short_leaf_/g; s/py_driver/py_short_driver/g' "$leaves" > "$short"
+store=$WORK/store
+mkdir "$store"
+
+start_ingest_server "$store"
+"$BPFPROF" agent --interval 2s --pyroscope-url "http://127.0.0.1:$port" \
+  --spool-dir "$WORK/spool" 2>> "$WORK/agent.log" &
+agent=$!
+CHILDREN+=("$agent")
+for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.02; done
+grep -q 'profiling every' "$WORK/agent.log" || fail "the agent is not profiling: $(tail "$WORK/agent.log")"
+
+/usr/bin/python3.11 "$leaves" 7 &
+CHILDREN+=($!)
+long=$!
+for _ in 1 2 3; do
+  sleep 1
+  /usr/bin/python3.11 "$short" 0.6 || fail "the short-lived python failed"
+done
+wait "$long"
+sleep 4.5 # the last interval written and sent
+kill -INT "$agent"
+wait "$agent" || fail "the agent exited with $?: $(tail "$WORK/agent.log")"
+
+files=("$store"/*.pprof)
+[ -e "${files[0]}" ] || fail "nothing uploaded: $(tail "$WORK/agent.log")"
+go tool pprof -top -lines -nodecount=1000 -symbolize=none "${files[@]}" 2> /dev/null > "$WORK/lines"
+for f in "${files[@]}"; do pprof_traces "$f"; done > "$WORK/traces"
+driver=$(sum_traces '$3 ~ /(^|;)py_driver(;|$)/' "$WORK/traces")
+a=$(sum_traces '$3 ~ /(^|;)py_leaf_a(;|$)/' "$WORK/traces")
+b=$(sum_traces '$3 ~ /(^|;)py_leaf_b(;|$)/' "$WORK/traces")
+echo "long-running: $driver samples under py_driver, py_leaf_a $a, py_leaf_b $b"
+[ "$driver" -ge 500 ] || fail "only $driver samples under py_driver in the uploads"
+[ $((a * 100)) -ge $((driver * 6067 / 100)) ] && [ $((a * 100)) -le $((driver * 7267 / 100)) ] ||
+  fail "py_leaf_a: $a of $driver, not 2/3 +-6 points"
+[ $((b * 100)) -ge $((driver * 2733 / 100)) ] && [ $((b * 100)) -le $((driver * 3933 / 100)) ] ||
+  fail "py_leaf_b: $b of $driver, not 1/3 +-6 points"
+grep -q "py_leaf_a $leaves:1[01]\$" "$WORK/lines" || fail "no py_leaf_a line of $leaves: $(grep py_leaf "$WORK/lines")"
+
+# The short-lived processes: every sample of theirs runs the script, so
+# the share without Python frames is what detection missed.
+shorts=$(sum_traces '$3 ~ /(^|;)py_short_driver(;|$)/' "$WORK/traces")
+echo "short-lived: $shorts samples under py_short_driver of ~$((3 * 60)) taken"
+[ "$shorts" -ge $((3 * 60 * 80 / 100)) ] || fail "short-lived: only $shorts samples resolved"
+pass "the agent uploads Python frames, short-lived processes too"

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Python frames, with each CPython 3.11+ this machine has (Debian's
+# python3.11; pyenv's 3.11.7, 3.12.1, 3.13.0 under ~/.pyenv/versions, each
+# skipped, and said so, only when absent):
+#  - py_driver calls py_leaf_a (twice the work) and py_leaf_b: go tool
+#    pprof -top gives them 2/3 and 1/3 of the samples (+-6 points), >= 95%
+#    of the samples are under py_driver, >= 95% of those rooted in the
+#    native start-up path (not with --unwind fp: Debian's python3.11 has
+#    no frame pointers); -lines names the script and the lines of the
+#    loops and of the calls, and no other line of those functions;
+#  - two threads at once, one in bytecode, one in zlib.compress with the
+#    GIL released: >= 90% of each one's samples show its own function,
+#    <= 2% the other's;
+# in the default (auto) mode and, for Debian's, with frame pointers too.
+# Unsupported interpreters (pyenv's 3.10 and 2.7, when present) are named
+# in one log line, and their stacks keep their native frames.
+source "$(dirname "$0")/lib.sh"
+require_bpf
+fixtures=$(dirname "$0")/fixtures
+leaves=$WORK/py_leaves.py threads=$WORK/py_threads.py
+cp "$fixtures/py_leaves.py" "$leaves" && cp "$fixtures/py_threads.py" "$threads" ||
+  fail "copy the fixtures"
+[ -x /usr/bin/python3.11 ] || skip_or_fail "Debian's python3.11 is missing: run scripts/setup"
+
+# cum_share TOP FUNCTION: FUNCTION's cum% in `go tool pprof -top` output.
+cum_share() { awk -v f="$2" '$6 == f { sub(/%/, "", $5); print $5; found = 1 } END { if (!found) print 0 }' "$1"; }
+# within VALUE LOW HIGH
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+marked_lines() { grep -n "# line: $1\$" "$leaves" | cut -d: -f1 | sort -n | tr '\n' ' '; }
+
+check_leaves() { # NAME PYTHON [record flags...]
+  local name=$1 py=$2 out=$WORK/$1.leaves.pb.gz
+  shift 2
+  "$BPFPROF" record "$@" -o "$out" -- "$py" "$leaves" 6 2> "$WORK/$name.log" ||
+    fail "$name: record failed: $(tail -n 5 "$WORK/$name.log")"
+  pprof_check "$out"
+  go tool pprof -top -nodecount=1000 -symbolize=none "$out" 2> /dev/null > "$WORK/$name.top"
+  local a b d
+  a=$(cum_share "$WORK/$name.top" py_leaf_a)
+  b=$(cum_share "$WORK/$name.top" py_leaf_b)
+  d=$(cum_share "$WORK/$name.top" py_driver)
+  echo "$name: py_leaf_a $a%, py_leaf_b $b%, py_driver $d% ($(grep -o '[0-9]* samples with Python frames' "$WORK/$name.log"))"
+  within "$a" 60.67 72.67 || fail "$name: py_leaf_a has $a% of the samples, not 2/3 +-6"
+  within "$b" 27.33 39.33 || fail "$name: py_leaf_b has $b% of the samples, not 1/3 +-6"
+  within "$d" 95 100 || fail "$name: only $d% of the samples under py_driver"
+
+  pprof_traces "$out" > "$WORK/$name.traces"
+  local under rooted
+  under=$(sum_traces '$3 ~ /(^|;)py_driver;/' "$WORK/$name.traces")
+  rooted=$(sum_traces '$3 ~ /(^|;)py_driver;/ && $3 ~ /;(_start|__libc_start_main|main)$/' "$WORK/$name.traces")
+  echo "$name: $rooted of $under samples under py_driver rooted in the start-up path"
+  # Debian's python3.11 has no frame pointers: with them, no native root
+  [[ " $* " == *" --unwind fp "* ]] || [ $((rooted * 100)) -ge $((under * 95)) ] ||
+    fail "$name: only $rooted of $under rooted"
+
+  go tool pprof -top -lines -nodecount=1000 -symbolize=none "$out" 2> /dev/null > "$WORK/$name.lines"
+  local fn want got
+  for fn in leaf_a leaf_b driver; do
+    want=$(marked_lines "$fn")
+    got=$(awk -v f="py_$fn" -v file="$leaves" '$6 == f && index($7, file ":") == 1 {
+             sub(/.*:/, "", $7); print $7 }' "$WORK/$name.lines" | sort -un | tr '\n' ' ')
+    echo "$name: py_$fn at lines $got(expected $want)"
+    [ -n "$got" ] || fail "$name: no line of py_$fn in $leaves: $(head -n 30 "$WORK/$name.lines")"
+    for l in $got; do
+      [[ " $want" == *" $l "* ]] || fail "$name: py_$fn at line $l, not one of $want"
+    done
+    [ "$fn" != driver ] || [ "$got" = "$want" ] || fail "$name: py_driver's calls at $got, not $want"
+  done
+}
+
+check_threads() { # NAME PYTHON
+  local name=$1 py=$2 out=$WORK/$1.threads.pb.gz own other total mine theirs
+  "$BPFPROF" record -o "$out" -- "$py" "$threads" 4 2> "$WORK/$name.threads.log" ||
+    fail "$name: record failed: $(tail -n 5 "$WORK/$name.threads.log")"
+  for t in pyspin:py_spin:py_compress_loop pyzlib:py_compress_loop:py_spin; do
+    IFS=: read -r thread own other <<< "$t"
+    pprof_traces "$out" -tagfocus="thread_name=$thread" > "$WORK/$name.$thread"
+    total=$(sum_traces 1 "$WORK/$name.$thread")
+    mine=$(sum_traces "\$3 ~ /(^|;)$own(;|\$)/" "$WORK/$name.$thread")
+    theirs=$(sum_traces "\$3 ~ /(^|;)$other(;|\$)/" "$WORK/$name.$thread")
+    echo "$name: thread $thread: $mine of $total samples in $own, $theirs in $other"
+    [ "$total" -ge 150 ] || fail "$name: only $total samples of thread $thread"
+    [ $((mine * 100)) -ge $((total * 90)) ] || fail "$name: thread $thread: $own in only $mine of $total"
+    [ $((theirs * 100)) -le $((total * 2)) ] || fail "$name: thread $thread shows $other in $theirs of $total"
+  done
+}
+
+check_leaves debian-3.11 /usr/bin/python3.11
+check_leaves debian-3.11-fp /usr/bin/python3.11 --unwind fp
+check_threads debian-3.11 /usr/bin/python3.11
+versions=$HOME/.pyenv/versions
+for v in 3.11.7 3.12.1 3.13.0; do
+  if [ ! -x "$versions/$v/bin/python3" ]; then
+    echo "SKIP: pyenv's Python $v is not installed ($versions/$v)"
+    continue
+  fi
+  check_leaves "pyenv-$v" "$versions/$v/bin/python3"
+  check_threads "pyenv-$v" "$versions/$v/bin/python3"
+done
+
+for v in 3.10.13 2.7.18; do
+  py=$versions/$v/bin/python
+  if [ ! -x "$py" ]; then
+    echo "SKIP: pyenv's Python $v is not installed ($versions/$v)"
+    continue
+  fi
+  out=$WORK/unsupported-$v.pb.gz
+  "$BPFPROF" record -o "$out" -- "$py" "$leaves" 2 2> "$WORK/unsupported-$v.log" ||
+    fail "Python $v: record failed: $(tail -n 5 "$WORK/unsupported-$v.log")"
+  n=$(grep -c "not supported" "$WORK/unsupported-$v.log")
+  [ "$n" -eq 1 ] || fail "Python $v: $n 'not supported' lines, not 1: $(cat "$WORK/unsupported-$v.log")"
+  grep "not supported" "$WORK/unsupported-$v.log"
+  pprof_traces "$out" > "$WORK/unsupported-$v.traces"
+  total=$(sum_traces '$4 ~ /^comm=python/' "$WORK/unsupported-$v.traces")
+  rooted=$(sum_traces '$4 ~ /^comm=python/ && $3 ~ /;(_start|__libc_start_main|main)$/' "$WORK/unsupported-$v.traces")
+  echo "Python $v: $rooted of $total samples rooted in the start-up path"
+  [ "$total" -ge 100 ] || fail "Python $v: only $total samples"
+  [ $((rooted * 100)) -ge $((total * 90)) ] || fail "Python $v: only $rooted of $total rooted"
+  ! grep -q py_leaf "$WORK/unsupported-$v.traces" || fail "Python $v has Python frames"
+done
+pass "Python frames merged into native stacks"
