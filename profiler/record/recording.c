@@ -160,12 +160,13 @@ static int write_profile(struct sampler *s, struct collector *col, struct atomic
 			(unsigned long long)cstats.truncated,
 			(unsigned long long)cstats.unwind_stopped);
 	if (stats[STAT_PY_SAMPLES] || stats[STAT_PY_NO_THREAD])
-		log_info("%llu samples with Python frames (%.1f each; %llu cut at %d), %llu "
-			 "Python threads without a thread state, %llu walks cut by a read, "
-			 "%llu code objects read (%llu failed)",
+		log_info("%llu samples with Python frames (%.1f each, %.3f us per frame; %llu cut "
+			 "at %d), %llu Python threads without a thread state, %llu walks cut by "
+			 "a read, %llu code objects read (%llu failed)",
 			 (unsigned long long)stats[STAT_PY_SAMPLES],
 			 stats[STAT_PY_SAMPLES] ? (double)cstats.python_frames / stats[STAT_PY_SAMPLES]
 						: 0.0,
+			 cstats.python_frames ? cstats.python_ns / 1000.0 / cstats.python_frames : 0.0,
 			 (unsigned long long)stats[STAT_PY_TRUNCATED], BPFPROF_PY_MAX_FRAMES,
 			 (unsigned long long)stats[STAT_PY_NO_THREAD],
 			 (unsigned long long)stats[STAT_PY_READ_FAILED],

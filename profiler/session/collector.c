@@ -84,6 +84,7 @@ static void count_stack(struct collector *c, unsigned buffer, const struct sampl
 	const struct sym_mapping *mmaps[STACK_TABLE_MAX_DEPTH];
 	const struct interp_function *minterp[STACK_TABLE_MAX_DEPTH];
 	size_t n, m;
+	uint64_t t0;
 	int err;
 
 	if (!p) {
@@ -91,10 +92,12 @@ static void count_stack(struct collector *c, unsigned buffer, const struct sampl
 				      (uint32_t)depth, truncated);
 		goto out;
 	}
+	t0 = (uint64_t)monotonic_ns();
 	n = python_tracker_resolve(c->python, p, py, frames);
 	for (size_t i = 0; i < depth; i++)
 		in_eval[i] = python_process_in_eval(p, pcs[i]);
 	m = stack_merge(in_eval, depth, frames, n, merged, STACK_TABLE_MAX_DEPTH);
+	c->stats.python_ns += (uint64_t)monotonic_ns() - t0;
 	for (size_t i = 0; i < m; i++) {
 		uint32_t k = merged[i].index;
 

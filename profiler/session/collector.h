@@ -48,6 +48,7 @@ struct collector_stats {
 	uint64_t unwind_ns;         /* time spent in symbolizer_unwind() */
 	uint64_t python_frames;     /* Python frames merged into stacks */
 	uint64_t python_truncated;  /* stacks whose Python frames were cut short */
+	uint64_t python_ns;         /* time spent resolving and merging them */
 	struct symbolizer_stats symbols; /* the symbolizer's caches */
 	struct python_tracker_stats python; /* Python processes, code objects */
 };

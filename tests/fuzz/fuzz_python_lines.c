@@ -1,4 +1,4 @@
-/* fuzz_python_lines.c - CPython location tables (symbolizer/python_lines.h).
+/* fuzz_python_lines.c - CPython location tables (interpreter/python_lines.h).
  *
  * The first two bytes of the input are co_firstlineno (little-endian, as a
  * signed 16-bit value), the rest the table (exactly that long, so ASan sees
