@@ -411,6 +411,7 @@ static __always_inline bool send_python(const struct sample_key *key, __u32 buff
 	e->buffer = buffer;
 	e->key = *key;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	stat_inc(STAT_PY_EVENTS);
 	return true;
 }
 

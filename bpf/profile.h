@@ -199,6 +199,7 @@ enum bpfprof_stat {
 	STAT_PY_NO_THREAD,       /* Python process, no thread state found */
 	STAT_PY_READ_FAILED,     /* a frame could not be read: walk cut short */
 	STAT_PY_LOST,            /* events ring full: counted without them */
+	STAT_PY_EVENTS,          /* samples sent as python_events (frame pointers) */
 	STAT_MAX,
 };
 

@@ -40,7 +40,7 @@ static double resident_bytes(void)
 static void sample_totals(const struct agent_metrics_source *src, const uint64_t st[STAT_MAX],
 			  const struct collector_stats *cs, struct agent_sample_totals *out)
 {
-	out->taken = st[STAT_SAMPLES] + st[STAT_SNAPSHOTS];
+	out->taken = st[STAT_SAMPLES] + st[STAT_SNAPSHOTS] + st[STAT_PY_EVENTS];
 	out->counts_map_full = st[STAT_COUNTS_FULL];
 	/* with --unwind auto, a sample whose snapshot finds the ring full is
 	 * counted with its frame-pointer stack instead: not lost */
@@ -56,6 +56,37 @@ void agent_sample_totals(const struct agent_metrics_source *src, struct agent_sa
 	sampler_read_stats(src->sampler, st);
 	collector_get_stats(src->collector, &cs);
 	sample_totals(src, st, &cs, out);
+}
+
+static void render_python(const uint64_t st[STAT_MAX], const struct collector_stats *cs,
+			  struct metrics_text *t)
+{
+	const char *lost = "bpfprof_python_frames_lost_total";
+
+	counter(t, "bpfprof_python_samples_total", "Samples with Python frames.",
+		(double)st[STAT_PY_SAMPLES]);
+	metrics_text_family(t, lost, "counter",
+			    "Samples of Python processes whose Python frames were cut short "
+			    "or lost, by reason.");
+	metrics_text_sample(t, lost, "reason", "frames_cap", (double)st[STAT_PY_TRUNCATED]);
+	metrics_text_sample(t, lost, "reason", "read_failed", (double)st[STAT_PY_READ_FAILED]);
+	metrics_text_sample(t, lost, "reason", "no_thread_state", (double)st[STAT_PY_NO_THREAD]);
+	metrics_text_sample(t, lost, "reason", "ring_full", (double)st[STAT_PY_LOST]);
+	gauge(t, "bpfprof_python_processes", "Python processes whose frames are read.",
+	      (double)cs->python.processes);
+	gauge(t, "bpfprof_python_unsupported_processes",
+	      "Processes running an interpreter that is not supported (native frames only).",
+	      (double)cs->python.unsupported);
+	gauge(t, "bpfprof_python_code_objects", "Code objects read and kept.",
+	      (double)cs->python.code_objects);
+	gauge(t, "bpfprof_python_code_bytes",
+	      "Memory they hold, charged to the symbolizer's cap.", (double)cs->python.code_bytes);
+	counter(t, "bpfprof_python_code_failed_total",
+		"Code objects that could not be read (the process gone, a bad object).",
+		(double)cs->python.code_failed);
+	counter(t, "bpfprof_python_code_over_cap_total",
+		"Code objects not kept: the symbolizer's cap was reached.",
+		(double)cs->python.code_over_cap);
 }
 
 static void render_sampling(const struct agent_metrics_source *src, struct metrics_text *t)
@@ -86,6 +117,7 @@ static void render_sampling(const struct agent_metrics_source *src, struct metri
 		"read when first symbolized.", (double)st[STAT_NEW_PID_LOST]);
 	counter(t, "bpfprof_stack_snapshots_total", "User stacks unwound from snapshots (DWARF mode).",
 		(double)cs.snapshots);
+	render_python(st, &cs, t);
 
 	gauge(t, "bpfprof_symbolizer_cache_bytes", "Memory held by parsed objects.",
 	      (double)cs.symbols.cache_bytes);

@@ -4,7 +4,8 @@
 # py_leaf_a, py_leaf_b) arrives with its Python frames and lines, 2/3 and
 # 1/3 (+-6 points) of its samples; three short-lived ones (0.6 s each,
 # started while the agent runs, their functions renamed py_short_*) are
-# resolved too: >= 80% of their samples under py_short_driver.
+# resolved too: >= 80% of their samples under py_short_driver. The
+# metrics count the samples with Python frames and the code objects kept.
 source "$(dirname "$0")/lib.sh"
 require_bpf
 [ -x /usr/bin/python3.11 ] || skip_or_fail "Debian's python3.11 is missing: run scripts/setup"
@@ -17,7 +18,7 @@ mkdir "$store"
 
 start_ingest_server "$store"
 "$BPFPROF" agent --interval 2s --pyroscope-url "http://127.0.0.1:$port" \
-  --spool-dir "$WORK/spool" 2>> "$WORK/agent.log" &
+  --spool-dir "$WORK/spool" --metrics-addr 127.0.0.1:0 2>> "$WORK/agent.log" &
 agent=$!
 CHILDREN+=("$agent")
 for _ in $(seq 500); do grep -q 'profiling every' "$WORK/agent.log" && break; sleep 0.02; done
@@ -32,6 +33,15 @@ for _ in 1 2 3; do
 done
 wait "$long"
 sleep 4.5 # the last interval written and sent
+mport=$(metrics_port "$WORK/agent.log") || fail "no metrics port: $(tail "$WORK/agent.log")"
+scrape "$mport" /metrics > "$WORK/metrics"
+py_samples=$(metric bpfprof_python_samples_total < "$WORK/metrics") || fail "no bpfprof_python_samples_total"
+code=$(metric bpfprof_python_code_objects < "$WORK/metrics") || fail "no bpfprof_python_code_objects"
+cut=$(metric bpfprof_python_frames_lost_total 'reason="frames_cap"' < "$WORK/metrics") ||
+  fail "no bpfprof_python_frames_lost_total{reason=\"frames_cap\"}"
+echo "metrics: $py_samples samples with Python frames, $code code objects kept, $cut walks cut"
+[ "${py_samples%.*}" -ge 600 ] || fail "bpfprof_python_samples_total is $py_samples"
+[ "$cut" = 0 ] || fail "walks cut at the frame cap: $cut"
 kill -INT "$agent"
 wait "$agent" || fail "the agent exited with $?: $(tail "$WORK/agent.log")"
 
