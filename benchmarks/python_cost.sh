@@ -15,11 +15,16 @@
 # recording's summary line says (resolving and merging, warm: the
 # workload has 4 code objects, read once).
 #
-# Usage: benchmarks/python_cost.sh [BUILD_DIR] [SECONDS]   (root; default build, 10)
+# Each figure is the median of ROUNDS recordings, with and without
+# alternated (one run's figure moves by a few hundred ns on this VM).
+#
+# Usage: benchmarks/python_cost.sh [BUILD_DIR] [SECONDS] [ROUNDS]
+#   (root; default build, 10 s, 3 rounds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 secs=${2:-10}
+rounds=${3:-3}
 bpfprof=$build/bpfprof
 [ -x "$bpfprof" ] || { echo "missing $bpfprof: run scripts/build first" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
@@ -96,14 +101,21 @@ measure() {
     'BEGIN { printf "%.0f %d %s\n", c ? t / c : 0, c, f }'
 }
 
-echo "Python frames: cost per sample, 2 processes, 999 Hz, ${secs} s, $(nproc) CPUs,"
+echo "Python frames: cost per sample, 2 processes, 999 Hz, median of $rounds x ${secs} s, $(nproc) CPUs,"
 echo "kernel $(uname -r); without: the same python3.11 as py3bench"
 echo "| mode  | calls deep | BPF ns/sample with | without | difference | samples | user us/Python frame |"
 echo "|-------|------------|--------------------|---------|------------|---------|----------------------|"
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for depth in 5 20; do
   for mode in auto fp; do
-    read -r with n frame < <(measure "$py" "$mode" "$depth")
-    read -r without _ _ < <(measure "$plain" "$mode" "$depth")
+    withs=() withouts=() n=0
+    for ((r = 0; r < rounds; r++)); do # alternated: a slow spell hits both
+      read -r with n frame < <(measure "$py" "$mode" "$depth")
+      read -r without _ _ < <(measure "$plain" "$mode" "$depth")
+      withs+=("$with") withouts+=("$without")
+    done
+    with=$(printf '%s\n' "${withs[@]}" | median)
+    without=$(printf '%s\n' "${withouts[@]}" | median)
     printf "| %-5s | %10s | %18s | %7s | %10s | %7s | %20s |\n" "$mode" "$depth" "$with" \
       "$without" $((with - without)) "$n" "$frame"
   done

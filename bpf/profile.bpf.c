@@ -131,6 +131,8 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
+#define PAGE 4096 /* user pages: the stack snapshot's, the Python walk's */
+
 #include "python_walk.bpf.h"
 
 /* Returns whether key's process was announced now. */
@@ -314,7 +316,6 @@ static __always_inline bool count_sample(void *counts_map, struct sample_key *ke
 	return err == 0;
 }
 
-#define PAGE 4096
 
 /* Copies the user stack from e->stack_base upward, a page at a time: a
  * read is all or nothing, so the first chunk ends at a page boundary and a

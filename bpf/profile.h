@@ -94,6 +94,8 @@ enum bpfprof_unwind {
  * the code objects and merges the frames into the native stack. */
 #define BPFPROF_PY_MAX_FRAMES 64
 #define BPFPROF_PY_MAX_THREADS 64 /* thread states searched for the sampled one */
+#define BPFPROF_PY_TSTATE_READ 256 /* bytes of a thread state read: its fields
+                                     used are multiples of 8 below 248 */
 
 /* How the eval loop's entry is marked in a frame. */
 enum bpfprof_py_entry {

@@ -13,8 +13,12 @@
  * `previous`, recording per frame its code object, the byte offset of its
  * instruction and its marker byte (3.11: is_entry, set on the oldest frame
  * of an eval-loop run; 3.12+: owner, 3 on the shim frame older than a
- * run), youngest first. Each frame is one read of its first 80 bytes,
- * fields taken at the offsets of the version.
+ * run), youngest first, fields taken at the offsets of the version. Reads
+ * are what a walk costs, so there are few: the thread state is one read;
+ * frames come from reads of PY_WINDOW bytes ending at a frame, since
+ * CPython pushes them on the thread's data stack (the older just below
+ * the younger), so one read holds several; a frame not in the last
+ * window (a generator's, a shim on the C stack) starts a new one.
  *
  * Nothing here trusts the process: every read is a probe that may fail
  * (the walk stops, counted), every loop is bounded, and code pointers are
@@ -23,7 +27,8 @@
 #ifndef BPFPROF_PYTHON_WALK_BPF_H
 #define BPFPROF_PYTHON_WALK_BPF_H
 
-#define PY_FRAME_READ 80 /* bytes of a frame read: its fields are below 76 */
+#define PY_FRAME_READ 80  /* bytes of a frame used: its fields are below 76 */
+#define PY_WINDOW 1024     /* bytes of frames read at once */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -32,6 +37,23 @@ struct {
 	__type(value, struct bpfprof_python_proc);
 } python_procs SEC(".maps");
 
+/* What the walk has read, too big for the BPF stack. base and len say
+ * which bytes of the process buf holds; in a map value, the verifier
+ * sees them as unknown numbers whichever way a frame was read, so the
+ * states of the frame loop's iterations stay few. */
+struct py_scratch {
+	__u64 base;
+	__u64 len;
+	__u8 buf[PY_WINDOW + PY_FRAME_READ]; /* the tail: for the verifier */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_scratch);
+} python_scratch SEC(".maps");
+
 static __always_inline __u64 read_user_u64(__u64 addr)
 {
 	__u64 v = 0;
@@ -39,6 +61,14 @@ static __always_inline __u64 read_user_u64(__u64 addr)
 	if (bpf_probe_read_user(&v, sizeof(v), (const void *)addr))
 		return 0;
 	return v;
+}
+
+/* The u64 at byte off of buf. Offsets come from a map, so they are masked
+ * for the verifier, without a branch (a branch per field and frame is
+ * more paths than it can follow); every one is a multiple of 8. */
+static __always_inline __u64 buf_u64(const __u8 *buf, __u32 off)
+{
+	return *(const __u64 *)(buf + off);
 }
 
 /* The Python process tgid is, if it is the one started at start_time. */
@@ -50,83 +80,107 @@ static __always_inline const struct bpfprof_python_proc *python_proc(__u32 tgid,
 	return pp && pp->start_time == start_time ? pp : NULL;
 }
 
-/* The sampled thread's PyThreadState, 0 when it has none. */
-static __always_inline __u64 python_thread_state(const struct bpfprof_python_proc *pp,
-						 struct task_struct *task)
+/* The sampled thread's current frame (0 when it has no thread state, or
+ * its frame chain is empty); its thread state is read into sc. */
+static __always_inline __u64 python_current_frame(const struct bpfprof_python_proc *pp,
+						  struct task_struct *task, struct py_scratch *sc)
 {
 	const struct bpfprof_python_offsets *o = &pp->off;
-	__u64 self = BPF_CORE_READ(task, thread.fsbase), ts;
+	__u64 self = BPF_CORE_READ(task, thread.fsbase), ts = 0, frame;
 	__s32 key = -1;
 
 	if (!self)
 		return 0;
 	if (pp->tsd_base &&
 	    !bpf_probe_read_user(&key, sizeof(key), (const void *)(pp->runtime + o->tss_key)) &&
-	    key >= 0 && key < 32) {
+	    key >= 0 && key < 32)
 		ts = read_user_u64(self + pp->tsd_base + 16 * (__u64)key);
-		if (ts && read_user_u64(ts + o->ts_thread_id) == self)
-			return ts;
+	/* one read gives the thread state's id and its frame */
+	if (!ts || bpf_probe_read_user(sc->buf, BPFPROF_PY_TSTATE_READ, (const void *)ts) ||
+	    buf_u64(sc->buf, o->ts_thread_id & 0xf8) != self) {
+		__u64 t = read_user_u64(read_user_u64(pp->runtime + o->interp_head) +
+					o->threads_head);
+
+		ts = 0;
+		for (int i = 0; i < BPFPROF_PY_MAX_THREADS && t && !ts; i++) {
+			if (read_user_u64(t + o->ts_thread_id) == self)
+				ts = t;
+			t = read_user_u64(t + o->ts_next);
+		}
+		if (!ts || bpf_probe_read_user(sc->buf, BPFPROF_PY_TSTATE_READ, (const void *)ts)) {
+			stat_inc(STAT_PY_NO_THREAD);
+			return 0;
+		}
 	}
-	ts = read_user_u64(read_user_u64(pp->runtime + o->interp_head) + o->threads_head);
-	for (int i = 0; i < BPFPROF_PY_MAX_THREADS && ts; i++) {
-		if (read_user_u64(ts + o->ts_thread_id) == self)
-			return ts;
-		ts = read_user_u64(ts + o->ts_next);
-	}
-	return 0;
+	frame = buf_u64(sc->buf, o->ts_frame & 0xf8);
+	if (o->cframe_frame != BPFPROF_PY_NO_CFRAME && frame)
+		frame = read_user_u64(frame + o->cframe_frame);
+	return frame;
 }
 
-/* A pointer field of a frame read into buf. Offsets come from a map, so
- * they are masked for the verifier, without a branch (a branch per field
- * and frame is more paths than it can follow): pointers are at multiples
- * of 8 below 64 in every version. */
-static __always_inline __u64 frame_u64(const __u64 *buf, __u32 off)
+/* Makes sc hold frame's first PY_FRAME_READ bytes; returns where they are
+ * in sc->buf, or PY_WINDOW when they cannot be read. Frames are pushed on the
+ * thread's data stack, so the older ones are usually just below: the
+ * window read ends at this frame, and the next frames come from it. */
+static __always_inline __u64 frame_bytes(struct py_scratch *sc, __u64 frame)
 {
-	return buf[(off & 0x38) / 8];
-}
+	__u64 off = frame - sc->base;
 
-/* The frame's marker byte (is_entry, owner): between 64 and 79 in every
- * version, masked into that range. */
-static __always_inline __u8 frame_marker(const __u64 *buf, __u32 off)
-{
-	return ((const __u8 *)buf)[64 + (off & 0xf)];
+	if (sc->len >= PY_FRAME_READ && off <= sc->len - PY_FRAME_READ)
+		return off;
+	/* Not below the frame's page: a fault (a page not there) fails the
+	 * read, and costs microseconds. The window is then in that page; or
+	 * it ends at the frame's end, in the next page only if the frame is:
+	 * memory the frame is in is there. */
+	sc->base = frame + PY_FRAME_READ - PY_WINDOW;
+	if (sc->base > frame || sc->base < (frame & ~(__u64)(PAGE - 1)))
+		sc->base = frame & ~(__u64)(PAGE - 1);
+	sc->len = PY_WINDOW;
+	if (bpf_probe_read_user(sc->buf, PY_WINDOW, (const void *)sc->base)) {
+		sc->len = 0; /* the frame is not there */
+		return PY_WINDOW;
+	}
+	return frame - sc->base;
 }
 
 /* Fills out with the thread's frames; returns out->depth. Each frame is
  * recorded as it is, shims included: user space (python_tracker.c) reads
  * the markers and checks the offsets, so the loop has no branch but its
- * end. */
+ * end and the window's. */
 static __always_inline __u32 python_walk(const struct bpfprof_python_proc *pp,
 					 struct task_struct *task, struct bpfprof_py_stack *out)
 {
 	const struct bpfprof_python_offsets *o = &pp->off;
-	__u64 buf[PY_FRAME_READ / 8];
-	__u64 ts = python_thread_state(pp, task), frame;
-	__u32 i;
+	__u32 zero = 0, i;
+	struct py_scratch *sc = bpf_map_lookup_elem(&python_scratch, &zero);
+	__u64 frame;
 
 	out->depth = 0;
 	out->truncated = 0;
-	if (!ts) {
-		stat_inc(STAT_PY_NO_THREAD);
+	if (!sc)
 		return 0;
-	}
-	frame = read_user_u64(ts + o->ts_frame);
-	if (o->cframe_frame != BPFPROF_PY_NO_CFRAME && frame)
-		frame = read_user_u64(frame + o->cframe_frame);
+	frame = python_current_frame(pp, task, sc);
+	sc->len = 0; /* buf holds the thread state, no frame */
 	for (i = 0; i < BPFPROF_PY_MAX_FRAMES && frame; i++) {
-		__u64 code;
+		__u64 at = frame_bytes(sc, frame), code;
+		const __u8 *f;
 
-		if (bpf_probe_read_user(buf, sizeof(buf), (const void *)frame)) {
+		if (at > PY_WINDOW - PY_FRAME_READ) {
 			stat_inc(STAT_PY_READ_FAILED);
 			break;
 		}
-		/* 3.14 tags f_executable's low bits; objects are aligned */
-		code = frame_u64(buf, o->frame_code) & ~3ull;
+		/* the mask bounds f for the verifier, whatever the compiler
+		 * makes of the test above */
+		f = sc->buf + (at & (PY_WINDOW - 1));
+		/* 3.14 tags f_executable's low bits; objects are aligned.
+		 * Pointers are below 64 in every version, the marker byte
+		 * (is_entry, owner) in 64..79. */
+		code = buf_u64(f, o->frame_code & 0x38) & ~3ull;
 		out->frames[i].code = code;
 		out->frames[i].offset =
-			(__s32)(frame_u64(buf, o->frame_instr) - code - o->code_adaptive);
-		out->frames[i].marker = frame_marker(buf, o->frame_entry);
-		frame = frame_u64(buf, o->frame_previous);
+			(__s32)(buf_u64(f, o->frame_instr & 0x38) - code - o->code_adaptive);
+		out->frames[i].marker = f[64 + (o->frame_entry & 0xf)];
+		frame = buf_u64(f, o->frame_previous & 0x38);
 	}
 	if (frame && i == BPFPROF_PY_MAX_FRAMES) {
 		out->truncated = 1;

@@ -89,5 +89,10 @@ int main(void)
 	      "%u.%u: a frame pointer field is not a multiple of 8 below 64", major, minor);
 	CHECK(o->frame_entry >= 64 && o->frame_entry < 80, "%u.%u: the marker is not in 64..79",
 	      major, minor);
+	CHECK(o->ts_thread_id % 8 == 0 && o->ts_frame % 8 == 0 &&
+		      o->ts_thread_id + 8 <= BPFPROF_PY_TSTATE_READ &&
+		      o->ts_frame + 8 <= BPFPROF_PY_TSTATE_READ,
+	      "%u.%u: a thread state field is not a multiple of 8 in the bytes read", major,
+	      minor);
 	return check_summary();
 }
