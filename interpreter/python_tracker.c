@@ -23,6 +23,7 @@
 
 /* glibc's struct pthread: specific_1stblock[0].data, from the thread pointer */
 #define GLIBC_TSD_BASE (0x310 + 8)
+#define PYTHON_PREFIX "python:" /* of a frame's system name */
 #define LOGGED_MAX 256 /* interpreter files named in an "unsupported" line */
 
 struct code_key {
@@ -37,7 +38,8 @@ struct code_entry {
 	uint8_t *linetable;
 	size_t linetable_len;
 	size_t bytes;            /* charged to the symbolizer's cap */
-	char strings[];          /* fn.name, then fn.file */
+	char strings[];          /* fn.system_name (PYTHON_PREFIX, then
+	                            fn.name), then fn.file */
 };
 
 struct proc_key {
@@ -79,6 +81,7 @@ static const struct sym_mapping python_mapping = {
  * cap was reached, or it is not one any more). */
 static const struct interp_function unknown_code = {
 	.name = "<python code>",
+	.system_name = PYTHON_PREFIX "<python code>",
 	.file = "",
 	.mapping = &python_mapping,
 };
@@ -238,15 +241,15 @@ static struct code_entry *read_code(struct python_tracker *t, struct python_proc
 	struct python_code code;
 	struct code_entry *c;
 	pid_t pid = p->key.pid;
-	size_t name_len, file_len, bytes;
+	size_t prefix_len = strlen(PYTHON_PREFIX), name_len, file_len, bytes;
 	int err;
 
 	err = python_code_read(p->found.layout, process_mem_read, &pid, addr, p->found.code_type,
 			       &code);
 	name_len = strlen(code.qualname) + 1;
 	file_len = strlen(code.filename) + 1;
-	bytes = sizeof(*c) + name_len + file_len + code.linetable_len;
-	c = calloc(1, sizeof(*c) + name_len + file_len);
+	bytes = sizeof(*c) + prefix_len + name_len + file_len + code.linetable_len;
+	c = calloc(1, sizeof(*c) + prefix_len + name_len + file_len);
 	if (!c || !symbolizer_charge(t->sym, bytes)) {
 		t->stats.code_over_cap += c != NULL;
 		free(c);
@@ -261,11 +264,13 @@ static struct code_entry *read_code(struct python_tracker *t, struct python_proc
 		c->fn = unknown_code;
 		free(code.linetable);
 	} else {
-		memcpy(c->strings, code.qualname, name_len);
-		memcpy(c->strings + name_len, code.filename, file_len);
+		memcpy(c->strings, PYTHON_PREFIX, prefix_len);
+		memcpy(c->strings + prefix_len, code.qualname, name_len);
+		memcpy(c->strings + prefix_len + name_len, code.filename, file_len);
 		c->fn = (struct interp_function){
-			.name = c->strings,
-			.file = c->strings + name_len,
+			.name = c->strings + prefix_len,
+			.system_name = c->strings,
+			.file = c->strings + prefix_len + name_len,
 			.first_line = code.firstlineno,
 			.mapping = &python_mapping,
 		};

@@ -23,6 +23,11 @@
 /* What an interpreter frame names, one per code object: a pprof Function. */
 struct interp_function {
 	const char *name;   /* qualified: Class.method */
+	const char *system_name; /* name with the runtime's prefix
+	                            ("python:<module>"): pprof's system name,
+	                            which go tool pprof leaves alone when it
+	                            differs from the name (else it strips a
+	                            "<...>" from it as a C++ template) */
 	const char *file;
 	int first_line;
 	const struct sym_mapping *mapping; /* the runtime's pseudo-mapping

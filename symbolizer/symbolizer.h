@@ -135,6 +135,8 @@ struct sym_frame {
 	int line;             /* source line, 0 when unknown: of the address
 	                         for frames[0], of the call site for the rest */
 	int start_line;       /* DW_AT_decl_line of the function, 0 if unknown */
+	const char *system_name; /* pprof's system name when it differs from
+	                         function (interpreter frames); else NULL */
 };
 
 #define SYM_MAX_FRAMES 8

@@ -72,6 +72,7 @@ static int64_t location_id(struct build_ctx *c, uint32_t i)
 
 		lines[k] = (struct pprof_line){
 			.function = f->function,
+			.system_name = f->system_name,
 			.filename = f->file,
 			.line = f->line,
 			.start_line = f->start_line,

@@ -303,6 +303,7 @@ static int64_t add_location(struct interval_batch *b, const struct location_key 
 		loc = (struct sym_location){ .mapping = key->interp->mapping, .nframes = 1 };
 		loc.frames[0] = (struct sym_frame){
 			.function = key->interp->name,
+			.system_name = key->interp->system_name,
 			.file = key->interp->file,
 			.line = (int)key->address,
 			.start_line = key->interp->first_line,

@@ -4,7 +4,8 @@
 # skipped, and said so, only when absent):
 #  - py_driver calls py_leaf_a (twice the work) and py_leaf_b: go tool
 #    pprof -top gives them 2/3 and 1/3 of the samples (+-6 points), >= 95%
-#    of the samples are under py_driver, >= 95% of those rooted in the
+#    of the samples are under py_driver (and <module>, also when go tool
+#    pprof demangles names), >= 95% of those rooted in the
 #    native start-up path (not with --unwind fp: Debian's python3.11 has
 #    no frame pointers); -lines names the script and the lines of the
 #    loops and of the calls, and no other line of those functions;
@@ -35,7 +36,7 @@ check_leaves() { # NAME PYTHON [record flags...]
     fail "$name: record failed: $(tail -n 5 "$WORK/$name.log")"
   pprof_check "$out"
   go tool pprof -top -nodecount=1000 -symbolize=none "$out" 2> /dev/null > "$WORK/$name.top"
-  local a b d
+  local a b d m
   a=$(cum_share "$WORK/$name.top" py_leaf_a)
   b=$(cum_share "$WORK/$name.top" py_leaf_b)
   d=$(cum_share "$WORK/$name.top" py_driver)
@@ -43,6 +44,10 @@ check_leaves() { # NAME PYTHON [record flags...]
   within "$a" 60.67 72.67 || fail "$name: py_leaf_a has $a% of the samples, not 2/3 +-6"
   within "$b" 27.33 39.33 || fail "$name: py_leaf_b has $b% of the samples, not 1/3 +-6"
   within "$d" 95 100 || fail "$name: only $d% of the samples under py_driver"
+  # Without -symbolize=none go tool pprof demangles: "<module>" must survive
+  go tool pprof -top -nodecount=1000 "$out" 2> /dev/null > "$WORK/$name.demangled"
+  m=$(cum_share "$WORK/$name.demangled" "<module>")
+  within "$m" 95 100 || fail "$name: <module> at $m% once go tool pprof demangles"
 
   pprof_traces "$out" > "$WORK/$name.traces"
   local under rooted
