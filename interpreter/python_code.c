@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define CODE_HEADER 160 /* bytes of a code object read: every field used is below */
-#define STR_HEADER 72   /* the largest sizeof(PyCompactUnicodeObject) */
+#define STR_HEADER 72   /* room for any layout's ascii_size (sizeof(PyASCIIObject)) */
 
 static uint64_t get_u64(const uint8_t *p)
 {
@@ -75,7 +75,7 @@ static int read_str(const struct python_layout *l, mem_read_fn read, void *ctx, 
 	out[0] = '\0';
 	if (!addr)
 		return -EINVAL;
-	err = read(ctx, addr, hdr, l->compact_size);
+	err = read(ctx, addr, hdr, l->ascii_size); /* length and state: all it needs */
 	if (err)
 		return err;
 	length = get_u64(hdr + PYTHON_STR_LENGTH);

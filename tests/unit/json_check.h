@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "utf8_check.h"
+
 static const char *json_value(const char *p, int depth);
 
 static const char *json_ws(const char *p)
@@ -19,38 +21,6 @@ static const char *json_ws(const char *p)
 	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
 		p++;
 	return p;
-}
-
-/* The length of the valid UTF-8 sequence at p (lead >= 0x80; no overlong
- * form, no surrogate, at most U+10FFFF), or 0. */
-static size_t strict_utf8(const unsigned char *p)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
 }
 
 static const char *json_string(const char *p)

@@ -5,6 +5,9 @@
 #     co_lines() of thousands of real code objects, the vectors written by
 #     python_lines_vectors.py with each CPython 3.11+ this machine has
 #     (Debian's, and pyenv's when installed), then hand-made tables.
+# unit.test_interpreter  the pure parts of interpreter/: stack_merge(),
+#     python_code_read() over hand-made memory (every layout), and
+#     python_file_name().
 
 set(py_lines_vectors ${CMAKE_CURRENT_SOURCE_DIR}/unit/python_lines_vectors.py)
 add_executable(test_python_lines ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_python_lines.c)
@@ -23,3 +26,11 @@ foreach(py /usr/bin/python3.11 $ENV{HOME}/.pyenv/versions/3.11.7/bin/python3
     COMMAND bash -c "set -o pipefail; '${py}' '${py_lines_vectors}' | '$<TARGET_FILE:test_python_lines>'")
   set_tests_properties(unit.test_python_lines.${py_version} PROPERTIES LABELS unit TIMEOUT 120)
 endforeach()
+
+add_executable(test_interpreter ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_interpreter.c)
+target_compile_options(test_interpreter PRIVATE ${BPFPROF_WARNINGS})
+target_include_directories(test_interpreter PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit
+  ${PROJECT_SOURCE_DIR}/symbolizer)
+target_link_libraries(test_interpreter PRIVATE bpfprof_interpreter)
+add_test(NAME unit.test_interpreter COMMAND test_interpreter)
+set_tests_properties(unit.test_interpreter PROPERTIES LABELS unit TIMEOUT 60)
