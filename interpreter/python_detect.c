@@ -152,6 +152,8 @@ static int read_symbols(int fd, uint64_t file_offset, struct symbols *out, uint6
 static int detect_in(struct symbolizer *s, pid_t pid, const struct proc_maps *maps,
 		     struct python_found *out)
 {
+	const struct python_layout *layout;
+	uint8_t debug[PYTHON_DEBUG_MAX];
 	struct candidate c = { 0 };
 	struct symbols sym;
 	uint64_t vaddr = 0, bias;
@@ -167,8 +169,14 @@ static int detect_in(struct symbolizer *s, pid_t pid, const struct proc_maps *ma
 	out->minor = c.minor;
 	memcpy(out->flavour, c.flavour, sizeof(out->flavour));
 	snprintf(out->path, sizeof(out->path), "%s", c.m->path);
-	if (c.flavour[0] || !python_layout_find(c.major, c.minor))
-		return 0; /* found, not supported: its symbols do not matter */
+	layout = python_layout_find(c.major, c.minor);
+	if (c.flavour[0] || !layout) { /* not supported: its symbols do not matter */
+		snprintf(out->why, sizeof(out->why), "%s",
+			 !strcmp(c.flavour, "t") ? "a free-threaded build"
+			 : c.flavour[0]          ? "a debug build"
+						 : "only CPython 3.11 to 3.14 are");
+		return 0;
+	}
 	fd = symbolizer_open_mapping(s, pid, c.m);
 	if (fd < 0)
 		return fd;
@@ -188,11 +196,30 @@ static int detect_in(struct symbolizer *s, pid_t pid, const struct proc_maps *ma
 		out->cold_end = out->cold_start + (sym.cold_size ? sym.cold_size : 1);
 	}
 	/* Py_Version (3.11+): PY_VERSION_HEX, the name's version or no layout */
-	if (!sym.version || process_mem_read(&pid, bias + sym.version, &version, sizeof(version)))
+	err = sym.version ? process_mem_read(&pid, bias + sym.version, &version, sizeof(version))
+			  : -ENOENT;
+	if (err == -ESRCH)
+		return err; /* gone: nothing to say of its interpreter */
+	if (err) {
+		snprintf(out->why, sizeof(out->why), "no Py_Version to read");
 		return 0;
-	if (version >> 24 != out->major || (version >> 16 & 0xff) != out->minor)
+	}
+	if (version >> 24 != out->major || (version >> 16 & 0xff) != out->minor) {
+		snprintf(out->why, sizeof(out->why), "its Py_Version is %u.%u", version >> 24,
+			 version >> 16 & 0xff);
 		return 0;
-	out->layout = python_layout_find(out->major, out->minor);
+	}
+	err = layout->debug.size ? process_mem_read(&pid, out->runtime, debug, layout->debug.size)
+				 : 0;
+	if (err == -ESRCH)
+		return err;
+	if (err) {
+		snprintf(out->why, sizeof(out->why), "its _Py_DebugOffsets cannot be read");
+		return 0;
+	}
+	if (python_layout_check(layout, debug, layout->debug.size, out->why, sizeof(out->why)))
+		return 0;
+	out->layout = layout;
 	return 0;
 }
 

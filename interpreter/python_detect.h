@@ -10,8 +10,11 @@
  * _PyEval_EvalFrameDefault (and its .cold part where .symtab names it) and
  * Py_Version; addresses are moved to the process's by the mapping's load
  * bias. The version is Py_Version's, read from the process (3.11+), and
- * must agree with the name's. A name with a flavour (3.13t free-threaded,
- * d debug) or a version without a layout is found but not supported.
+ * must agree with the name's; from 3.13 on, the layout must also agree
+ * with the interpreter's own _Py_DebugOffsets (python_layout_check). A
+ * name with a flavour (3.13t free-threaded, d debug), a version without a
+ * layout or one that does not agree is found but not supported (and why
+ * is said).
  * The process's maps are read here, not taken from the symbolizer: a
  * Python process is found before its objects are parsed (which may take
  * a few hundred ms for a libpython with DWARF), so few of its first
@@ -36,6 +39,7 @@ struct python_found {
 	uint64_t eval_start, eval_end; /* _PyEval_EvalFrameDefault */
 	uint64_t cold_start, cold_end; /* its .cold part; 0, 0: not named */
 	char path[256];         /* the interpreter's file, for messages */
+	char why[128];          /* layout NULL: why it is not supported */
 };
 
 /* Whether the base name of path names a CPython interpreter file, and

@@ -180,9 +180,8 @@ static void log_unsupported(struct python_tracker *t, pid_t pid, const struct py
 			free(l);
 	}
 	sym_log(SYM_LOG_INFO,
-		"process %d runs %s (Python %u.%u%s): not supported (CPython 3.11 to 3.14); "
-		"its native frames only",
-		(int)pid, f->path, f->major, f->minor, f->flavour);
+		"process %d runs %s (Python %u.%u%s): not supported: %s; its native frames only",
+		(int)pid, f->path, f->major, f->minor, f->flavour, f->why);
 }
 
 int python_tracker_detect(struct python_tracker *t, pid_t pid, uint64_t start_time,

@@ -1,4 +1,5 @@
-/* fuzz_python_code.c - CPython code objects (interpreter/python_code.h).
+/* fuzz_python_code.c - CPython code objects (interpreter/python_code.h)
+ * and _Py_DebugOffsets (python_layout_check).
  *
  * The input is a fake process. Byte 0: bits 0-1 pick the layout (CPython
  * 3.(11 + bits)), bit 2 writes code_type over the ob_type of the code
@@ -9,11 +10,16 @@
  * mapped at IMAGE_BASE, exactly that long (a heap copy), every read of a
  * byte outside it fails as a whole with -EFAULT.
  *
- * Checks that the answer is 0, -ENOENT, -EINVAL, -ENOMEM or -EFAULT; that
- * a failure leaves no location table; that at most seven reads are asked
- * for (the code object, two headers and two texts for the strings, one
- * header and the contents of the bytes), none larger than its cap, and
- * that a read failing ends the call with its error. On success: the names
+ * The image is also the start of a _PyRuntime for python_layout_check:
+ * 0, -EPROTO (with a reason, a string) or -EINVAL (fewer bytes than the
+ * layout reads) only, and 0 only with the cookie where there is a table.
+ *
+ * Of python_code_read, checks that the answer is 0, -ENOENT, -EINVAL,
+ * -ENOMEM or -EFAULT; that a failure leaves no location table; that at
+ * most seven reads are asked for (the code object, two headers and two
+ * texts for the strings, one header and the contents of the bytes), none
+ * larger than its cap, and that a read failing ends the call with its
+ * error. On success: the names
  * are NUL-terminated inside PYTHON_NAME_MAX and valid UTF-8 (no overlong
  * form, no surrogate, nothing past U+10FFFF); firstlineno is the int at its
  * offset; the table is at most PYTHON_LINETABLE_MAX bytes, non-NULL iff it
@@ -95,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct python_layout *l;
 	struct python_code out;
 	struct image img = { 0 };
+	char why[128];
 	uint64_t code_type, addr;
 	int64_t at;
 	int ret;
@@ -112,6 +119,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(img.mem, data + 11, img.size);
 	if ((data[0] & FLAG_FORCE_TYPE) && at >= 0 && (size_t)at + PYTHON_OB_TYPE + 8 <= img.size)
 		memcpy(img.mem + at + PYTHON_OB_TYPE, &code_type, 8);
+
+	/* the image as the start of _PyRuntime, for the layout's check */
+	ret = python_layout_check(l, img.mem, img.size, why, sizeof(why));
+	FUZZ_CHECK(ret == 0 || ret == -EPROTO || ret == -EINVAL);
+	FUZZ_CHECK(ret != -EINVAL || img.size < l->debug.size);
+	FUZZ_CHECK(ret != -EPROTO || memchr(why, '\0', sizeof(why)));
+	FUZZ_CHECK(ret || !l->debug.size || !memcmp(img.mem, "xdebugpy", 8));
 
 	ret = python_code_read(l, image_read, &img, addr, code_type, &out);
 	FUZZ_CHECK(ret == 0 || ret == -ENOENT || ret == -EINVAL || ret == -ENOMEM ||

@@ -8,7 +8,8 @@
 #    pprof demangles names), >= 95% of those rooted in the
 #    native start-up path (not with --unwind fp: Debian's python3.11 has
 #    no frame pointers); -lines names the script and the lines of the
-#    loops and of the calls, and no other line of those functions;
+#    loops and of the calls, and no other line of those functions; bpfprof
+#    report gives them (and <module>) the kind "interpreter", and the file;
 #  - two threads at once, one in bytecode, one in zlib.compress with the
 #    GIL released: >= 90% of each one's samples show its own function,
 #    <= 2% the other's;
@@ -71,6 +72,19 @@ check_leaves() { # NAME PYTHON [record flags...]
     done
     [ "$fn" != driver ] || [ "$got" = "$want" ] || fail "$name: py_driver's calls at $got, not $want"
   done
+
+  # bpfprof's own analysis (report, flame graph) sees them as Python's
+  "$BPFPROF" report --format json -n 0 "$out" > "$WORK/$name.json" 2> "$WORK/$name.report.log" ||
+    fail "$name: report failed: $(cat "$WORK/$name.report.log")"
+  python3 - "$WORK/$name.json" "$leaves" <<'EOF' || fail "$name: Python frames are not interpreter frames in bpfprof report"
+import json, sys
+functions = {f["name"]: f for f in json.load(open(sys.argv[1]))["functions"]}
+for name in ("py_leaf_a", "py_leaf_b", "py_driver", "<module>"):
+    f = functions.get(name)  # by name, as pprof -top: every file's <module>
+    assert f and f["kind"] == "interpreter", (name, f)
+    assert name == "<module>" or f["file"] == sys.argv[2], (name, f)
+assert any(f["kind"] == "native" for f in functions.values()), "no native frame"
+EOF
 }
 
 check_threads() { # NAME PYTHON

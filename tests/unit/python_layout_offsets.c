@@ -3,8 +3,9 @@
  * Built once per CPython installed (tests/unit/python_layout.cmake), with
  * Py_BUILD_CORE against that version's internal headers, it prints, as
  * "name value" lines, each field of struct python_layout (interpreter/
- * python_layout.h) as offsetof() gives it; test_python_layout compares
- * them with the table. Nothing is called: it links no libpython.
+ * python_layout.h) as offsetof() gives it, and from 3.13 on where
+ * _Py_DebugOffsets keeps each; test_python_layout compares them with the
+ * table. Nothing is called: it links no libpython.
  */
 #define Py_BUILD_CORE 1
 #include <Python.h>
@@ -62,5 +63,29 @@ int main(void)
 	SHOW("var_size", offsetof(PyVarObject, ob_size));
 	SHOW("bytes_data", offsetof(PyBytesObject, ob_sval));
 	SHOW("str_length", offsetof(PyASCIIObject, length));
+	/* where _Py_DebugOffsets (3.13+) keeps them; 0: no such table */
+#if PY_MINOR_VERSION >= 13
+#define DEBUG(name, member) SHOW("debug." name, offsetof(_Py_DebugOffsets, member))
+	SHOW("debug_sizeof", sizeof(_Py_DebugOffsets));
+#else
+#define DEBUG(name, member) SHOW("debug." name, 0)
+	SHOW("debug_sizeof", 0);
+#endif
+	DEBUG("interp_head", runtime_state.interpreters_head);
+	DEBUG("threads_head", interpreter_state.threads_head);
+	DEBUG("ts_next", thread_state.next);
+	DEBUG("ts_frame", thread_state.current_frame);
+	DEBUG("ts_thread_id", thread_state.thread_id);
+	DEBUG("frame_previous", interpreter_frame.previous);
+	DEBUG("frame_code", interpreter_frame.executable);
+	DEBUG("frame_instr", interpreter_frame.instr_ptr);
+	DEBUG("frame_entry", interpreter_frame.owner);
+	DEBUG("code_filename", code_object.filename);
+	DEBUG("code_name", code_object.name);
+	DEBUG("code_qualname", code_object.qualname);
+	DEBUG("code_linetable", code_object.linetable);
+	DEBUG("code_firstlineno", code_object.firstlineno);
+	DEBUG("code_adaptive", code_object.co_code_adaptive);
+	DEBUG("ascii_size", unicode_object.asciiobject_size);
 	return 0;
 }

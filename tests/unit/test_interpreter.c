@@ -21,6 +21,10 @@
  * python_file_name(): the interpreter file names python_detect.h names
  * (python3.N, libpython3.N*.so*, a flavour after the version) and names
  * that are not one.
+ *
+ * python_layout_check(): a _Py_DebugOffsets that agrees with a layout,
+ * and one of each way not to (cookie, version, free-threaded, each of the
+ * 16 offsets of 3.13, too few bytes).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -705,10 +709,98 @@ static void test_file_name(void)
 	CHECK(python_layout_find(3, 11) != NULL, "no layout for 3.11");
 }
 
+/* --- python_layout_check() --- */
+
+/* A _Py_DebugOffsets that agrees with l, into buf (PYTHON_DEBUG_MAX). */
+static void make_debug(const struct python_layout *l, uint8_t *buf)
+{
+	const struct python_debug_offsets *d = &l->debug;
+	const struct {
+		uint16_t at, value;
+	} fields[] = {
+		{ d->interp_head, l->bpf.interp_head },	      { d->threads_head, l->bpf.threads_head },
+		{ d->ts_next, l->bpf.ts_next },		      { d->ts_frame, l->bpf.ts_frame },
+		{ d->ts_thread_id, l->bpf.ts_thread_id },     { d->frame_previous, l->bpf.frame_previous },
+		{ d->frame_code, l->bpf.frame_code },	      { d->frame_instr, l->bpf.frame_instr },
+		{ d->frame_entry, l->bpf.frame_entry },	      { d->code_filename, l->code_filename },
+		{ d->code_name, l->code_name },		      { d->code_qualname, l->code_qualname },
+		{ d->code_linetable, l->code_linetable },     { d->code_firstlineno, l->code_firstlineno },
+		{ d->code_adaptive, l->bpf.code_adaptive },   { d->ascii_size, l->ascii_size },
+	};
+	uint64_t version = (uint64_t)l->major << 24 | (uint64_t)l->minor << 16 | 0xf0;
+
+	memset(buf, 0xee, PYTHON_DEBUG_MAX);
+	memcpy(buf, "xdebugpy", 8);
+	memcpy(buf + 8, &version, 8);
+	memset(buf + 16, 0, 8); /* free_threaded */
+	for (size_t i = 0; i < LEN(fields); i++) {
+		uint64_t v = fields[i].value;
+
+		if (fields[i].at)
+			memcpy(buf + fields[i].at, &v, 8);
+	}
+}
+
+/* Agreement, and each way of not agreeing: cookie, version, free-threaded,
+ * every checked offset one by one, a short buffer. 3.11 and 3.12 have no
+ * table: nothing to check. */
+static void test_layout_check(void)
+{
+	static uint8_t buf[PYTHON_DEBUG_MAX];
+	char why[128];
+
+	for (unsigned minor = 11; minor <= 14; minor++) {
+		const struct python_layout *l = python_layout_find(3, minor);
+		size_t size = l ? l->debug.size : 0;
+		unsigned changed = 0;
+		int err;
+
+		if (!l)
+			continue;
+		CHECK((minor >= 13) == (size > 0), "3.%u: debug.size %zu", minor, size);
+		CHECK(size <= PYTHON_DEBUG_MAX, "3.%u: debug.size %zu", minor, size);
+		make_debug(l, buf);
+		err = python_layout_check(l, buf, size, why, sizeof(why));
+		CHECK(err == 0, "3.%u: an agreeing table: %d", minor, err);
+		if (!size)
+			continue;
+		CHECK(python_layout_check(l, buf, size - 1, why, sizeof(why)) == -EINVAL,
+		      "3.%u: a short table is not -EINVAL", minor);
+		buf[0] = 'X';
+		err = python_layout_check(l, buf, size, why, sizeof(why));
+		CHECK(err == -EPROTO && strstr(why, "no _Py_DebugOffsets"), "3.%u: no cookie: %d %s",
+		      minor, err, why);
+		make_debug(l, buf);
+		buf[10] ^= 1; /* the minor version's byte */
+		err = python_layout_check(l, buf, size, why, sizeof(why));
+		CHECK(err == -EPROTO && strstr(why, "version"), "3.%u: another version: %d %s",
+		      minor, err, why);
+		make_debug(l, buf);
+		buf[16] = 1;
+		err = python_layout_check(l, buf, size, why, sizeof(why));
+		CHECK(err == -EPROTO && strstr(why, "free-threaded"), "3.%u: free-threaded: %d %s",
+		      minor, err, why);
+		/* every position a field is checked at: one changed, one refused */
+		for (size_t at = PYTHON_DEBUG_HEADER; at + 8 <= size; at += 8) {
+			make_debug(l, buf);
+			buf[at] ^= 0x40;
+			err = python_layout_check(l, buf, size, why, sizeof(why));
+			if (!err)
+				continue; /* a position not checked */
+			changed++;
+			CHECK(err == -EPROTO && strstr(why, "_Py_DebugOffsets has"),
+			      "3.%u: offset at %zu changed: %d %s", minor, at, err, why);
+		}
+		CHECK(changed == (minor == 13 ? 16u : 0u), "3.%u: %u positions checked", minor,
+		      changed);
+	}
+}
+
 int main(void)
 {
 	test_stack_merge();
 	test_python_code();
 	test_file_name();
+	test_layout_check();
 	return check_summary();
 }
