@@ -13,15 +13,18 @@
 #  - two threads at once, one in bytecode, one in zlib.compress with the
 #    GIL released: >= 90% of each one's samples show its own function,
 #    <= 2% the other's;
+#  - a generator's and a coroutine's frames (in their objects, not on the
+#    data stack, entered from C): >= 90% of each leaf's samples show its
+#    driver and <module> above it;
 # in the default (auto) mode and, for Debian's, with frame pointers too.
 # Unsupported interpreters (pyenv's 3.10 and 2.7, when present) are named
 # in one log line, and their stacks keep their native frames.
 source "$(dirname "$0")/lib.sh"
 require_bpf
 fixtures=$(dirname "$0")/fixtures
-leaves=$WORK/py_leaves.py threads=$WORK/py_threads.py
-cp "$fixtures/py_leaves.py" "$leaves" && cp "$fixtures/py_threads.py" "$threads" ||
-  fail "copy the fixtures"
+leaves=$WORK/py_leaves.py threads=$WORK/py_threads.py generators=$WORK/py_generators.py
+cp "$fixtures/py_leaves.py" "$leaves" && cp "$fixtures/py_threads.py" "$threads" &&
+  cp "$fixtures/py_generators.py" "$generators" || fail "copy the fixtures"
 [ -x /usr/bin/python3.11 ] || skip_or_fail "Debian's python3.11 is missing: run scripts/setup"
 
 # cum_share TOP FUNCTION: FUNCTION's cum% in `go tool pprof -top` output.
@@ -104,9 +107,25 @@ check_threads() { # NAME PYTHON
   done
 }
 
+check_generators() { # NAME PYTHON
+  local name=$1 py=$2 out=$WORK/$1.generators.pb.gz leaf driver all under
+  "$BPFPROF" record -o "$out" -- "$py" "$generators" 4 2> "$WORK/$name.generators.log" ||
+    fail "$name: record failed: $(tail -n 5 "$WORK/$name.generators.log")"
+  pprof_traces "$out" > "$WORK/$name.generators"
+  for pair in gen_leaf:gen_driver coro_leaf:coro_driver; do
+    IFS=: read -r leaf driver <<< "$pair"
+    all=$(sum_traces "\$3 ~ /(^|;)$leaf(;|\$)/" "$WORK/$name.generators")
+    under=$(sum_traces "\$3 ~ /(^|;)$leaf;(.*;)?$driver;(.*;)?<module>(;|\$)/" "$WORK/$name.generators")
+    echo "$name: $leaf in $all samples, $under of them under $driver and <module>"
+    [ "$all" -ge 100 ] || fail "$name: only $all samples in $leaf"
+    [ $((under * 100)) -ge $((all * 90)) ] || fail "$name: $leaf under $driver in only $under of $all"
+  done
+}
+
 check_leaves debian-3.11 /usr/bin/python3.11
 check_leaves debian-3.11-fp /usr/bin/python3.11 --unwind fp
 check_threads debian-3.11 /usr/bin/python3.11
+check_generators debian-3.11 /usr/bin/python3.11
 versions=$HOME/.pyenv/versions
 for v in 3.11.7 3.12.1 3.13.0; do
   if [ ! -x "$versions/$v/bin/python3" ]; then
@@ -115,6 +134,7 @@ for v in 3.11.7 3.12.1 3.13.0; do
   fi
   check_leaves "pyenv-$v" "$versions/$v/bin/python3"
   check_threads "pyenv-$v" "$versions/$v/bin/python3"
+  check_generators "pyenv-$v" "$versions/$v/bin/python3"
 done
 
 for v in 3.10.13 2.7.18; do
