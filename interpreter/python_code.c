@@ -134,6 +134,42 @@ static int read_bytes(mem_read_fn read, void *ctx, uint64_t addr, uint8_t **out,
 	return 0;
 }
 
+/* Reads the header of the code object at addr into code: its type must
+ * be code_type; *identity gets the hash of what identifies it. */
+static int read_header(const struct python_layout *l, mem_read_fn read, void *ctx, uint64_t addr,
+		       uint64_t code_type, uint8_t code[CODE_HEADER], uint64_t *identity)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over the fields */
+	uint64_t fields[4];
+	int err;
+
+	if (!addr)
+		return -ENOENT;
+	err = read(ctx, addr, code, CODE_HEADER);
+	if (err)
+		return err;
+	if (get_u64(code + PYTHON_OB_TYPE) != code_type)
+		return -ENOENT;
+	fields[0] = get_u32(code + l->code_firstlineno);
+	fields[1] = get_u64(code + l->code_qualname);
+	fields[2] = get_u64(code + l->code_filename);
+	fields[3] = get_u64(code + l->code_linetable);
+	for (size_t i = 0; i < sizeof(fields); i++) {
+		h ^= ((const uint8_t *)fields)[i];
+		h *= 0x100000001b3ull;
+	}
+	*identity = h;
+	return 0;
+}
+
+int python_code_identity(const struct python_layout *l, mem_read_fn read, void *ctx,
+			 uint64_t addr, uint64_t code_type, uint64_t *out)
+{
+	uint8_t code[CODE_HEADER];
+
+	return read_header(l, read, ctx, addr, code_type, code, out);
+}
+
 int python_code_read(const struct python_layout *l, mem_read_fn read, void *ctx, uint64_t addr,
 		     uint64_t code_type, struct python_code *out)
 {
@@ -141,13 +177,9 @@ int python_code_read(const struct python_layout *l, mem_read_fn read, void *ctx,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (!addr)
-		return -ENOENT;
-	err = read(ctx, addr, code, sizeof(code));
+	err = read_header(l, read, ctx, addr, code_type, code, &out->identity);
 	if (err)
 		return err;
-	if (get_u64(code + PYTHON_OB_TYPE) != code_type)
-		return -ENOENT;
 	out->firstlineno = (int32_t)get_u32(code + l->code_firstlineno);
 	err = read_str(l, read, ctx, get_u64(code + l->code_qualname), out->qualname,
 		       sizeof(out->qualname));

@@ -3,6 +3,13 @@
  * Processes are a uthash table by (pid, start time); each holds a uthash
  * table of its code objects by address. An unsupported interpreter keeps
  * an entry too (so it is looked at, and logged, once), with no code.
+ *
+ * CPython gives a freed code object's memory to the next one of its size
+ * at once (code compiled and dropped: exec, templates, a notebook's
+ * cells), so an address may name another code object later: an entry
+ * used again CODE_RECHECK_NS after it was last checked reads the object's
+ * identity anew, and one that changed is retired (kept until the second
+ * forget after, for the stacks that hold it) and read again.
  */
 #include "python_tracker.h"
 
@@ -12,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <uthash.h>
 
@@ -24,7 +32,8 @@
 /* glibc's struct pthread: specific_1stblock[0].data, from the thread pointer */
 #define GLIBC_TSD_BASE (0x310 + 8)
 #define PYTHON_PREFIX "python:" /* of a frame's system name */
-#define LOGGED_MAX 256 /* interpreter files named in an "unsupported" line */
+#define LOGGED_MAX 256
+#define CODE_RECHECK_NS 2000000000ull /* an entry's identity is read again */ /* interpreter files named in an "unsupported" line */
 
 struct code_key {
 	uint64_t addr;
@@ -34,6 +43,9 @@ struct code_entry {
 	UT_hash_handle hh;
 	struct code_key key;
 	bool not_code;           /* not a code object: the frame is skipped */
+	uint64_t identity;       /* python_code_identity's; 0: unknown */
+	uint64_t checked_ns;     /* CLOCK_MONOTONIC when it was last read */
+	struct code_entry *next_retired;
 	struct interp_function fn;
 	uint8_t *linetable;
 	size_t linetable_len;
@@ -65,6 +77,8 @@ struct python_tracker {
 	struct symbolizer *sym;
 	struct python_process *procs;
 	struct python_process *ended; /* exited: freed at the next forget */
+	struct code_entry *retired, *retired_old; /* replaced since the last
+	                                 forget, and before it (freed next) */
 	struct logged *logged;
 	struct python_tracker_stats stats;
 };
@@ -100,17 +114,32 @@ int python_tracker_new(struct symbolizer *sym, struct python_tracker **out)
 	return 0;
 }
 
+static void free_code(struct python_tracker *t, struct code_entry *c)
+{
+	symbolizer_uncharge(t->sym, c->bytes);
+	t->stats.code_objects--;
+	t->stats.code_bytes -= c->bytes;
+	free(c->linetable);
+	free(c);
+}
+
+static void free_retired(struct python_tracker *t, struct code_entry **list)
+{
+	while (*list) {
+		struct code_entry *c = *list;
+
+		*list = c->next_retired;
+		free_code(t, c);
+	}
+}
+
 static void free_process(struct python_tracker *t, struct python_process *p)
 {
 	struct code_entry *c, *next;
 
 	HASH_ITER(hh, p->code, c, next) {
 		HASH_DELETE(hh, p->code, c);
-		symbolizer_uncharge(t->sym, c->bytes);
-		t->stats.code_objects--;
-		t->stats.code_bytes -= c->bytes;
-		free(c->linetable);
-		free(c);
+		free_code(t, c);
 	}
 	free(p);
 }
@@ -133,6 +162,8 @@ void python_tracker_free(struct python_tracker *t)
 	if (!t)
 		return;
 	free_ended(t);
+	free_retired(t, &t->retired);
+	free_retired(t, &t->retired_old);
 	HASH_ITER(hh, t->procs, p, next) {
 		HASH_DELETE(hh, t->procs, p);
 		free_process(t, p);
@@ -235,7 +266,7 @@ bool python_process_in_eval(const struct python_process *p, uint64_t pc)
 
 /* Reads the code object at addr of p into a new entry. */
 static struct code_entry *read_code(struct python_tracker *t, struct python_process *p,
-				    uint64_t addr)
+				    uint64_t addr, uint64_t now)
 {
 	struct python_code code;
 	struct code_entry *c;
@@ -258,6 +289,8 @@ static struct code_entry *read_code(struct python_tracker *t, struct python_proc
 	c->key.addr = addr;
 	c->bytes = bytes;
 	c->not_code = err == -ENOENT;
+	c->identity = code.identity;
+	c->checked_ns = now;
 	if (err) {
 		t->stats.code_failed += !c->not_code;
 		c->fn = unknown_code;
@@ -288,17 +321,47 @@ static struct code_entry *read_code(struct python_tracker *t, struct python_proc
 	return c;
 }
 
+/* Whether entry c still stands for the object at its address (checked
+ * again when CODE_RECHECK_NS have passed); true also when the process
+ * cannot be read now (it may be exiting: its frames keep their names). */
+static bool still_same(struct python_tracker *t, struct python_process *p, struct code_entry *c,
+		       uint64_t now)
+{
+	pid_t pid = p->key.pid;
+	uint64_t identity = 0;
+	int err;
+
+	if (now - c->checked_ns < CODE_RECHECK_NS)
+		return true;
+	err = python_code_identity(p->found.layout, process_mem_read, &pid, c->key.addr,
+				   p->found.code_type, &identity);
+	if (err && err != -ENOENT)
+		return true;
+	if (identity != c->identity) { /* both 0: still not code */
+		t->stats.code_replaced++;
+		return false;
+	}
+	c->checked_ns = now;
+	return true;
+}
+
 /* Resolves frame f into out; false when it is not a code object's. */
 static bool resolve_frame(struct python_tracker *t, struct python_process *p,
-			  const struct bpfprof_py_frame *f, struct interp_frame *out)
+			  const struct bpfprof_py_frame *f, uint64_t now, struct interp_frame *out)
 {
 	struct code_key k = { .addr = f->code };
 	struct code_entry *c;
 	int64_t line = 0;
 
 	HASH_FIND(hh, p->code, &k, sizeof(k), c);
+	if (c && !still_same(t, p, c, now)) {
+		HASH_DELETE(hh, p->code, c);
+		c->next_retired = t->retired;
+		t->retired = c;
+		c = NULL;
+	}
 	if (!c)
-		c = read_code(t, p, f->code);
+		c = read_code(t, p, f->code, now);
 	if (c && c->not_code)
 		return false;
 	*out = (struct interp_frame){ .function = c ? &c->fn : &unknown_code };
@@ -313,7 +376,12 @@ size_t python_tracker_resolve(struct python_tracker *t, struct python_process *p
 			      const struct bpfprof_py_stack *py, struct interp_frame *out)
 {
 	enum bpfprof_py_entry kind = p->found.layout->bpf.entry_kind;
+	struct timespec ts;
+	uint64_t now;
 	size_t n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 
 	for (uint32_t i = 0; i < py->depth && i < BPFPROF_PY_MAX_FRAMES; i++) {
 		const struct bpfprof_py_frame *f = &py->frames[i];
@@ -323,7 +391,7 @@ size_t python_tracker_resolve(struct python_tracker *t, struct python_process *p
 				out[n - 1].entry = true;
 			continue;
 		}
-		if (!resolve_frame(t, p, f, &out[n]))
+		if (!resolve_frame(t, p, f, now, &out[n]))
 			continue;
 		out[n++].entry = kind == PY_ENTRY_FLAG && f->marker;
 	}
@@ -347,6 +415,9 @@ void python_tracker_forget_exited(struct python_tracker *t)
 	struct python_process *p, *next;
 
 	free_ended(t);
+	free_retired(t, &t->retired_old);
+	t->retired_old = t->retired;
+	t->retired = NULL;
 	HASH_ITER(hh, t->procs, p, next) {
 		if (!exited(p))
 			continue;

@@ -10,12 +10,15 @@
  * kept, its name, file and location table, as an interp_function per code
  * object, its memory charged to the symbolizer's cap (when the cap is
  * reached, new code objects read as "<python code>"); the line of a frame
- * comes from the table and the frame's instruction offset.
+ * comes from the table and the frame's instruction offset. An entry used
+ * again after a while is checked against the object at its address (one
+ * read), and read anew when another code object has taken it.
  *
  * Lifetime: everything handed out for a process (interp_function
  * pointers) stays valid until the second python_tracker_forget_exited()
- * after the process exited, like the symbolizer's mappings, so the stacks
- * of the interval under way may keep them. Not thread-safe.
+ * after the process exited or the entry was replaced, like the
+ * symbolizer's mappings, so the stacks of the interval under way may keep
+ * them. Not thread-safe.
  */
 #ifndef BPFPROF_PYTHON_TRACKER_H
 #define BPFPROF_PYTHON_TRACKER_H
@@ -38,6 +41,7 @@ struct python_tracker_stats {
 	uint64_t code_bytes;    /* their memory */
 	uint64_t code_failed;   /* code objects that could not be read */
 	uint64_t code_over_cap; /* ... not read: the cap was reached */
+	uint64_t code_replaced; /* ... found replaced by another at its address */
 };
 
 /* sym: whose mappings detection reads and whose cap the code objects
@@ -67,7 +71,8 @@ bool python_process_in_eval(const struct python_process *p, uint64_t pc);
 size_t python_tracker_resolve(struct python_tracker *t, struct python_process *p,
 			      const struct bpfprof_py_stack *py, struct interp_frame *out);
 
-/* Forgets the processes that exited (freed at the next call). */
+/* Forgets the processes that exited and the code objects replaced
+ * (freed at the next call). */
 void python_tracker_forget_exited(struct python_tracker *t);
 
 void python_tracker_get_stats(const struct python_tracker *t, struct python_tracker_stats *out);

@@ -87,6 +87,9 @@ static void render_python(const uint64_t st[STAT_MAX], const struct collector_st
 	counter(t, "bpfprof_python_code_over_cap_total",
 		"Code objects not kept: the symbolizer's cap was reached.",
 		(double)cs->python.code_over_cap);
+	counter(t, "bpfprof_python_code_replaced_total",
+		"Code objects found replaced by another at their address, and read again.",
+		(double)cs->python.code_replaced);
 }
 
 static void render_sampling(const struct agent_metrics_source *src, struct metrics_text *t)

@@ -162,7 +162,8 @@ static int write_profile(struct sampler *s, struct collector *col, struct atomic
 	if (stats[STAT_PY_SAMPLES] || stats[STAT_PY_NO_THREAD])
 		log_info("%llu samples with Python frames (%.1f each, %.3f us per frame; %llu cut "
 			 "at %d), %llu Python threads without a thread state, %llu walks cut by "
-			 "a read, %llu code objects read (%llu failed)",
+			 "a read, %llu code objects read (%llu failed, %llu replaced at their "
+			 "address)",
 			 (unsigned long long)stats[STAT_PY_SAMPLES],
 			 stats[STAT_PY_SAMPLES] ? (double)cstats.python_frames / stats[STAT_PY_SAMPLES]
 						: 0.0,
@@ -171,7 +172,8 @@ static int write_profile(struct sampler *s, struct collector *col, struct atomic
 			 (unsigned long long)stats[STAT_PY_NO_THREAD],
 			 (unsigned long long)stats[STAT_PY_READ_FAILED],
 			 (unsigned long long)cstats.python.code_objects,
-			 (unsigned long long)cstats.python.code_failed);
+			 (unsigned long long)cstats.python.code_failed,
+			 (unsigned long long)cstats.python.code_replaced);
 	log_info("%llu samples, %llu processes, %llu dropped "
 		 "(%llu kernel and %llu user stacks lost), wrote %s",
 		(unsigned long long)totals.samples, (unsigned long long)totals.processes,

@@ -23,7 +23,8 @@
  * are NUL-terminated inside PYTHON_NAME_MAX and valid UTF-8 (no overlong
  * form, no surrogate, nothing past U+10FFFF); firstlineno is the int at its
  * offset; the table is at most PYTHON_LINETABLE_MAX bytes, non-NULL iff it
- * is not empty, and holds what the last read gave.
+ * is not empty, and holds what the last read gave; python_code_identity
+ * then gives the identity the read did.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -102,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct python_code out;
 	struct image img = { 0 };
 	char why[128];
-	uint64_t code_type, addr;
+	uint64_t code_type, addr, identity;
 	int64_t at;
 	int ret;
 
@@ -152,6 +153,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memcmp(out.linetable, img.mem + img.last_off, out.linetable_len) == 0);
 	}
 	free(out.linetable);
+	/* the identity is read's, from the same header */
+	img.reads = 0;
+	img.big_reads = 0;
+	FUZZ_CHECK(python_code_identity(l, image_read, &img, addr, code_type, &identity) == 0);
+	FUZZ_CHECK(identity == out.identity);
 	free(img.mem);
 	return 0;
 }

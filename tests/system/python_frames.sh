@@ -16,6 +16,8 @@
 #  - a generator's and a coroutine's frames (in their objects, not on the
 #    data stack, entered from C): >= 90% of each leaf's samples show its
 #    driver and <module> above it;
+#  - code objects compiled and dropped, each at the last one's address
+#    (Debian's only): each phase's function and file, not the first's;
 # in the default (auto) mode and, for Debian's, with frame pointers too.
 # Unsupported interpreters (pyenv's 3.10 and 2.7, when present) are named
 # in one log line, and their stacks keep their native frames.
@@ -23,8 +25,10 @@ source "$(dirname "$0")/lib.sh"
 require_bpf
 fixtures=$(dirname "$0")/fixtures
 leaves=$WORK/py_leaves.py threads=$WORK/py_threads.py generators=$WORK/py_generators.py
-cp "$fixtures/py_leaves.py" "$leaves" && cp "$fixtures/py_threads.py" "$threads" &&
-  cp "$fixtures/py_generators.py" "$generators" || fail "copy the fixtures"
+reuse=$WORK/py_reuse.py
+for f in "$leaves" "$threads" "$generators" "$reuse"; do
+  cp "$fixtures/${f##*/}" "$f" || fail "copy the fixture ${f##*/}"
+done
 [ -x /usr/bin/python3.11 ] || skip_or_fail "Debian's python3.11 is missing: run scripts/setup"
 
 # cum_share TOP FUNCTION: FUNCTION's cum% in `go tool pprof -top` output.
@@ -122,10 +126,33 @@ check_generators() { # NAME PYTHON
   done
 }
 
+# Code objects at one address, one after the other (py_reuse.py): each
+# phase's samples (4 s; an entry is checked again after 2 s) mostly name
+# its own function and file.
+check_reuse() { # NAME PYTHON
+  local name=$1 py=$2 out=$WORK/$1.reuse.pb.gz i mine total
+  "$BPFPROF" record -o "$out" -- "$py" "$reuse" 3 4 > "$WORK/$name.reuse.ids" \
+    2> "$WORK/$name.reuse.log" || fail "$name: record failed: $(tail -n 5 "$WORK/$name.reuse.log")"
+  [ "$(sort -u "$WORK/$name.reuse.ids" | wc -l)" -eq 1 ] ||
+    fail "$name: the fixture's code objects are not at one address: $(cat "$WORK/$name.reuse.ids")"
+  grep -o '[0-9]* replaced at their address' "$WORK/$name.reuse.log"
+  pprof_traces "$out" > "$WORK/$name.reuse"
+  go tool pprof -top -lines -nodecount=1000 -symbolize=none "$out" 2> /dev/null > "$WORK/$name.reuse.lines"
+  total=$(sum_traces '$3 ~ /(^|;)f_[0-9](;|$)/' "$WORK/$name.reuse")
+  for i in 0 1 2; do
+    mine=$(sum_traces "\$3 ~ /(^|;)f_$i(;|\$)/" "$WORK/$name.reuse")
+    echo "$name: f_$i in $mine of $total samples of the phases"
+    [ $((mine * 100)) -ge $((total * 20)) ] || fail "$name: f_$i in only $mine of $total"
+    awk -v f="f_$i" -v file="gen$i.py:" '$6 == f && index($7, file) == 1 { found = 1 }
+      END { exit !found }' "$WORK/$name.reuse.lines" || fail "$name: f_$i not in gen$i.py"
+  done
+}
+
 check_leaves debian-3.11 /usr/bin/python3.11
 check_leaves debian-3.11-fp /usr/bin/python3.11 --unwind fp
 check_threads debian-3.11 /usr/bin/python3.11
 check_generators debian-3.11 /usr/bin/python3.11
+check_reuse debian-3.11 /usr/bin/python3.11
 versions=$HOME/.pyenv/versions
 for v in 3.11.7 3.12.1 3.13.0; do
   if [ ! -x "$versions/$v/bin/python3" ]; then

@@ -16,7 +16,8 @@
  * ob_type and address 0 -ENOENT; a location table over its cap -EINVAL
  * (and none kept); names too long cut at a character, NUL-terminated,
  * valid UTF-8, even when their length field is absurd; pointers outside
- * the memory -EFAULT.
+ * the memory -EFAULT. python_code_identity(): python_code_read's, and
+ * changed by each field it hashes.
  *
  * python_file_name(): the interpreter file names python_detect.h names
  * (python3.N, libpython3.N*.so*, a flavour after the version) and names
@@ -622,6 +623,62 @@ static void test_code_errors(const struct python_layout *l)
 	free(m.buf);
 }
 
+/* python_code_identity(): python_code_read's, the same read again; it
+ * changes with each field that tells one code object from the next at
+ * its address (the object rewritten in place, as CPython's allocator
+ * does), not with what it does not hash. */
+static void test_code_identity(const struct python_layout *l)
+{
+	const uint8_t table[] = { 0x80, 0x00 };
+	struct mem m;
+	struct python_code code;
+	uint64_t name, file, lines, addr, first = 0, again = 0, other;
+	const struct {
+		const char *what;
+		uint16_t at;
+		uint64_t value;
+		bool changes;
+	} edits[] = {
+		{ "firstlineno", l->code_firstlineno, 43, true },
+		{ "co_qualname", l->code_qualname, 0, true },
+		{ "co_filename", l->code_filename, 0, true },
+		{ "co_linetable", l->code_linetable, 0, true },
+		{ "co_name", l->code_name, OUTSIDE + 8, false },
+	};
+	int err;
+
+	mem_init(&m);
+	name = put_ascii(&m, l, "handler");
+	file = put_ascii(&m, l, "/srv/app/one.py");
+	lines = put_bytes(&m, table, sizeof(table));
+	addr = put_code(&m, l, CODE_TYPE, 42, name, file, lines);
+	err = python_code_read(l, mem_read, &m, addr, CODE_TYPE, &code);
+	CHECK(err == 0, "3.%u identity: read: %d", l->minor, err);
+	free(code.linetable);
+	first = code.identity;
+	err = python_code_identity(l, mem_read, &m, addr, CODE_TYPE, &again);
+	CHECK(err == 0 && again == first, "3.%u identity: %d, %llx then %llx", l->minor, err,
+	      (unsigned long long)first, (unsigned long long)again);
+	for (size_t i = 0; i < LEN(edits); i++) {
+		uint64_t value = edits[i].value ? edits[i].value : put_ascii(&m, l, "another");
+
+		addr = put_code(&m, l, CODE_TYPE, 42, name, file, lines);
+		if (edits[i].at == l->code_firstlineno)
+			put_u32(&m, addr + edits[i].at, (uint32_t)value);
+		else
+			put_u64(&m, addr + edits[i].at, value);
+		err = python_code_identity(l, mem_read, &m, addr, CODE_TYPE, &other);
+		CHECK(err == 0 && (other != first) == edits[i].changes,
+		      "3.%u identity: %s changed, identity %s", l->minor, edits[i].what,
+		      other != first ? "changed" : "the same");
+	}
+	CHECK(python_code_identity(l, mem_read, &m, addr, CODE_TYPE + 8, &other) == -ENOENT,
+	      "3.%u identity: another type is not -ENOENT", l->minor);
+	CHECK(python_code_identity(l, mem_read, &m, OUTSIDE, CODE_TYPE, &other) == -EFAULT,
+	      "3.%u identity: outside the memory is not -EFAULT", l->minor);
+	free(m.buf);
+}
+
 static void test_python_code(void)
 {
 	size_t layouts = 0;
@@ -634,6 +691,7 @@ static void test_python_code(void)
 			continue;
 		layouts++;
 		test_code_ascii(l);
+		test_code_identity(l);
 		if (minor == 11) {
 			test_code_strings(l);
 			test_code_long_names(l);
