@@ -18,7 +18,8 @@
 #    driver and <module> above it;
 #  - code objects compiled and dropped, each at the last one's address
 #    (Debian's only): each phase's function and file, not the first's;
-# in the default (auto) mode and, for Debian's, with frame pointers too.
+# in the default (auto) mode and, for Debian's, in the fp and dwarf modes
+# too.
 # Unsupported interpreters (pyenv's 3.10 and 2.7, when present) are named
 # in one log line, and their stacks keep their native frames.
 source "$(dirname "$0")/lib.sh"
@@ -150,6 +151,7 @@ check_reuse() { # NAME PYTHON
 
 check_leaves debian-3.11 /usr/bin/python3.11
 check_leaves debian-3.11-fp /usr/bin/python3.11 --unwind fp
+check_leaves debian-3.11-dwarf /usr/bin/python3.11 --unwind dwarf
 check_threads debian-3.11 /usr/bin/python3.11
 check_generators debian-3.11 /usr/bin/python3.11
 check_reuse debian-3.11 /usr/bin/python3.11
